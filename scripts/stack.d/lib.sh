@@ -33,13 +33,15 @@ svc_pidfile() { echo "$NOVA_STATE/$1/pid"; }
 # for good, so a recycled pid is never mistaken for (or killed as) one of our servers.
 proc_start_time() { awk '{print $22}' "/proc/$1/stat" 2>/dev/null; }
 
-# The pid we recorded, only while that very process is alive.
+# The pid we recorded, only while that very process is alive (a zombie awaiting its
+# reaper counts as gone).
 svc_pid() {
   local pidfile pid started
   pidfile=$(svc_pidfile "$1")
   [ -f "$pidfile" ] || return 1
   read -r pid started <"$pidfile" || true
   [ -n "$pid" ] && [ -n "$started" ] && [ "$(proc_start_time "$pid")" = "$started" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
   echo "$pid"
 }
 

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from './stack.ts';
@@ -20,6 +21,26 @@ const publication = `smoke_${run}`;
 const connectUrl = env('KAFKA_CONNECT_URL');
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const kafka = new Kafka({ clientId: 'stack-smoke', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+
+// Debezium's envelope carries ts_ns (beyond 2^53): Avro longs decode as bigint.
+const bigintLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(n);
+    return buf;
+  },
+  fromJSON: BigInt,
+  toJSON: Number,
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+const longAsBigint = (schema: avro.Schema) =>
+  schema === 'long' || (typeof schema === 'object' && 'type' in schema && schema.type === 'long' && !('logicalType' in schema))
+    ? bigintLong
+    : undefined;
+const newRegistryClient = () =>
+  new SchemaRegistry({ host: env('SCHEMA_REGISTRY_URL') }, { [SchemaType.AVRO]: { typeHook: longAsBigint } });
 
 async function connectRest(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${connectUrl}${path}`, {
@@ -74,14 +95,21 @@ before(async () => {
 
 after(async () => {
   await connectRest('DELETE', `/connectors/${connector}`);
-  // the slot stays active until the task has stopped
+  // Dropping a slot takes the replication role.
+  const asReplicator = new URL(env('DATABASE_URL'));
+  asReplicator.username = env('NOVA_PG_REPLICATION_USER');
+  asReplicator.password = env('NOVA_PG_REPLICATION_PASSWORD');
+  const replicator = new pg.Client({ connectionString: asReplicator.href });
+  await replicator.connect();
   await waitFor('the smoke replication slot to be dropped', async () => {
-    const { rows } = await db.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const { rows } = await replicator.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
     if (rows.length === 0) return true;
-    if (rows[0].active) return undefined;
-    await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
+    // the stopped task's walsender can linger; it runs as our role, so we may end it
+    if (rows[0].active_pid) await replicator.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
+    await replicator.query('SELECT pg_drop_replication_slot($1)', [slot]);
     return true;
   });
+  await replicator.end();
   await db.query(`DROP PUBLICATION IF EXISTS ${publication}`);
   await db.query(`DROP TABLE IF EXISTS ${table}`);
   await db.end();
@@ -92,6 +120,11 @@ after(async () => {
 });
 
 async function consumeAll(count: number): Promise<KafkaMessage[]> {
+  // Debezium creates the topic with its first record; subscribing earlier fails
+  const admin = kafka.admin();
+  await admin.connect();
+  await waitFor(`topic ${topic}`, async () => ((await admin.listTopics()).includes(topic) ? true : undefined));
+  await admin.disconnect();
   const consumer = kafka.consumer({ groupId: `stack-smoke-${run}-${randomUUID()}` });
   const messages: KafkaMessage[] = [];
   await consumer.connect();
@@ -108,11 +141,12 @@ async function consumeAll(count: number): Promise<KafkaMessage[]> {
 type Row = { id: number; name: string; qty: number | null };
 type Envelope = { op: string; before: Row | null; after: Row | null };
 
+// avsc decodes records into instances of generated classes; compare them as plain data
 async function decodeAll(registry: SchemaRegistry, messages: KafkaMessage[]) {
   return Promise.all(
     messages.map(async (m) => ({
-      key: m.key ? ((await registry.decode(m.key)) as { id: number }) : null,
-      value: m.value ? ((await registry.decode(m.value)) as Envelope) : null,
+      key: m.key ? (structuredClone(await registry.decode(m.key)) as { id: number }) : null,
+      value: m.value ? (structuredClone(await registry.decode(m.value)) as Envelope) : null,
     })),
   );
 }
@@ -150,11 +184,10 @@ test('insert, update and delete arrive as Avro and decode through the registry, 
     assert.deepEqual(decoded[3]?.value?.before, { id: 1, name: 'renamed', qty: 11 });
     assert.equal(decoded[3]?.value?.after, null);
   };
-  const registryUrl = env('SCHEMA_REGISTRY_URL');
-  expectDecoded(await decodeAll(new SchemaRegistry({ host: registryUrl }), messages));
+  expectDecoded(await decodeAll(newRegistryClient(), messages));
 
   await stack('down', 'registry');
   await stack('up', 'registry');
   // a fresh client has no cached schemas: every id is fetched from the restarted registry
-  expectDecoded(await decodeAll(new SchemaRegistry({ host: registryUrl }), messages));
+  expectDecoded(await decodeAll(newRegistryClient(), messages));
 });

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { Client as Elasticsearch } from '@elastic/elasticsearch';
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { Redis } from 'ioredis';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
@@ -145,5 +146,72 @@ describe('neo4j', () => {
     } finally {
       await stranger.close();
     }
+  });
+});
+
+describe('milvus', () => {
+  // milvus-lite does not implement the SDK's telemetry heartbeat
+  const milvus = new MilvusClient({ address: env('MILVUS_ADDRESS'), telemetry: { enabled: false } });
+  const collection = `stack_smoke_${suffix}`;
+  const dim = 256;
+  // a unit vector pointing mostly along axis `axis`: cosine similarity picks it out
+  const vector = (axis: number) => Array.from({ length: dim }, (_, i) => (i === axis ? 1 : 0.01));
+  after(async () => {
+    await milvus.dropCollection({ collection_name: collection });
+    await milvus.closeConnection();
+  });
+
+  test('256-dim HNSW/COSINE collection: upsert, delete, filtered search, query by id', async () => {
+    const ok = (status: { error_code?: string | number }) => assert.equal(status.error_code, 'Success');
+    ok(
+      await milvus.createCollection({
+        collection_name: collection,
+        consistency_level: 'Strong',
+        fields: [
+          { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
+          { name: 'embedding', data_type: DataType.FloatVector, dim },
+          { name: 'model_version', data_type: DataType.VarChar, max_length: 50 },
+          { name: 'updated_at', data_type: DataType.Int64 },
+        ],
+      }),
+    );
+    ok(
+      await milvus.createIndex({
+        collection_name: collection,
+        field_name: 'embedding',
+        index_type: 'HNSW',
+        metric_type: 'COSINE',
+        params: { M: 16, efConstruction: 200 },
+      }),
+    );
+    ok(await milvus.loadCollection({ collection_name: collection }));
+
+    const row = (id: number, axis: number, model_version: string) => ({ id, embedding: vector(axis), model_version, updated_at: id });
+    ok((await milvus.upsert({ collection_name: collection, data: [row(1, 1, 'v1'), row(2, 2, 'v1'), row(3, 3, 'v2')] })).status);
+    // upsert replaces: row 2 moves to axis 9 and model v2
+    ok((await milvus.upsert({ collection_name: collection, data: [row(2, 9, 'v2')] })).status);
+    ok((await milvus.delete({ collection_name: collection, ids: [1] })).status);
+
+    const byId = await milvus.query({ collection_name: collection, filter: 'id in [1, 2, 3]', output_fields: ['id', 'model_version'] });
+    assert.deepEqual(
+      byId.data.map((r) => [String(r.id), r.model_version]).sort(),
+      [
+        ['2', 'v2'],
+        ['3', 'v2'],
+      ],
+    );
+
+    const hits = await milvus.search({
+      collection_name: collection,
+      data: [vector(9)],
+      filter: 'model_version == "v2"',
+      limit: 2,
+      output_fields: ['id'],
+    });
+    assert.deepEqual(
+      hits.results.map((hit) => String(hit.id)),
+      ['2', '3'],
+    );
+    assert.ok(Number(hits.results[0]?.score) > 0.9, 'the nearest vector comes first');
   });
 });
