@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/stack: paths, env, process bookkeeping, waiting.
 # Sourced, never executed. Every service file in services/ builds on these.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ClickHouse from apt: Debian's 18.16.1 is the only server binary any reachable
 # registry ships (see shared/design/clickhouse-18.md for the SQL it accepts).
 clickhouse_needs=""

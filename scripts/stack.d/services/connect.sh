@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kafka Connect (distributed worker) with Debezium's PostgreSQL connector and
 # Apicurio's Avro converter in its plugin folder.
 connect_needs="kafka"

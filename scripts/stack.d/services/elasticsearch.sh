@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Elasticsearch 8.19 from Maven Central's integ-test zip (the only ES distribution any
 # reachable registry ships; 9.x is not published that way). A minimal build: no rest-root
 # module, so `GET /` fails and health is `GET /_cluster/health`. Runs as `nova-es`: it

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Apache Kafka in KRaft mode (broker and controller in one JVM), jars from Maven Central.
 kafka_needs=""
 

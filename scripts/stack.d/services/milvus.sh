@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Milvus Lite (PyPI milvus-lite, its gRPC server mode) in a venv of our own: one port,
 # on 127.0.0.1, data in its own dir. Chosen over PyPI `milvus` 2.3.x, which binds nine
 # ports on every interface and hangs on SIGTERM.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Neo4j 5.26 LTS Community from Maven Central, a jar folder run by its server entry point
 # (one JVM: the neo4j launcher script is not on Maven Central). Bolt only, auth on with
 # the generated password.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PostgreSQL 15 from apt, in a cluster of our own (never the system one), with
 # wal_level=logical for Debezium. Runs as the `postgres` user: it refuses root.
 postgres_needs=""

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Redis 7 from apt, with a generated password, persistence in its own data dir.
 redis_needs=""
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Apicurio Registry 3 (Quarkus fast-jar from Maven Central) on Java 21+, storing schemas in
 # the stack's PostgreSQL (database `apicurio`) so ids survive restarts. Clients use the
 # Confluent-compatible API at /apis/ccompat/v7; the Connect converter uses /apis/registry/v2.

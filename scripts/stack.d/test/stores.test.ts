@@ -40,9 +40,14 @@ describe('redis', () => {
 
   test('refuses a client without the password', async () => {
     const url = new URL(env('REDIS_URL'));
-    const anonymous = new Redis({ host: url.hostname, port: Number(url.port), lazyConnect: true, maxRetriesPerRequest: 0 });
+    const anonymous = new Redis({
+      host: url.hostname,
+      port: Number(url.port),
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     try {
-      await anonymous.connect();
       await assert.rejects(anonymous.ping(), /NOAUTH/);
     } finally {
       anonymous.disconnect();
