@@ -27,10 +27,11 @@ kafka_start() {
   render "$TEMPLATES/kafka/server.properties" "$home/conf/server.properties"
   NOVA_JAVA_LOG_LEVEL=INFO render "$TEMPLATES/kafka/log4j2.properties" "$home/conf/log4j2.properties"
   if [ ! -f "$home/data/meta.properties" ]; then
-    # a Kafka Uuid: 16 random bytes, URL-safe base64 without padding
+    # a Kafka Uuid: 16 random bytes, URL-safe base64 without padding (it may start with
+    # "-", hence --cluster-id=...)
     local cluster_id
     cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    kafka_java "$home/conf" kafka.tools.StorageTool format -t "$cluster_id" -c "$home/conf/server.properties" \
+    kafka_java "$home/conf" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$home/conf/server.properties" \
       >>"$(svc_log kafka)" 2>&1 || return 1
   fi
   spawn kafka "" "$(require_java 17 kafka)/bin/java" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
