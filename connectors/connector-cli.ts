@@ -1,0 +1,81 @@
+// scripts/nova connector register|status
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { connectorStatus, loadConnector, registerConnector } from './register.ts';
+
+export const usage = `Usage: scripts/nova connector <register|status> [--file connectors/postgres-nova.json]
+
+  register  create the connector's topics (partitions, retention) if missing, then create or
+            update the connector through Kafka Connect's REST API; safe to run again
+  status    connector and task state, and the replication slot's lag in bytes
+
+Environment: KAFKA_CONNECT_URL, KAFKA_BROKERS, DATABASE_URL (scripts/nova reads them from .nova/stack.env).`;
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new UsageError(`${name} is not set (bring the stack up with scripts/stack up, or export it)`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+async function register(file: string | undefined): Promise<number> {
+  const connector = await loadConnector(file);
+  const kafka = new Kafka({ clientId: 'nova-connector-cli', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const result = await registerConnector({ connectUrl: requireEnv('KAFKA_CONNECT_URL'), admin, connector });
+    for (const topic of result.createdTopics) console.log(`created topic ${topic}`);
+    console.log(`connector ${connector.name} ${result.action}`);
+    return 0;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function status(file: string | undefined): Promise<number> {
+  const connector = await loadConnector(file);
+  const state = await connectorStatus(requireEnv('KAFKA_CONNECT_URL'), connector.name);
+  console.log(`connector ${connector.name}: ${state.connector.state} on ${state.connector.worker_id}`);
+  for (const task of state.tasks) {
+    console.log(`  task ${task.id}: ${task.state}${task.trace ? `\n${task.trace.split('\n').slice(0, 5).join('\n')}` : ''}`);
+  }
+  const db = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
+  await db.connect();
+  try {
+    const { rows } = await db.query(
+      `SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag_bytes
+         FROM pg_replication_slots WHERE slot_name = $1`,
+      [connector.config['slot.name']],
+    );
+    const slot = rows[0];
+    console.log(slot ? `  slot ${connector.config['slot.name']}: ${slot.active ? 'active' : 'inactive'}, lag ${slot.lag_bytes} bytes` : `  slot ${connector.config['slot.name']}: missing`);
+  } finally {
+    await db.end();
+  }
+  const healthy = state.connector.state === 'RUNNING' && state.tasks.every((t) => t.state === 'RUNNING');
+  return healthy ? 0 : 1;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { file: { type: 'string' } } });
+  try {
+    switch (positionals[0]) {
+      case 'register':
+        return await register(values.file);
+      case 'status':
+        return await status(values.file);
+      default:
+        console.error(usage);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`nova connector: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

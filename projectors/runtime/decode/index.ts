@@ -1,0 +1,6 @@
+export { createDecoder } from './avro-decoder.ts';
+export type { DecodeRecord, RawRecord, ReaderSchemas, SchemaLookup } from './avro-decoder.ts';
+export { UNCHANGED } from './change.ts';
+export type { Change, Decoded, Operation, Row, Tombstone, Unchanged } from './change.ts';
+export { TOAST_PLACEHOLDER } from './debezium-types.ts';
+export { registryLookup } from './registry-lookup.ts';

@@ -1,0 +1,59 @@
+// scripts/nova schemas pull|check|types
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConnector } from '../../connectors/register.ts';
+import { topicPlan } from '../../connectors/topic-plan.ts';
+import { checkContract, pullReaderSchemas } from './contract.ts';
+import { generateTypes } from './generate-types.ts';
+import { schemasDir } from './reader-schemas.ts';
+
+export const usage = `Usage: scripts/nova schemas <check|pull|types>
+
+  check  every writer schema registered for a projected topic must resolve to our reader
+         schema in schemas/avro/; lists each one that does not (exit 1), or says all resolve
+  pull   (re)write schemas/avro/<topic>.{key,value}.avsc from the newest registered writer
+         schemas, then regenerate types.ts; review the diff before committing it
+  types  regenerate schemas/avro/types.ts from the .avsc files
+
+Environment: SCHEMA_REGISTRY_URL (the Confluent-compatible API), from .nova/stack.env.`;
+
+async function projectedTopics(): Promise<string[]> {
+  return topicPlan((await loadConnector()).config).map((t) => t.topic);
+}
+
+function registryUrl(): string {
+  const url = process.env.SCHEMA_REGISTRY_URL;
+  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set (bring the stack up with scripts/stack up, or export it)');
+  return url;
+}
+
+const writeTypes = () => writeFile(join(schemasDir, 'types.ts'), generateTypes());
+
+export async function run(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  switch (positionals[0]) {
+    case 'check': {
+      const topics = await projectedTopics();
+      const problems = await checkContract({ registryUrl: registryUrl(), topics });
+      for (const p of problems) {
+        console.log(`${p.topic} ${p.part}${p.version === undefined ? '' : ` v${p.version} (id ${p.id})`}: ${p.problem}`);
+      }
+      if (problems.length === 0) console.log(`all registered schemas of ${topics.length} topics resolve to our reader schemas`);
+      return problems.length === 0 ? 0 : 1;
+    }
+    case 'pull': {
+      const written = await pullReaderSchemas({ registryUrl: registryUrl(), topics: await projectedTopics() });
+      for (const file of written) console.log(`wrote ${file}`);
+      await writeTypes();
+      console.log(`wrote ${join(schemasDir, 'types.ts')}`);
+      return 0;
+    }
+    case 'types':
+      await writeTypes();
+      return 0;
+    default:
+      console.error(usage);
+      return 2;
+  }
+}

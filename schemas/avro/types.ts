@@ -1,0 +1,206 @@
+// Generated from the .avsc files in this folder by `scripts/nova schemas types`. Do not edit.
+import type { Unchanged } from '../../projectors/runtime/decode/index.ts';
+
+export type LiveStreamsKey = {
+  id: number;
+};
+
+export type LiveStreamsRow = {
+  id: number;
+  user_id: number;
+  title: string | Unchanged;
+  description: null | string | Unchanged;
+  thumbnail_url: null | string | Unchanged;
+  rtmp_url: string | Unchanged;
+  hls_url: null | string | Unchanged;
+  status: string | null | Unchanged;
+  viewer_count: number | null;
+  peak_viewer_count: number | null;
+  started_at: null | Date;
+  ended_at: null | Date;
+  created_at: Date | null;
+};
+
+export type ConversationsKey = {
+  id: number;
+};
+
+export type ConversationsRow = {
+  id: number;
+  participant1_id: number;
+  participant2_id: number;
+  last_message_id: null | number;
+  last_message_at: null | Date;
+  created_at: Date | null;
+};
+
+export type MessageReadStatusKey = {
+  user_id: number;
+  conversation_id: number;
+};
+
+export type MessageReadStatusRow = {
+  user_id: number;
+  conversation_id: number;
+  last_read_message_id: number;
+  last_read_at: Date | null;
+};
+
+export type MessagesKey = {
+  id: number;
+};
+
+export type MessagesRow = {
+  id: number;
+  conversation_id: number;
+  sender_id: number;
+  content: string | Unchanged;
+  message_type: string | null | Unchanged;
+  metadata: null | unknown | Unchanged;
+  is_deleted: boolean | null;
+  created_at: Date | null;
+};
+
+export type NotificationSettingsKey = {
+  user_id: number;
+};
+
+export type NotificationSettingsRow = {
+  user_id: number;
+  push_enabled: boolean | null;
+  email_enabled: boolean | null;
+  types_disabled: null | Array<null | string> | Unchanged;
+  updated_at: Date | null;
+};
+
+export type NotificationsKey = {
+  id: number;
+};
+
+export type NotificationsRow = {
+  id: number;
+  user_id: number;
+  type: string | Unchanged;
+  actor_id: number;
+  target_type: null | string | Unchanged;
+  target_id: null | number;
+  content: null | unknown | Unchanged;
+  is_read: boolean | null;
+  created_at: Date | null;
+  read_at: null | Date;
+};
+
+export type PushTokensKey = {
+  id: number;
+};
+
+export type PushTokensRow = {
+  id: number;
+  user_id: number;
+  platform: string | Unchanged;
+  token: string | Unchanged;
+  created_at: Date | null;
+  last_used_at: Date | null;
+};
+
+export type PostEmbeddingsKey = {
+  post_id: number;
+};
+
+export type PostEmbeddingsRow = {
+  post_id: number;
+  embedding: Array<null | number> | Unchanged;
+  model_version: string | Unchanged;
+  updated_at: Date;
+};
+
+export type UserEmbeddingsKey = {
+  user_id: number;
+};
+
+export type UserEmbeddingsRow = {
+  user_id: number;
+  embedding: Array<null | number> | Unchanged;
+  model_version: string | Unchanged;
+  updated_at: Date;
+};
+
+export type FollowsKey = {
+  id: number;
+};
+
+export type FollowsRow = {
+  id: number;
+  follower_id: number;
+  followee_id: number;
+  status: string | null | Unchanged;
+  created_at: Date | null;
+};
+
+export type PostsKey = {
+  id: number;
+};
+
+export type PostsRow = {
+  id: number;
+  author_id: number;
+  text: string | Unchanged;
+  created_at: Date | null;
+};
+
+export type UserStatsKey = {
+  user_id: number;
+};
+
+export type UserStatsRow = {
+  user_id: number;
+  follower_count: number | null;
+  following_count: number | null;
+  post_count: number | null;
+  updated_at: Date | null;
+};
+
+export type UsersKey = {
+  id: number;
+};
+
+export type UsersRow = {
+  id: number;
+  username: string | Unchanged;
+  avatar_url: null | string | Unchanged;
+  bio: null | string | Unchanged;
+  created_at: Date | null;
+};
+
+export type UserInteractionsKey = {
+  id: number;
+};
+
+export type UserInteractionsRow = {
+  id: number;
+  user_id: number;
+  target_type: string | Unchanged;
+  target_id: number;
+  interaction_type: string | Unchanged;
+  interaction_value: null | number;
+  metadata: null | unknown | Unchanged;
+  created_at: Date | null;
+};
+
+/** Topic name -> the key and row types its changes carry. */
+export type TopicRows = {
+  'nova.live.live_streams': { key: LiveStreamsKey; row: LiveStreamsRow };
+  'nova.message.conversations': { key: ConversationsKey; row: ConversationsRow };
+  'nova.message.message_read_status': { key: MessageReadStatusKey; row: MessageReadStatusRow };
+  'nova.message.messages': { key: MessagesKey; row: MessagesRow };
+  'nova.notification.notification_settings': { key: NotificationSettingsKey; row: NotificationSettingsRow };
+  'nova.notification.notifications': { key: NotificationsKey; row: NotificationsRow };
+  'nova.notification.push_tokens': { key: PushTokensKey; row: PushTokensRow };
+  'nova.recommendation.post_embeddings': { key: PostEmbeddingsKey; row: PostEmbeddingsRow };
+  'nova.recommendation.user_embeddings': { key: UserEmbeddingsKey; row: UserEmbeddingsRow };
+  'nova.social.follows': { key: FollowsKey; row: FollowsRow };
+  'nova.social.posts': { key: PostsKey; row: PostsRow };
+  'nova.social.user_stats': { key: UserStatsKey; row: UserStatsRow };
+  'nova.social.users': { key: UsersKey; row: UsersRow };
+  'nova.user.user_interactions': { key: UserInteractionsKey; row: UserInteractionsRow };
+};

@@ -1,0 +1,36 @@
+// Dispatches `scripts/nova <command> ...` to the module that owns the command. Each
+// command module exports `run(args)` resolving to an exit code, and `usage`.
+type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number>; usage: string }> };
+
+const commands: Record<string, Command> = {
+  migrate: { summary: 'apply sql/ migrations to PostgreSQL', load: () => import('../sql/migrate-cli.ts') },
+  schemas: { summary: 'check, pull or type the Avro reader schemas in schemas/avro', load: () => import('../schemas/avro/schemas-cli.ts') },
+  connector: { summary: 'register the Debezium connector, or show its state and slot lag', load: () => import('../connectors/connector-cli.ts') },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return ['Usage: scripts/nova <command> [options]   (scripts/nova <command> --help for more)', '', 'Commands:', ...lines].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`nova: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  const module = await command.load();
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(module.usage);
+    return 0;
+  }
+  return module.run(args);
+}
+
+process.exitCode = await main(process.argv.slice(2));
