@@ -11,6 +11,9 @@ export const codes = {
   incompatibleSchema: 'NOVA_D1004', // writer schema cannot be resolved to our reader schema
   noReaderSchema: 'NOVA_D1005', // a topic we have no reader schema for
   registryUnavailable: 'NOVA_D1006', // the registry did not answer (retried)
+  unmappable: 'NOVA_M1001', // the mapping threw for this change
+  storeUnavailable: 'NOVA_S1001', // the store did not answer or refused the connection (retried)
+  storeRejected: 'NOVA_S1002', // the store refused this record (dead-lettered)
 } as const;
 
 export type ErrorCode = (typeof codes)[keyof typeof codes];
@@ -42,4 +45,15 @@ export class DecodeError extends NovaError {
     this.name = 'DecodeError';
     this.position = position;
   }
+}
+
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+const networkMessages = /connection is closed|socket closed|timed? ?out|connect ECONNREFUSED|stream isn't writeable|no connection/i;
+
+/** A store client's failure, classified: the network and timeouts are transient, the rest is fatal. */
+export function storeError(error: unknown, store: string): NovaError {
+  if (error instanceof NovaError) return error;
+  const e = error as { code?: string; message?: string; cause?: { code?: string } };
+  const transient = networkCodes.has(e?.code ?? '') || networkCodes.has(e?.cause?.code ?? '') || networkMessages.test(e?.message ?? '');
+  return new NovaError(transient ? 'transient' : 'fatal', codes.storeUnavailable, `${store}: ${e?.message ?? String(error)}`, { cause: error });
 }

@@ -1,0 +1,98 @@
+// The nova-postgres connector on the running stack, driven through `scripts/nova connector`
+// the way an operator would: registration is idempotent, status reports state and slot lag,
+// the topics carry the partitions and retention the connector JSON gives them, and the
+// heartbeat keeps the replication slot moving while the projected tables are idle.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import kafkajs from 'kafkajs';
+import pg from 'pg';
+import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
+import { loadConnector } from './register.ts';
+import { topicPlan } from './topic-plan.ts';
+
+// kafkajs is CommonJS and Node cannot see every named export: take them from the default
+const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+const novaCli = fileURLToPath(new URL('../scripts/nova', import.meta.url));
+const { name, config } = await loadConnector();
+const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+
+type CliResult = { code: number; stdout: string; stderr: string };
+
+function nova(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(novaCli, args, { env: process.env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+before(() => db.connect());
+after(() => db.end());
+
+test('register run twice updates the connector in place and creates no topics', { timeout: 120_000 }, async () => {
+  const first = await nova('connector', 'register');
+  assert.equal(first.code, 0, first.stderr);
+  const second = await nova('connector', 'register');
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, `connector ${name} updated\n`);
+});
+
+test('status shows the connector and its task RUNNING and the slot lag in bytes', { timeout: 60_000 }, async () => {
+  // a re-registration may have restarted the task: wait for it to settle
+  const status = await waitFor('connector status to exit 0', async () => {
+    const result = await nova('connector', 'status');
+    return result.code === 0 ? result : undefined;
+  });
+  assert.match(status.stdout, new RegExp(`^connector ${name}: RUNNING on `, 'm'));
+  assert.match(status.stdout, /^ {2}task 0: RUNNING$/m);
+  assert.match(status.stdout, new RegExp(`^ {2}slot ${config['slot.name']}: active, lag \\d+ bytes$`, 'm'));
+});
+
+test("every planned topic exists with the connector JSON's partitions and retention.ms", async () => {
+  const plan = topicPlan(config);
+  const admin = new Kafka({ clientId: 'nova-connector-test', brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    assert.deepEqual(plan.filter((t) => !existing.has(t.topic)).map((t) => t.topic), [], 'missing topics');
+    const topics = plan.map((t) => t.topic);
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] })),
+    });
+    const retention = new Map(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
+    const actual = Object.fromEntries(
+      metadata.map((m) => [m.name, { partitions: m.partitions.length, retentionMs: Number(retention.get(m.name)) }]),
+    );
+    const expected = Object.fromEntries(plan.map((t) => [t.topic, { partitions: t.partitions, retentionMs: t.retentionMs }]));
+    assert.deepEqual(actual, expected);
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+test('the heartbeat writes debezium_heartbeat and the slot advances past it while tables are idle', { timeout: 90_000 }, async () => {
+  const { rows } = await db.query('SELECT now()::text AS now, pg_current_wal_lsn()::text AS lsn');
+  const start = rows[0] as { now: string; lsn: string };
+  const beat = await waitFor(
+    'a heartbeat row written after the test started',
+    async () => (await db.query('SELECT beat_at FROM debezium_heartbeat WHERE id = 1 AND beat_at > $1::timestamptz', [start.now])).rows[0],
+    30_000,
+  );
+  assert.ok(beat.beat_at instanceof Date);
+  await waitFor(
+    `slot ${config['slot.name']} to confirm past ${start.lsn}`,
+    async () => {
+      const { rows: slot } = await db.query(
+        'SELECT confirmed_flush_lsn > $1::pg_lsn AS advanced FROM pg_replication_slots WHERE slot_name = $2',
+        [start.lsn, config['slot.name']],
+      );
+      return slot[0]?.advanced ? true : undefined;
+    },
+    30_000,
+  );
+});

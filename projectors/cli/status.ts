@@ -1,0 +1,31 @@
+// `scripts/nova projector status`: per projector and partition, the store's checkpoint
+// (offset and LSN), the lag behind the partition's end, and the group's committed offset.
+import { Kafka, logLevel } from 'kafkajs';
+import type { ProjectorDefinition } from '../runtime/sink.ts';
+
+export async function printStatus(definitions: ProjectorDefinition<never>[], generation: number): Promise<number> {
+  const kafka = new Kafka({ clientId: 'nova-projector-status', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const definition of definitions) {
+      const sink = await definition.createSink({ generation, env: process.env });
+      const checkpoints = new Map((await sink.load()).map((c) => [`${c.topic}:${c.partition}`, c]));
+      await sink.close();
+      console.log(`${definition.name} (generation ${generation})`);
+      console.log('  topic                                   part  checkpoint        lsn        end   lag');
+      for (const topic of definition.topics) {
+        const offsets = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);
+        for (const { partition, high } of offsets) {
+          const c = checkpoints.get(`${topic}:${partition}`);
+          const next = c?.nextOffset ?? '-';
+          const lag = c ? Number(high) - Number(c.nextOffset) : Number(high);
+          console.log(`  ${topic.padEnd(40)}${String(partition).padStart(4)}  ${next.padStart(10)}  ${String(c?.lsn ?? '-').padStart(12)}  ${high.padStart(6)}  ${String(lag).padStart(4)}`);
+        }
+      }
+    }
+    return 0;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,43 @@
+// What one _bulk response means, item by item (style.md section 8): 2xx applied; 409 already
+// applied (the store holds this LSN or a newer one); 429/5xx transient, so the whole bulk is
+// sent again, which the external versions make idempotent; any other 4xx is this record's
+// fault (mapping or parse errors) and it is rejected to the dead-letter topic.
+import type { estypes } from '@elastic/elasticsearch';
+import type { Rejected, StoreOp } from '../runtime/sink.ts';
+import type { EsOp } from './mapping/index.ts';
+
+export type BulkOutcome = {
+  applied: number;
+  /** version conflicts: an equal or newer LSN is already in the index */
+  alreadyApplied: number;
+  rejected: Rejected[];
+  /** reasons of items the store could not take now (429, 5xx) */
+  transient: string[];
+};
+
+const describe = (status: number, error: estypes.ErrorCause | undefined) => {
+  const cause = error?.caused_by?.reason ? ` (${error.caused_by.reason})` : '';
+  return `${status} ${error?.type ?? 'error'}: ${error?.reason ?? 'no reason given'}${cause}`;
+};
+
+/** `items` come back in the order of `ops`, one each. */
+export function bulkOutcome(ops: StoreOp<EsOp>[], items: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>[]): BulkOutcome {
+  const outcome: BulkOutcome = { applied: 0, alreadyApplied: 0, rejected: [], transient: [] };
+  const rejectedOffsets = new Set<string>();
+  items.forEach((entry, i) => {
+    const item = Object.values(entry)[0] as estypes.BulkResponseItem;
+    const { status, error } = item;
+    // a delete of a document the index never had answers 404 with no error: nothing to remove,
+    // and Elasticsearch still remembers the version, which keeps an older index from resurrecting it
+    if ((status >= 200 && status < 300) || (status === 404 && !error)) outcome.applied++;
+    else if (status === 409) outcome.alreadyApplied++;
+    else if (status === 429 || status >= 500) outcome.transient.push(describe(status, error));
+    else {
+      const { position } = (ops[i] as StoreOp<EsOp>).change;
+      const key = `${position.topic}:${position.partition}:${position.offset}`;
+      if (!rejectedOffsets.has(key)) outcome.rejected.push({ position, reason: describe(status, error) });
+      rejectedOffsets.add(key);
+    }
+  });
+  return outcome;
+}

@@ -1,0 +1,54 @@
+// Where the Elasticsearch projector's position lives: one document per (projector, generation,
+// topic, partition) in `nova_checkpoints`. Elasticsearch has no transaction spanning the bulk
+// and this write, so the sink writes it after the effects; replaying from an older checkpoint
+// is harmless because every effect is guarded by its external version (the LSN).
+import type { Client } from '@elastic/elasticsearch';
+import type { Checkpoint } from '../runtime/sink.ts';
+
+export const checkpointIndex = 'nova_checkpoints';
+
+export const checkpointMappings = {
+  dynamic: 'strict',
+  properties: {
+    projector: { type: 'keyword' },
+    generation: { type: 'long' },
+    topic: { type: 'keyword' },
+    partition: { type: 'integer' },
+    // a Kafka offset is a 64-bit integer; kept as the runtime's string to avoid precision loss
+    nextOffset: { type: 'keyword' },
+    lsn: { type: 'long' },
+    updated_at: { type: 'date' },
+  },
+} as const;
+
+export type CheckpointScope = { projector: string; generation: number };
+
+type CheckpointDoc = Checkpoint & CheckpointScope & { updated_at: string };
+
+export const checkpointId = ({ projector, generation }: CheckpointScope, topic: string, partition: number) =>
+  `${projector}:g${generation}:${topic}:${partition}`;
+
+/**
+ * refresh false: waiting for a refresh (`wait_for`) would add up to a refresh interval to every
+ * batch, and nothing searches these documents while the projector runs. loadCheckpoints, the
+ * only reader, refreshes the index itself before it searches.
+ */
+export async function writeCheckpoint(client: Client, scope: CheckpointScope, checkpoint: Checkpoint): Promise<void> {
+  const { topic, partition, nextOffset, lsn } = checkpoint;
+  const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, lsn, updated_at: new Date().toISOString() };
+  await client.index({ index: checkpointIndex, id: checkpointId(scope, topic, partition), document, refresh: false });
+}
+
+export async function loadCheckpoints(client: Client, scope: CheckpointScope): Promise<Checkpoint[]> {
+  await client.indices.refresh({ index: checkpointIndex, ignore_unavailable: true });
+  const found = await client.search<CheckpointDoc>({
+    index: checkpointIndex,
+    ignore_unavailable: true,
+    size: 10_000, // one per partition: far fewer
+    query: { bool: { filter: [{ term: { projector: scope.projector } }, { term: { generation: scope.generation } }] } },
+  });
+  return found.hits.hits.flatMap((hit) => {
+    const doc = hit._source;
+    return doc ? [{ topic: doc.topic, partition: doc.partition, nextOffset: doc.nextOffset, lsn: doc.lsn }] : [];
+  });
+}

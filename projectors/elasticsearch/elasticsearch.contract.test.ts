@@ -1,0 +1,155 @@
+// Against the real Elasticsearch from .nova/stack.env. Each run uses its own high generation,
+// so it never touches generation 1, and removes its indices and checkpoint docs afterwards.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@elastic/elasticsearch';
+import type { Change, Operation, Row } from '../runtime/decode/index.ts';
+import { NovaError } from '../runtime/errors.ts';
+import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
+import { checkpointId, checkpointIndex } from './checkpoint.ts';
+import { aliasNames, createElasticsearchSink, ensureIndices, indexName, swapAlias, type BulkOutcome, type EsOp } from './index.ts';
+import { mapChange } from './mapping/index.ts';
+
+const node = process.env['ELASTICSEARCH_URL'];
+if (!node) throw new Error('ELASTICSEARCH_URL is not set: set -a; source .nova/stack.env; set +a');
+const es = new Client({ node });
+const generation = randomInt(100_000, 1_000_000);
+const projector = 'elasticsearch-contract';
+const scratchAlias = `nova_contract_${generation}`;
+const topic = 'nova.message.messages';
+const outcomes: BulkOutcome[] = [];
+const sink = createElasticsearchSink({ client: es, generation, projector, onBulk: (o) => outcomes.push(o) });
+const aliasesBefore = new Map<string, boolean>();
+
+let offset = 0;
+let lsn = 1_000;
+function change(table: string, op: Operation, row: Row, at = ++lsn): Change {
+  const [before, after] = op === 'delete' ? [row, null] : [null, row];
+  const position = { topic, partition: 0, offset: String(++offset) };
+  return { kind: 'change', op, table, key: { id: row['id'] }, before, after, lsn: at, txId: 1, commitTs: new Date(), position };
+}
+const storeOps = (...changes: Change[]): StoreOp<EsOp>[] => changes.flatMap((c) => mapChange(c).map((op) => ({ op, change: c })));
+const checkpointAt = (partition = 0): Checkpoint => ({ topic, partition, nextOffset: String(offset + 1), lsn });
+const noRejections = async (rejected: Rejected[]) => assert.fail(`unexpected rejections: ${JSON.stringify(rejected)}`);
+const source = async (alias: string, id: number) => (await es.get({ index: indexName(alias, generation), id: String(id) }, { ignore: [404] }));
+
+const message = (id: number, content: string) => ({ id, conversation_id: 3, sender_id: 9, content, message_type: 'text', metadata: null, is_deleted: false, created_at: new Date('2024-05-01T08:30:00Z') });
+const post = (id: number, text: string) => ({ id, author_id: 9, text, created_at: new Date('2024-05-01T08:30:00Z') });
+
+before(async () => {
+  for (const alias of aliasNames) aliasesBefore.set(alias, await es.indices.existsAlias({ name: alias }));
+  await ensureIndices(es, generation);
+  await ensureIndices(es, generation); // a restart finds everything in place
+});
+
+after(async () => {
+  for (const c of await sink.load()) await es.delete({ index: checkpointIndex, id: checkpointId({ projector, generation }, c.topic, c.partition) });
+  const indices = [...aliasNames.map((a) => indexName(a, generation)), `${scratchAlias}_v1`, `${scratchAlias}_v2`];
+  await es.indices.delete({ index: indices, ignore_unavailable: true });
+  await es.close();
+});
+
+describe('elasticsearch sink (real server)', () => {
+  test('creates generation indices with explicit mappings and no replicas; claims only missing aliases', async () => {
+    for (const alias of aliasNames) {
+      const index = indexName(alias, generation);
+      const settings = await es.indices.getSettings({ index });
+      assert.equal(settings[index]?.settings?.index?.number_of_replicas, '0');
+      const aliased = Object.keys(await es.indices.getAlias({ name: alias }));
+      if (aliasesBefore.get(alias)) assert.ok(!aliased.includes(index), `${alias} existed: left where it was`);
+      else assert.deepEqual(aliased, [index]);
+    }
+    const mapping = await es.indices.getMapping({ index: indexName('messages', generation) });
+    assert.deepEqual(mapping[indexName('messages', generation)]?.mappings.properties?.['content'], { type: 'text', analyzer: 'standard' });
+  });
+
+  test('applying the same ops twice leaves identical documents; the conflicts count as already applied', async () => {
+    const ops = storeOps(change('public.messages', 'create', message(101, 'hello twice')), change('public.posts', 'create', post(201, 'twice')));
+    await sink.apply(ops, checkpointAt(), noRejections);
+    const first = [await source('messages', 101), await source('posts', 201)];
+    await sink.apply(ops, checkpointAt(), noRejections);
+    const second = [await source('messages', 101), await source('posts', 201)];
+    assert.deepEqual(second.map((d) => [d._source, d._version]), first.map((d) => [d._source, d._version]));
+    assert.deepEqual(outcomes.slice(-2).map((o) => [o.applied, o.alreadyApplied]), [[2, 0], [0, 2]]);
+  });
+
+  test('a stale LSN after a newer one leaves the newer document', async () => {
+    const newer = change('public.posts', 'update', post(202, 'newer'), 5_000);
+    const stale = change('public.posts', 'update', post(202, 'stale'), 4_000);
+    await sink.apply(storeOps(newer), checkpointAt(), noRejections);
+    await sink.apply(storeOps(stale), checkpointAt(), noRejections);
+    const doc = await source('posts', 202);
+    assert.equal((doc._source as { text: string }).text, 'newer');
+    assert.equal(doc._version, 5_000);
+  });
+
+  test('a delete older than the document is ignored; a newer one removes it (posts) or flags it (messages)', async () => {
+    await sink.apply(storeOps(change('public.posts', 'create', post(203, 'kept'), 6_000)), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 5_500)), checkpointAt(), noRejections);
+    assert.equal((await source('posts', 203)).found, true);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 6_500)), checkpointAt(), noRejections);
+    assert.equal((await source('posts', 203)).found, false);
+    await sink.apply(storeOps(change('public.messages', 'create', message(102, 'to delete'), 7_000)), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.messages', 'delete', message(102, 'to delete'), 7_500)), checkpointAt(), noRejections);
+    assert.deepEqual((await source('messages', 102))._source, { ...mapChange(change('public.messages', 'create', message(102, 'to delete')))[0]?.doc, is_deleted: true });
+  });
+
+  test('the checkpoint round-trips through load()', async () => {
+    await sink.apply([], { topic, partition: 7, nextOffset: '42', lsn: 9_000 }, noRejections);
+    await sink.apply([], { topic, partition: 7, nextOffset: '43', lsn: 9_001 }, noRejections);
+    await sink.apply([], { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null }, noRejections);
+    const loaded = await sink.load();
+    assert.deepEqual(loaded.find((c) => c.partition === 7), { topic, partition: 7, nextOffset: '43', lsn: 9_001 });
+    assert.deepEqual(loaded.find((c) => c.topic === 'nova.social.posts'), { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null });
+    const other = createElasticsearchSink({ client: es, generation: generation + 1, projector });
+    assert.deepEqual(await other.load(), [], 'another generation has its own checkpoints');
+  });
+
+  test('a rejected item goes to onRejected, before the checkpoint, while the rest of the bulk applies', async () => {
+    const good = storeOps(change('public.messages', 'create', message(103, 'good one')), change('public.posts', 'create', post(204, 'good too')));
+    const badChange = change('public.messages', 'create', message(104, 'bad date'));
+    const bad: StoreOp<EsOp> = { change: badChange, op: { index: 'messages', id: '104', version: badChange.lsn as number, doc: { message_id: 104, created_at: 'not a date' } } };
+    const checkpoint = { topic, partition: 11, nextOffset: '500', lsn };
+    let handed: Rejected[] = [];
+    await sink.apply([good[0] as StoreOp<EsOp>, bad, good[1] as StoreOp<EsOp>], checkpoint, async (rejected) => {
+      handed = rejected;
+      assert.equal((await sink.load()).some((c) => c.partition === 11), false, 'checkpoint not yet written');
+    });
+    assert.equal(handed.length, 1);
+    assert.deepEqual(handed[0]?.position, badChange.position);
+    assert.match(handed[0]?.reason ?? '', /^400 (document|mapper)_parsing_exception/);
+    assert.equal((await source('messages', 103)).found, true);
+    assert.equal((await source('posts', 204)).found, true);
+    assert.equal((await source('messages', 104)).found, false);
+    assert.ok((await sink.load()).some((c) => c.partition === 11 && c.nextOffset === '500'));
+  });
+
+  test('search finds content through the alias (CJK split per character by the standard analyzer)', async (t) => {
+    await sink.apply(storeOps(change('public.messages', 'create', message(105, '今天天气很好 nova'))), checkpointAt(), noRejections);
+    await es.indices.refresh({ index: indexName('messages', generation) });
+    // when a live generation already owns the alias, search this run's index rather than move it
+    const target = aliasesBefore.get('messages') ? indexName('messages', generation) : 'messages';
+    if (target !== 'messages') t.diagnostic('alias `messages` belongs to a live generation: searched the generation index');
+    const found = await es.search({ index: target, query: { match_phrase: { content: '天气' } } });
+    assert.deepEqual(found.hits.hits.map((h) => h._id), ['105']);
+  });
+
+  test('swapAlias moves an alias in one step and reports the indices it left', async () => {
+    for (const g of [1, 2]) await es.indices.create({ index: indexName(scratchAlias, g), settings: { number_of_replicas: 0 } });
+    assert.deepEqual(await swapAlias(es, scratchAlias, 1), []);
+    assert.deepEqual(await swapAlias(es, scratchAlias, 2), [indexName(scratchAlias, 1)]);
+    assert.deepEqual(Object.keys(await es.indices.getAlias({ name: scratchAlias })), [indexName(scratchAlias, 2)]);
+  });
+
+  test('an unreachable server is a transient store error', async () => {
+    const down = createElasticsearchSink({ client: new Client({ node: 'http://127.0.0.1:1', maxRetries: 0 }), generation, projector });
+    await assert.rejects(down.apply(storeOps(change('public.posts', 'create', post(205, 'x'))), checkpointAt(), noRejections), (error: unknown) => {
+      assert.ok(error instanceof NovaError);
+      assert.equal(error.kind, 'transient');
+      assert.equal(error.code, 'NOVA_S1001');
+      return true;
+    });
+    await down.close();
+  });
+});

@@ -1,0 +1,32 @@
+// The Elasticsearch projector: messages, posts and users, searchable through stable aliases.
+import { Client } from '@elastic/elasticsearch';
+import { storeError } from '../runtime/errors.ts';
+import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { ensureIndices } from './index-names.ts';
+import { mapChange, type EsOp } from './mapping/index.ts';
+import { createElasticsearchSink } from './sink.ts';
+
+export type { EsOp } from './mapping/index.ts';
+export type { BulkOutcome } from './bulk-outcome.ts';
+export { aliasNames, ensureIndices, indexName, swapAlias, type AliasName } from './index-names.ts';
+export { createElasticsearchSink, type ElasticsearchSinkOptions } from './sink.ts';
+
+const name = 'elasticsearch';
+
+export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
+  name,
+  topics: ['nova.message.messages', 'nova.social.posts', 'nova.social.users'],
+  mapping: mapChange,
+  async createSink({ generation, env }) {
+    const node = env['ELASTICSEARCH_URL'];
+    if (!node) throw new Error('elasticsearch: ELASTICSEARCH_URL is not set');
+    const client = new Client({ node });
+    try {
+      await ensureIndices(client, generation);
+    } catch (error) {
+      await client.close();
+      throw storeError(error, 'elasticsearch');
+    }
+    return createElasticsearchSink({ client, generation, projector: name });
+  },
+};

@@ -1,0 +1,64 @@
+// Pure: each row is a hand-built Change and the EsOps it must become. No server.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { UNCHANGED, type Change, type Operation, type Row } from '../runtime/decode/index.ts';
+import { mapChange, type EsOp } from './mapping/index.ts';
+
+const at = new Date('2024-05-01T08:30:00.000Z');
+const iso = at.toISOString();
+
+function change(table: string, op: Operation, before: Row | null, after: Row | null, lsn: number | null = 1000): Change {
+  const id = (after ?? before)?.['id'];
+  return {
+    kind: 'change', op, table, key: op === 'truncate' ? null : { id }, before, after, lsn, txId: 7, commitTs: at,
+    position: { topic: 't', partition: 0, offset: '5' },
+  };
+}
+
+const message = { id: 11, conversation_id: 3, sender_id: 9, content: '你好 nova', message_type: 'text', metadata: null, is_deleted: false, created_at: at };
+const messageDoc = { message_id: 11, conversation_id: 3, sender_id: 9, content: '你好 nova', message_type: 'text', is_deleted: false, created_at: iso };
+const post = { id: 21, author_id: 9, text: 'first post', created_at: at };
+const user = { id: 9, username: 'linus', avatar_url: 'https://a/9.png', bio: null, created_at: null };
+
+const maps: [string, Change, EsOp[]][] = [
+  ['message insert', change('public.messages', 'create', null, message), [{ index: 'messages', id: '11', version: 1000, doc: messageDoc }]],
+  ['message snapshot read', change('public.messages', 'read', null, message, 50), [{ index: 'messages', id: '11', version: 50, doc: messageDoc }]],
+  [
+    'message soft delete (update)',
+    change('public.messages', 'update', message, { ...message, is_deleted: true }),
+    [{ index: 'messages', id: '11', version: 1000, doc: { ...messageDoc, is_deleted: true } }],
+  ],
+  [
+    'message hard delete keeps a flagged doc from before',
+    change('public.messages', 'delete', message, null, 2000),
+    [{ index: 'messages', id: '11', version: 2000, doc: { ...messageDoc, is_deleted: true } }],
+  ],
+  [
+    'message metadata unchanged is not indexed, so not refused',
+    change('public.messages', 'update', message, { ...message, metadata: UNCHANGED }),
+    [{ index: 'messages', id: '11', version: 1000, doc: messageDoc }],
+  ],
+  ['post insert', change('public.posts', 'create', null, post), [{ index: 'posts', id: '21', version: 1000, doc: { post_id: 21, author_id: 9, text: 'first post', created_at: iso } }]],
+  ['post delete', change('public.posts', 'delete', post, null), [{ index: 'posts', id: '21', version: 1000, doc: null }]],
+  [
+    'user update with null bio and created_at',
+    change('public.users', 'update', user, { ...user, username: 'torvalds' }),
+    [{ index: 'users', id: '9', version: 1000, doc: { user_id: 9, username: 'torvalds', bio: null, avatar_url: 'https://a/9.png', created_at: null } }],
+  ],
+  ['user delete', change('public.users', 'delete', user, null), [{ index: 'users', id: '9', version: 1000, doc: null }]],
+];
+
+const refusals: [string, Change, RegExp][] = [
+  ['unchanged message content', change('public.messages', 'update', null, { ...message, content: UNCHANGED }), /public\.messages\.content: unchanged/],
+  ['unchanged post text', change('public.posts', 'update', null, { ...post, text: UNCHANGED }), /public\.posts\.text: unchanged/],
+  ['unchanged user bio', change('public.users', 'update', null, { ...user, bio: UNCHANGED }), /public\.users\.bio: unchanged/],
+  ['message delete without before', { ...change('public.messages', 'delete', null, null), key: { id: 11 } }, /REPLICA IDENTITY FULL/],
+  ['a change without an LSN', change('public.posts', 'create', null, post, null), /without an LSN/],
+  ['truncate', change('public.posts', 'truncate', null, null), /truncate cannot be projected/],
+  ['a table this projector does not own', change('public.follows', 'create', null, { id: 1 }), /no mapping for public\.follows/],
+];
+
+describe('elasticsearch mapping', () => {
+  for (const [name, input, expected] of maps) test(name, () => assert.deepEqual(mapChange(input), expected));
+  for (const [name, input, error] of refusals) test(`refuses ${name}`, () => assert.throws(() => mapChange(input), error));
+});

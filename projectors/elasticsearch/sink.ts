@@ -1,0 +1,62 @@
+// Elasticsearch has no transaction across documents, so each write carries its change's LSN
+// as an external version (an older or repeated change is refused with a 409) and the
+// checkpoint is written after the bulk: a crash in between replays work the versions ignore.
+import { errors, type Client } from '@elastic/elasticsearch';
+import { NovaError, codes, storeError } from '../runtime/errors.ts';
+import type { CheckpointStore, Sink, StoreOp } from '../runtime/sink.ts';
+import { bulkOutcome, type BulkOutcome } from './bulk-outcome.ts';
+import { loadCheckpoints, writeCheckpoint } from './checkpoint.ts';
+import { indexName } from './index-names.ts';
+import type { EsOp } from './mapping/index.ts';
+
+export type ElasticsearchSinkOptions = {
+  /** handed over: close() closes it */
+  client: Client;
+  generation: number;
+  projector: string;
+  /** each bulk's counts, for tests and instrumentation */
+  onBulk?: (outcome: BulkOutcome) => void;
+};
+
+/** A failure of the whole request: overload and server errors are retried, the rest classified as the runtime does. */
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const status = error instanceof errors.ResponseError ? error.statusCode ?? 0 : 0;
+    if (status === 429 || status >= 500) {
+      throw new NovaError('transient', codes.storeUnavailable, `elasticsearch: ${(error as Error).message}`, { cause: error });
+    }
+    throw storeError(error, 'elasticsearch');
+  }
+}
+
+function bulkLines({ op }: StoreOp<EsOp>, generation: number): object[] {
+  const target = { _index: indexName(op.index, generation), _id: op.id, version: op.version, version_type: 'external' as const };
+  return op.doc === null ? [{ delete: target }] : [{ index: target }, op.doc];
+}
+
+export function createElasticsearchSink(options: ElasticsearchSinkOptions): Sink<EsOp> & CheckpointStore {
+  const { client, generation, projector, onBulk } = options;
+  const scope = { projector, generation };
+  return {
+    async apply(ops, checkpoint, onRejected) {
+      if (ops.length > 0) {
+        const response = await guard(() => client.bulk({ refresh: false, operations: ops.flatMap((op) => bulkLines(op, generation)) }));
+        const outcome = bulkOutcome(ops, response.items);
+        onBulk?.(outcome);
+        if (outcome.transient.length > 0) {
+          const detail = `elasticsearch: ${outcome.transient.length} of ${ops.length} bulk items not taken now, first: ${outcome.transient[0]}`;
+          throw new NovaError('transient', codes.storeUnavailable, detail);
+        }
+        // dead-lettered before the checkpoint moves past them, so none is lost
+        if (outcome.rejected.length > 0) await onRejected(outcome.rejected);
+      }
+      await guard(() => writeCheckpoint(client, scope, checkpoint));
+    },
+    load: () => guard(() => loadCheckpoints(client, scope)),
+    // the projector's createSink builds the client for this sink alone and the runtime only
+    // calls sink.close() on stop, so the sink owns it; tests that share a client skip close()
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,76 @@
+// What the Redis view must hold, computed from PostgreSQL (the source of truth), and the
+// same keys read back from Redis, both as sorted [key, value] lists to compare whole.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { RECENT_LIMIT } from '../mapping/notifications.ts';
+import { stableJson } from '../mapping/row.ts';
+
+type Entries = Array<[string, string]>;
+const itemFields = ['id', 'type', 'actor_id', 'target_type', 'target_id', 'content', 'is_read', 'created_at', 'read_at'];
+const metaFields = ['id', 'user_id', 'title', 'description', 'thumbnail_url', 'hls_url', 'status', 'viewer_count', 'peak_viewer_count', 'started_at', 'ended_at', 'created_at'];
+const sorted = (entries: Entries) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+const members = (values: Iterable<string>) => JSON.stringify([...values].sort());
+
+export async function expectedFromPostgres(db: pg.Client): Promise<Entries> {
+  const out: Entries = [];
+  const groups = new Map<string, Set<string>>();
+  const add = (key: string, member: string) => (groups.get(key) ?? groups.set(key, new Set()).get(key)!).add(member);
+  for (const f of (await db.query(`SELECT follower_id, followee_id FROM follows WHERE status = 'active'`)).rows) {
+    add(`user:following:${f.follower_id}`, String(f.followee_id));
+    add(`user:followers:${f.followee_id}`, String(f.follower_id));
+  }
+  for (const [key, set] of groups) out.push([key, members(set)]);
+
+  const notifications = (await db.query(`SELECT ${itemFields.join(', ')}, user_id FROM notifications ORDER BY id DESC`)).rows;
+  const byUser = new Map<string, typeof notifications>();
+  for (const n of notifications) (byUser.get(String(n.user_id)) ?? byUser.set(String(n.user_id), []).get(String(n.user_id))!).push(n);
+  for (const [user, rows] of byUser) {
+    out.push([`notification:unread:${user}`, String(rows.filter((r) => !r.is_read).length)]);
+    out.push([`notification:recent:${user}`, `[${rows.slice(0, RECENT_LIMIT).map((r) => stableJson({ ...r, id: Number(r.id), actor_id: Number(r.actor_id), target_id: r.target_id === null ? null : Number(r.target_id) }, itemFields)).join(',')}]`]);
+  }
+
+  const streams = (await db.query(`SELECT ${metaFields.join(', ')} FROM live_streams`)).rows;
+  for (const s of streams) out.push([`stream:meta:${s.id}`, stableJson({ ...s, id: Number(s.id), user_id: Number(s.user_id) }, metaFields)]);
+  const live = streams.filter((s) => s.status === 'live').map((s) => `${s.id}=${s.started_at ? s.started_at.getTime() : 0}`);
+  if (live.length > 0) out.push(['stream:live', members(live)]);
+
+  const unread = await db.query(`
+    SELECT c.id AS conversation, p.user_id,
+           count(m.id) FILTER (WHERE m.sender_id <> p.user_id AND m.id > coalesce(r.last_read_message_id, 0)) AS unread,
+           coalesce(max(m.id) FILTER (WHERE m.sender_id IN (c.participant1_id, c.participant2_id)), 0) AS newest
+      FROM conversations c
+      CROSS JOIN LATERAL (VALUES (c.participant1_id), (c.participant2_id)) AS p(user_id)
+      LEFT JOIN messages m ON m.conversation_id = c.id AND NOT coalesce(m.is_deleted, false)
+      LEFT JOIN message_read_status r ON r.conversation_id = c.id AND r.user_id = p.user_id
+     GROUP BY c.id, p.user_id, r.last_read_message_id`);
+  const recentConversations = new Map<string, string[]>();
+  for (const row of unread.rows) {
+    out.push([`conversation:unread:${row.user_id}:${row.conversation}`, String(row.unread)]);
+    (recentConversations.get(String(row.user_id)) ?? recentConversations.set(String(row.user_id), []).get(String(row.user_id))!).push(`${row.conversation}=${row.newest}`);
+  }
+  for (const [user, list] of recentConversations) out.push([`user:conversations:${user}`, members(list)]);
+  return sorted(out);
+}
+
+export async function actualFromRedis(redis: Redis): Promise<Entries> {
+  const out: Entries = [];
+  for (const pattern of ['user:following:*', 'user:followers:*', 'notification:unread:*', 'notification:recent:*', 'stream:meta:*', 'stream:live', 'conversation:unread:*', 'user:conversations:*']) {
+    for (const key of await redis.keys(pattern)) {
+      const type = await redis.type(key);
+      if (type === 'set') {
+        const set = await redis.smembers(key);
+        if (set.length > 0) out.push([key, members(set)]);
+      } else if (type === 'zset') {
+        const z = await redis.zrange(key, 0, -1, 'WITHSCORES');
+        const pairs: string[] = [];
+        for (let i = 0; i < z.length; i += 2) pairs.push(`${z[i]}=${z[i + 1]}`);
+        if (pairs.length > 0) out.push([key, members(pairs)]);
+      } else if (type === 'string') {
+        const value = (await redis.get(key)) as string;
+        // a user whose notifications are all gone keeps a zero count; PostgreSQL has no row for them
+        if (!(key.startsWith('notification:unread:') && value === '0')) out.push([key, value]);
+      }
+    }
+  }
+  return sorted(out);
+}

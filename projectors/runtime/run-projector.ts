@@ -1,0 +1,132 @@
+// The projector loop: source -> decode -> map -> batch -> sink -> checkpoint. The only
+// place the wrappers are stacked, so their order is visible here.
+import type { Logger } from 'pino';
+import { reduceByKey } from './batch/reduce.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import type { Change, DecodeRecord, RawRecord } from './decode/index.ts';
+import { DecodeError, NovaError, codes, describePosition } from './errors.ts';
+import type { ProjectorEventBus } from './events.ts';
+import { retry } from './retry.ts';
+import type { Checkpoint, CheckpointStore, ProjectorDefinition, Sink, StoreOp } from './sink.ts';
+import type { Source, SourceBatch } from './source/source.ts';
+import { withRetry } from './wrappers/with-retry.ts';
+
+export type RunProjectorOptions<Op> = {
+  definition: ProjectorDefinition<Op>;
+  sink: Sink<Op> & CheckpointStore;
+  source: Source;
+  decode: DecodeRecord;
+  deadLetter: DeadLetter;
+  events: ProjectorEventBus;
+  log: Logger;
+  /** a batch closes at this many records (or when the fetch closed it: bytes, wait time) */
+  maxBatchRecords?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+};
+
+export type RunningProjector = { done: Promise<void>; stop(): Promise<void> };
+
+const positionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+const nextOffset = (offset: string) => (BigInt(offset) + 1n).toString();
+
+export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promise<RunningProjector> {
+  const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
+  const onRetry = (stage: string) => (error: unknown, attempt: number, delayMs: number) => {
+    events.emit('projector.retry', { stage, attempt, delayMs, error: (error as Error).message });
+    log.warn({ stage, attempt, delayMs, err: error }, 'transient failure, retrying');
+  };
+  const sink = withRetry(options.sink, { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('sink') });
+
+  const checkpoints = new Map<string, Checkpoint>();
+  for (const c of await retry(() => options.sink.load(), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('checkpoint') })) {
+    checkpoints.set(positionKey(c.topic, c.partition), c);
+  }
+  log.info({ stage: 'checkpoint', checkpoints: [...checkpoints.values()] }, 'resuming from the store');
+
+  async function sendToDeadLetter(record: RawRecord, code: string, reason: string) {
+    await retry(() => deadLetter.send(record, { code, reason }), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('dead_letter'), isTransient: () => true });
+    events.emit('projector.dead_letter', { topic: record.topic, partition: record.partition, offset: record.offset, code, reason });
+    log.warn({ stage: 'dead_letter', position: describePosition(record), code, reason }, 'record sent to the dead-letter topic');
+  }
+
+  async function decodeOrDeadLetter(record: RawRecord): Promise<Change | undefined> {
+    try {
+      const decoded = await retry(() => decode(record), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('decode') });
+      return decoded.kind === 'change' ? decoded : undefined; // tombstones only serve compaction
+    } catch (error) {
+      if (error instanceof DecodeError && error.kind === 'poison') {
+        await sendToDeadLetter(record, error.code, error.detail);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  async function applyChunk(batch: SourceBatch, records: RawRecord[]) {
+    const started = Date.now();
+    const byOffset = new Map(records.map((r) => [r.offset, r]));
+    const changes: Change[] = [];
+    for (const record of records) {
+      const change = await decodeOrDeadLetter(record);
+      if (change) changes.push(change);
+    }
+    const ops: StoreOp<Op>[] = [];
+    for (const change of reduceByKey(changes)) {
+      try {
+        for (const op of definition.mapping(change)) ops.push({ op, change });
+      } catch (error) {
+        await sendToDeadLetter(byOffset.get(change.position.offset) as RawRecord, codes.unmappable, (error as Error).message);
+      }
+    }
+    const last = records.at(-1) as RawRecord;
+    const previous = checkpoints.get(positionKey(batch.topic, batch.partition));
+    const checkpoint: Checkpoint = {
+      topic: batch.topic,
+      partition: batch.partition,
+      nextOffset: nextOffset(last.offset),
+      lsn: changes.reduce<number | null>((lsn, c) => (c.lsn !== null && (lsn === null || c.lsn > lsn) ? c.lsn : lsn), previous?.lsn ?? null),
+    };
+    await sink.apply(ops, checkpoint, async (rejected) => {
+      for (const r of rejected) await sendToDeadLetter(byOffset.get(r.position.offset) as RawRecord, codes.storeRejected, r.reason);
+    });
+    checkpoints.set(positionKey(batch.topic, batch.partition), checkpoint);
+    const visibleAt = Date.now();
+    events.emit('projector.batch_applied', {
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: records[0]?.offset as string,
+      lastOffset: last.offset,
+      changes: changes.length,
+      ops: ops.length,
+      durationMs: visibleAt - started,
+      freshnessMs: changes.map((c) => visibleAt - c.commitTs.getTime()),
+    });
+    events.emit('projector.checkpoint', { ...checkpoint, highWatermark: batch.highWatermark });
+    await source.commit(checkpoint).catch((error: unknown) => log.warn({ stage: 'checkpoint', err: error }, 'kafka offset commit failed (monitoring only)'));
+    await batch.heartbeat();
+  }
+
+  async function onBatch(batch: SourceBatch) {
+    // records before the store's checkpoint were applied already (the group may lag behind it)
+    const from = BigInt(checkpoints.get(positionKey(batch.topic, batch.partition))?.nextOffset ?? '0');
+    const records = batch.records.filter((r) => BigInt(r.offset) >= from);
+    for (let i = 0; i < records.length; i += maxBatchRecords) await applyChunk(batch, records.slice(i, i + maxBatchRecords));
+  }
+
+  const done = source
+    .run({ topics: definition.topics, startAt: (topic, partition) => checkpoints.get(positionKey(topic, partition))?.nextOffset, onBatch })
+    .catch((error: unknown) => {
+      events.emit('projector.crash', { error: (error as Error).message });
+      throw error instanceof NovaError ? error : new NovaError('fatal', codes.storeUnavailable, (error as Error).message, { cause: error });
+    });
+
+  return {
+    done,
+    async stop() {
+      await source.stop();
+      await options.sink.close();
+      await deadLetter.close();
+    },
+  };
+}

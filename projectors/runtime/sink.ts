@@ -1,0 +1,41 @@
+// The ports a store implements. A projector is mapping (pure) + sink (I/O) + checkpoint;
+// the runtime does everything else.
+import type { Change } from './decode/index.ts';
+import type { Position } from './errors.ts';
+
+/** How far one partition has been applied to the store: the next offset to read, and the LSN there. */
+export type Checkpoint = { topic: string; partition: number; nextOffset: string; lsn: number | null };
+
+/** A store operation for one source change; the store decides what it holds. */
+export type StoreOp<Op = unknown> = { op: Op; change: Change };
+
+/** Pure: what a change means to this store. Never awaits, never does I/O. */
+export type Mapping<Op> = (change: Change) => Op[];
+
+/** A record the store refused; the runtime dead-letters it and the rest flows on. */
+export type Rejected = { position: Position; reason: string };
+
+export interface Sink<Op> {
+  /**
+   * Applies the batch's ops (in order, each guarded by its change's LSN so an older change
+   * never overwrites a newer one) and records the checkpoint: together where the store
+   * allows it, else the checkpoint after the effects. Records the store refused are handed
+   * to onRejected before the checkpoint passes them, so none is lost.
+   */
+  apply(ops: StoreOp<Op>[], checkpoint: Checkpoint, onRejected: (rejected: Rejected[]) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CheckpointStore {
+  load(): Promise<Checkpoint[]>;
+}
+
+export type ProjectorContext = { generation: number; env: NodeJS.ProcessEnv };
+
+/** Everything the runtime, and the replay and reconcile tools, need to know about one store. */
+export type ProjectorDefinition<Op = unknown> = {
+  name: string;
+  topics: string[];
+  mapping: Mapping<Op>;
+  createSink(context: ProjectorContext): Promise<Sink<Op> & CheckpointStore>;
+};
