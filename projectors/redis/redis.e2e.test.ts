@@ -8,13 +8,13 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import { captureTopics } from '../runtime/testing/kafka-capture.ts';
 import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { redisTopics } from './mapping/index.ts';
 import { checkpointKey } from './sink.ts';
-import { actualFromRedis, expectedFromPostgres } from './test/oracle.ts';
+import { assertMatchesPostgres, caughtUp } from './test/harness.ts';
+import { actualFromRedis } from './test/oracle.ts';
 import { runWorkload } from './test/workload.ts';
 
 // a generation (Redis database) of this run's own, so the live one is never touched
@@ -37,35 +37,6 @@ after(async () => {
   await db.end();
 });
 
-/** Until the projector's checkpoints reach the end of every partition it reads. */
-async function caughtUp(timeoutMs = 180_000) {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await waitFor('the projector to catch up', async () => {
-      const saved = await redis.hgetall(checkpointKey('redis'));
-      for (const topic of redisTopics) {
-        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-          if (high === low) continue;
-          const next = saved[`${topic}:${partition}`] ? JSON.parse(saved[`${topic}:${partition}`] as string).nextOffset : '0';
-          if (BigInt(next) < BigInt(high)) return undefined;
-        }
-      }
-      return true;
-    }, timeoutMs);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function assertMatchesPostgres() {
-  const [expected, actual] = [await expectedFromPostgres(db), await actualFromRedis(redis)];
-  const missing = expected.filter(([k, v]) => !actual.some(([k2, v2]) => k2 === k && v2 === v));
-  const extra = actual.filter(([k, v]) => !expected.some(([k2, v2]) => k2 === k && v2 === v));
-  assert.deepEqual({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }, { missing: [], extra: [] }, `${missing.length} keys missing or wrong, ${extra.length} extra`);
-  return actual;
-}
-
 const projectorLogTail = () => (projector?.output.join('').split('\n').slice(-20).join('\n') ?? '');
 
 test('20,000 writes with five kill -9s: every key equals what PostgreSQL says', { timeout: 600_000 }, async (t) => {
@@ -85,8 +56,8 @@ test('20,000 writes with five kill -9s: every key equals what PostgreSQL says', 
     },
   });
   assert.equal(kills, 5);
-  await caughtUp();
-  await assertMatchesPostgres();
+  await caughtUp(redis, kafka);
+  await assertMatchesPostgres(redis, db);
 });
 
 test('a replay from the earliest offset leaves every key byte-identical', { timeout: 300_000 }, async () => {
@@ -94,7 +65,7 @@ test('a replay from the earliest offset leaves every key byte-identical', { time
   await kill9(projector as ProjectorProcess);
   await redis.del(checkpointKey('redis'));
   projector = startProjector('redis', args);
-  await caughtUp();
+  await caughtUp(redis, kafka);
   assert.deepEqual(await actualFromRedis(redis), before);
 });
 
@@ -132,4 +103,36 @@ test('a garbage record goes to the dead-letter topic with its reason; later reco
   await waitFor('the stream after the garbage to be live in Redis', async () =>
     (await redis.zscore('stream:live', String(stream.rows[0].id))) !== null ? true : undefined,
   );
+});
+
+test('Redis stopped mid-run and restarted: the projector retries, resumes and converges', { timeout: 300_000 }, async () => {
+  const running = projector as ProjectorProcess;
+  const workload = runWorkload(db, { statements: 2_000, tag: `outage-${randomUUID().slice(0, 8)}` });
+  await stack('down', 'redis');
+  await workload;
+  await stack('up', 'redis');
+  await caughtUp(redis, kafka);
+  await assertMatchesPostgres(redis, db);
+  assert.equal(running.child.exitCode, null, 'the same projector process rode out the outage');
+  assert.match(running.output.join(''), /transient failure, retrying/);
+});
+
+test('1,000 updates to one row in a burst: the store ends with the last value', { timeout: 120_000 }, async () => {
+  const user = await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`burst-${randomUUID().slice(0, 8)}`]);
+  const stream = await db.query(`INSERT INTO live_streams (user_id, title, rtmp_url) VALUES ($1, 'title 0', 'rtmp://x') RETURNING id`, [user.rows[0].id]);
+  const id = stream.rows[0].id;
+  for (let i = 1; i <= 1000; i++) await db.query(`UPDATE live_streams SET title = $2 WHERE id = $1`, [id, `title ${i}`]);
+  await caughtUp(redis, kafka);
+  assert.equal(JSON.parse((await redis.get(`stream:meta:${id}`)) ?? '{}').title, 'title 1000');
+});
+
+test('SIGTERM finishes the batch in flight, checkpoints and exits 0', { timeout: 120_000 }, async () => {
+  const running = projector as ProjectorProcess;
+  const workload = runWorkload(db, { statements: 500, tag: `sigterm-${randomUUID().slice(0, 8)}` });
+  running.child.kill('SIGTERM');
+  assert.equal(await running.exited, 0);
+  await workload;
+  projector = startProjector('redis', args);
+  await caughtUp(redis, kafka);
+  await assertMatchesPostgres(redis, db);
 });

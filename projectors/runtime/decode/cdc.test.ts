@@ -7,7 +7,7 @@ import pg from 'pg';
 import { loadReaderSchemas } from '../../../schemas/avro/reader-schemas.ts';
 import { env } from '../../../scripts/stack.d/test/stack.ts';
 import { DecodeError } from '../errors.ts';
-import { captureTopics } from '../testing/kafka-capture.ts';
+import { captureTopics, endOffsets } from '../testing/kafka-capture.ts';
 import { TOAST_PLACEHOLDER, UNCHANGED, createDecoder, registryLookup, type Change, type Decoded, type RawRecord } from './index.ts';
 
 const run = randomUUID().slice(0, 8);
@@ -57,6 +57,7 @@ after(() => db.end());
 
 describe('every projected table', () => {
   test('insert, update and delete arrive in commit order per key with increasing LSNs', { timeout: 120_000 }, async () => {
+    const since = await endOffsets(env('KAFKA_BROKERS'), Object.values(topicOf));
     const a = await one(`INSERT INTO users (username, bio) VALUES ($1, 'a') RETURNING id`, [`cdc-a-${run}`]);
     const b = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`cdc-b-${run}`]);
     const [p1, p2] = [a.id, b.id].map(Number).sort((x, y) => x - y);
@@ -106,11 +107,14 @@ describe('every projected table', () => {
 
     // partitions are consumed in no particular order: wait for every key's delete
     const decoded: Decoded[] = [];
+    let seen = 0;
     await captureTopics({
       brokers: env('KAFKA_BROKERS'),
       topics: Object.values(topicOf),
+      since,
       until: async (records) => {
-        decoded.push(...(await decodeAll(records.slice(decoded.length))));
+        decoded.push(...(await decodeAll(records.slice(seen))));
+        seen = records.length;
         return Object.keys(topicOf).every((table) => changesFor(decoded, table, keys[table] as object).some((c) => c.op === 'delete'));
       },
     });
@@ -143,6 +147,7 @@ describe('schema evolution', () => {
   after(() => db.query(`ALTER TABLE live_streams DROP COLUMN IF EXISTS ${column}`));
 
   test('a column added upstream keeps decoding, and a reader schema that asks for it sees it', { timeout: 60_000 }, async () => {
+    const since = await endOffsets(env('KAFKA_BROKERS'), ['nova.live.live_streams']);
     const user = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`evolve-${run}`]);
     await db.query(`ALTER TABLE live_streams ADD COLUMN ${column} TEXT`);
     const stream = await one(`INSERT INTO live_streams (user_id, title, rtmp_url, ${column}) VALUES ($1, 't', 'rtmp://x', 'new!') RETURNING id`, [user.id]);
@@ -162,6 +167,7 @@ describe('schema evolution', () => {
     await captureTopics({
       brokers: env('KAFKA_BROKERS'),
       topics: ['nova.live.live_streams'],
+      since,
       until: async (records) => {
         const last = records.at(-1) as RawRecord;
         const [decoded] = await decodeAll([last]);
@@ -185,6 +191,7 @@ describe('TOAST', () => {
   const big = randomBytes(60_000).toString('base64');
 
   test('an unchanged TOASTed column never arrives as the placeholder', { timeout: 60_000 }, async () => {
+    const since = await endOffsets(env('KAFKA_BROKERS'), ['nova.message.messages', 'nova.user.user_interactions']);
     const a = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`toast-a-${run}`]);
     const b = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`toast-b-${run}`]);
     const [p1, p2] = [a.id, b.id].map(Number).sort((x, y) => x - y);
@@ -199,13 +206,16 @@ describe('TOAST', () => {
     await db.query(`UPDATE user_interactions SET interaction_value = 3 WHERE id = $1`, [interaction.id]);
 
     const decoded: Decoded[] = [];
+    let seen = 0;
     const updateOf = (table: string, id: number) =>
       changesFor(decoded, table, { id }).find((c) => c.op === 'update');
     await captureTopics({
       brokers: env('KAFKA_BROKERS'),
       topics: ['nova.message.messages', 'nova.user.user_interactions'],
+      since,
       until: async (records) => {
-        decoded.push(...(await decodeAll(records.slice(decoded.length))));
+        decoded.push(...(await decodeAll(records.slice(seen))));
+        seen = records.length;
         return Boolean(updateOf('messages', Number(message.id)) && updateOf('user_interactions', Number(interaction.id)));
       },
     });

@@ -4,15 +4,41 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { RawRecord } from '../decode/index.ts';
 
+const client = (brokers: string) => new Kafka({ clientId: 'nova-test-capture', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+
+/** Each partition's end offset now (`topic:partition` -> offset): capture from there to see only what comes next. */
+export async function endOffsets(brokers: string, topics: string[]): Promise<Map<string, string>> {
+  const admin = client(brokers).admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, string>();
+    for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${o.partition}`, o.high);
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function captureTopics(options: {
   brokers: string;
   topics: string[];
   until: (records: RawRecord[]) => boolean | Promise<boolean>;
+  /** where to start per partition (from endOffsets); the beginning otherwise */
+  since?: Map<string, string>;
   timeoutMs?: number;
 }): Promise<RawRecord[]> {
-  const { brokers, topics, until, timeoutMs = 60_000 } = options;
-  const kafka = new Kafka({ clientId: 'nova-test-capture', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `nova-test-${randomUUID()}` });
+  const { brokers, topics, until, since, timeoutMs = 60_000 } = options;
+  const consumer = client(brokers).consumer({ groupId: `nova-test-${randomUUID()}` });
+  if (since) {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        for (const partition of partitions) {
+          const offset = since.get(`${topic}:${partition}`);
+          if (offset !== undefined) consumer.seek({ topic, partition, offset });
+        }
+      }
+    });
+  }
   const records: RawRecord[] = [];
   await consumer.connect();
   try {
