@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
+import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { captureTopics } from '../runtime/testing/kafka-capture.ts';
 import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
 import { checkpointKey } from './sink.ts';
@@ -100,6 +101,9 @@ test('a garbage record goes to the dead-letter topic with its reason; later reco
   assert.equal(headers[deadLetterHeaders.offset], garbage[0]?.baseOffset);
   assert.equal(headers[deadLetterHeaders.code], 'NOVA_D1001');
   assert.match(headers[deadLetterHeaders.reason] ?? '', /Confluent wire format/);
+  const listed: string[] = [];
+  await replayDeadLetters({ kafka, projector: 'redis', dryRun: true, onLetter: (line) => listed.push(line) });
+  assert.ok(listed.some((line) => line.includes(`from nova.live.live_streams[0]@${garbage[0]?.baseOffset}`)), 'dlq-replay finds the letter and where it came from');
   await waitFor('the stream after the garbage to be live in Redis', async () =>
     (await redis.zscore('stream:live', String(stream.rows[0].id))) !== null ? true : undefined,
   );
