@@ -5,7 +5,7 @@ import type { RedisOp } from '../commands.ts';
 import { op, sides, stableJson, truncate } from './row.ts';
 
 export const LIVE_NOW = 'stream:live';
-const metaFields = ['id', 'user_id', 'title', 'description', 'thumbnail_url', 'hls_url', 'status', 'viewer_count', 'peak_viewer_count', 'started_at', 'ended_at', 'created_at'];
+export const streamMetaFields = ['id', 'user_id', 'title', 'description', 'thumbnail_url', 'hls_url', 'status', 'viewer_count', 'peak_viewer_count', 'started_at', 'ended_at', 'created_at'];
 
 export function mapLiveStream(change: Change): RedisOp[] {
   if (change.op === 'truncate') return truncate(change, [LIVE_NOW, 'stream:meta:*']);
@@ -16,7 +16,7 @@ export function mapLiveStream(change: Change): RedisOp[] {
   return [
     op(change, [
       now.status === 'live' ? { cmd: 'ZADD', key: LIVE_NOW, score: started, member: id } : { cmd: 'ZREM', key: LIVE_NOW, member: id },
-      { cmd: 'SET', key: `stream:meta:${id}`, value: stableJson(now, metaFields) },
+      { cmd: 'SET', key: `stream:meta:${id}`, value: stableJson(now, streamMetaFields) },
     ]),
   ];
 }

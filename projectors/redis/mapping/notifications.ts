@@ -5,7 +5,7 @@ import type { RedisCommand, RedisOp } from '../commands.ts';
 import { op, sides, stableJson, truncate } from './row.ts';
 
 export const RECENT_LIMIT = 50;
-const itemFields = ['id', 'type', 'actor_id', 'target_type', 'target_id', 'content', 'is_read', 'created_at', 'read_at'];
+export const notificationItemFields = ['id', 'type', 'actor_id', 'target_type', 'target_id', 'content', 'is_read', 'created_at', 'read_at'];
 
 const keys = (userId: unknown) => ({
   unreadIds: `nova:notification:unread-ids:${userId}`,
@@ -40,7 +40,7 @@ function put(row: Row): RedisCommand[] {
   return [
     row.is_read ? { cmd: 'SREM', key: k.unreadIds, member: id } : { cmd: 'SADD', key: k.unreadIds, member: id },
     { cmd: 'ZADD', key: k.recentIndex, score: Number(row.id), member: id },
-    { cmd: 'HSET', key: k.recentItems, member: id, value: stableJson(row, itemFields) },
+    { cmd: 'HSET', key: k.recentItems, member: id, value: stableJson(row, notificationItemFields) },
     ...derived(row.user_id),
   ];
 }

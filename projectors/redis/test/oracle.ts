@@ -2,12 +2,11 @@
 // same keys read back from Redis, both as sorted [key, value] lists to compare whole.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { RECENT_LIMIT } from '../mapping/notifications.ts';
+import { streamMetaFields } from '../mapping/live-streams.ts';
+import { RECENT_LIMIT, notificationItemFields } from '../mapping/notifications.ts';
 import { stableJson } from '../mapping/row.ts';
 
 type Entries = Array<[string, string]>;
-const itemFields = ['id', 'type', 'actor_id', 'target_type', 'target_id', 'content', 'is_read', 'created_at', 'read_at'];
-const metaFields = ['id', 'user_id', 'title', 'description', 'thumbnail_url', 'hls_url', 'status', 'viewer_count', 'peak_viewer_count', 'started_at', 'ended_at', 'created_at'];
 const sorted = (entries: Entries) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 const members = (values: Iterable<string>) => JSON.stringify([...values].sort());
 
@@ -21,16 +20,16 @@ export async function expectedFromPostgres(db: pg.Client): Promise<Entries> {
   }
   for (const [key, set] of groups) out.push([key, members(set)]);
 
-  const notifications = (await db.query(`SELECT ${itemFields.join(', ')}, user_id FROM notifications ORDER BY id DESC`)).rows;
+  const notifications = (await db.query(`SELECT ${notificationItemFields.join(', ')}, user_id FROM notifications ORDER BY id DESC`)).rows;
   const byUser = new Map<string, typeof notifications>();
   for (const n of notifications) (byUser.get(String(n.user_id)) ?? byUser.set(String(n.user_id), []).get(String(n.user_id))!).push(n);
   for (const [user, rows] of byUser) {
     out.push([`notification:unread:${user}`, String(rows.filter((r) => !r.is_read).length)]);
-    out.push([`notification:recent:${user}`, `[${rows.slice(0, RECENT_LIMIT).map((r) => stableJson({ ...r, id: Number(r.id), actor_id: Number(r.actor_id), target_id: r.target_id === null ? null : Number(r.target_id) }, itemFields)).join(',')}]`]);
+    out.push([`notification:recent:${user}`, `[${rows.slice(0, RECENT_LIMIT).map((r) => stableJson({ ...r, id: Number(r.id), actor_id: Number(r.actor_id), target_id: r.target_id === null ? null : Number(r.target_id) }, notificationItemFields)).join(',')}]`]);
   }
 
-  const streams = (await db.query(`SELECT ${metaFields.join(', ')} FROM live_streams`)).rows;
-  for (const s of streams) out.push([`stream:meta:${s.id}`, stableJson({ ...s, id: Number(s.id), user_id: Number(s.user_id) }, metaFields)]);
+  const streams = (await db.query(`SELECT ${streamMetaFields.join(', ')} FROM live_streams`)).rows;
+  for (const s of streams) out.push([`stream:meta:${s.id}`, stableJson({ ...s, id: Number(s.id), user_id: Number(s.user_id) }, streamMetaFields)]);
   const live = streams.filter((s) => s.status === 'live').map((s) => `${s.id}=${s.started_at ? s.started_at.getTime() : 0}`);
   if (live.length > 0) out.push(['stream:live', members(live)]);
 
