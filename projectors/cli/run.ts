@@ -39,7 +39,8 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     maxBatchRecords: options.maxBatchRecords,
   });
   ready = true;
-  log.info({ stage: 'source', topics: definition.topics }, 'projector running');
+  const address = server.address();
+  log.info({ stage: 'source', topics: definition.topics, metrics: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/metrics` : undefined }, 'projector running');
 
   let stopping = false;
   const stop = (signal: string) => {
