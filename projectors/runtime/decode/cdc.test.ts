@@ -230,3 +230,39 @@ describe('TOAST', () => {
     }
   });
 });
+
+describe('TRUNCATE', () => {
+  // only tables no foreign key points at: a TRUNCATE ... CASCADE would wipe the whole schema
+  const leaves = { user_interactions: 'nova.user.user_interactions', push_tokens: 'nova.notification.push_tokens' };
+
+  test('arrives as a truncate change, keyless, after the rows it removed', { timeout: 60_000 }, async () => {
+    const since = await endOffsets(env('KAFKA_BROKERS'), Object.values(leaves));
+    const user = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`truncate-${run}`]);
+    await db.query(`INSERT INTO push_tokens (user_id, platform, token) VALUES ($1, 'web', $2)`, [user.id, `truncate-${run}`]);
+    await db.query(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type) VALUES ($1, 'post', 1, 'view')`, [user.id]);
+    await db.query(`TRUNCATE ${Object.keys(leaves).join(', ')}`);
+
+    const decoded: Decoded[] = [];
+    let seen = 0;
+    const truncates = () => decoded.filter((d): d is Change => d.kind === 'change' && d.op === 'truncate');
+    await captureTopics({
+      brokers: env('KAFKA_BROKERS'),
+      topics: Object.values(leaves),
+      since,
+      until: async (records) => {
+        decoded.push(...(await decodeAll(records.slice(seen))));
+        seen = records.length;
+        return truncates().length >= 2;
+      },
+    });
+    for (const [table, topic] of Object.entries(leaves)) {
+      const onTopic = decoded.filter((d): d is Change => d.kind === 'change' && d.position.topic === topic);
+      const truncate = onTopic.find((c) => c.op === 'truncate');
+      assert.equal(truncate?.table, `public.${table}`);
+      assert.equal(truncate?.key, null);
+      assert.equal(truncate?.after, null);
+      const create = onTopic.find((c) => c.op === 'create');
+      assert.ok(create && truncate && (truncate.lsn as number) > (create.lsn as number), `${table}: the truncate comes after the insert`);
+    }
+  });
+});
