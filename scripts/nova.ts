@@ -7,7 +7,7 @@ const commands: Record<string, Command> = {
   schemas: { summary: 'check, pull or type the Avro reader schemas in schemas/avro', load: () => import('../schemas/avro/schemas-cli.ts') },
   projector: { summary: 'run a projector, or show checkpoints and lag', load: () => import('../projectors/cli/projector-cli.ts') },
   connector: { summary: 'register the Debezium connector, or show its state and slot lag', load: () => import('../connectors/connector-cli.ts') },
-  bench: { summary: 'measure against the local stack: decode (consume with and without the decoder)', load: () => import('./bench/bench-cli.ts') },
+  bench: { summary: 'measure against the local stack: decode, projector-throughput, freshness', load: () => import('./bench/bench-cli.ts') },
 };
 
 function help(): string {

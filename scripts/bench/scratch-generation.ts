@@ -1,0 +1,125 @@
+// A generation of a projector's views that belongs to this benchmark alone, never a live one:
+// an empty Redis database (2..15), or a random Elasticsearch generation >= 1000. reset()
+// empties it for the next pass; cleanup() removes everything the benchmark wrote there.
+import { randomInt, randomUUID } from 'node:crypto';
+import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+// the checkpoint index is not part of the projector's public surface (index.ts); the
+// benchmark needs its name only to remove its own checkpoint documents afterwards
+import { checkpointIndex } from '../../projectors/elasticsearch/checkpoint.ts';
+import { aliasNames, indexName } from '../../projectors/elasticsearch/index.ts';
+import type { CheckpointStore, ProjectorDefinition, Sink } from '../../projectors/runtime/sink.ts';
+
+export type BenchSink = Sink<never> & CheckpointStore;
+
+export type ScratchGeneration = {
+  generation: number;
+  /** where the views go, for the output */
+  where: string;
+  /** the definition's own sink, on this generation */
+  createSink(): Promise<BenchSink>;
+  /** empties the generation (a fresh one for the next pass) */
+  reset(): Promise<void>;
+  cleanup(): Promise<void>;
+};
+
+const need = (env: NodeJS.ProcessEnv, name: string) => {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set (scripts/nova reads .nova/stack.env once the stack is up)`);
+  return value;
+};
+
+const claimKey = 'nova:bench:claim';
+
+/**
+ * The definition's own sink on a scratch generation. Elasticsearch's ensureIndices points a
+ * missing alias at the new generation; readers must never see a benchmark's indices, so every
+ * alias it may have added is taken straight back off them.
+ */
+export async function sinkOnGeneration(definition: ProjectorDefinition<never>, generation: number, env: NodeJS.ProcessEnv = process.env): Promise<BenchSink> {
+  const sink = (await definition.createSink({ generation, env })) as BenchSink;
+  if (definition.name !== 'elasticsearch') return sink;
+  const es = new Client({ node: need(env, 'ELASTICSEARCH_URL') });
+  try {
+    const actions = [];
+    for (const alias of aliasNames) {
+      if (!(await es.indices.existsAlias({ name: alias }))) continue;
+      const index = indexName(alias, generation);
+      if (Object.keys(await es.indices.getAlias({ name: alias })).includes(index)) actions.push({ remove: { index, alias } });
+    }
+    if (actions.length > 0) await es.indices.updateAliases({ actions });
+  } finally {
+    await es.close();
+  }
+  return sink;
+}
+
+async function redisGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {
+  const url = need(env, 'REDIS_URL');
+  const token = randomUUID();
+  const candidates = Array.from({ length: 14 }, (_, i) => i + 2).sort(() => Math.random() - 0.5);
+  for (const db of candidates) {
+    const redis = new Redis(url, { db, lazyConnect: true });
+    await redis.connect();
+    // empty and claimed by us in one step each: another run picking the same database fails the NX
+    if ((await redis.dbsize()) === 0 && (await redis.set(claimKey, token, 'NX')) === 'OK') {
+      return {
+        generation: db,
+        where: `Redis database ${db}`,
+        createSink: () => sinkOnGeneration(definition, db, env),
+        async reset() {
+          await redis.flushdb();
+          await redis.set(claimKey, token);
+        },
+        async cleanup() {
+          await redis.flushdb();
+          redis.disconnect();
+        },
+      };
+    }
+    redis.disconnect();
+  }
+  throw new Error('no empty Redis database among 2..15 to use as a scratch generation');
+}
+
+async function elasticsearchGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {
+  const es = new Client({ node: need(env, 'ELASTICSEARCH_URL') });
+  let generation = 0;
+  for (let attempt = 0; attempt < 10 && generation === 0; attempt++) {
+    const candidate = randomInt(1000, 1_000_000_000);
+    if (!(await es.indices.exists({ index: aliasNames.map((a) => indexName(a, candidate)) }))) generation = candidate;
+  }
+  if (generation === 0) throw new Error('could not find an unused Elasticsearch generation');
+  const indices = aliasNames.map((a) => indexName(a, generation));
+
+  async function empty() {
+    await es.indices.delete({ index: indices, ignore_unavailable: true });
+    // one document per partition; the test distribution has no _delete_by_query (reindex module)
+    await es.indices.refresh({ index: checkpointIndex, ignore_unavailable: true });
+    const found = await es.search({
+      index: checkpointIndex,
+      ignore_unavailable: true,
+      size: 10_000,
+      _source: false,
+      query: { bool: { filter: [{ term: { projector: definition.name } }, { term: { generation } }] } },
+    });
+    for (const hit of found.hits.hits) await es.delete({ index: checkpointIndex, id: hit._id as string, refresh: true });
+  }
+
+  return {
+    generation,
+    where: `Elasticsearch generation ${generation} (${indices.join(', ')})`,
+    createSink: () => sinkOnGeneration(definition, generation, env),
+    reset: empty,
+    async cleanup() {
+      await empty();
+      await es.close();
+    },
+  };
+}
+
+export function claimGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv = process.env): Promise<ScratchGeneration> {
+  if (definition.name === 'redis') return redisGeneration(definition, env);
+  if (definition.name === 'elasticsearch') return elasticsearchGeneration(definition, env);
+  throw new Error(`the benchmark does not know how to make a scratch generation for '${definition.name}'`);
+}
