@@ -9,8 +9,17 @@ import { redisTopics } from '../mapping/index.ts';
 import { checkpointKey } from '../sink.ts';
 import { actualFromRedis, expectedFromPostgres } from './oracle.ts';
 
-/** Until the projector's checkpoints reach the end of every partition it reads. */
-export async function caughtUp(redis: Redis, kafka: Kafka, timeoutMs = 180_000): Promise<void> {
+/**
+ * Until everything committed in PostgreSQL so far is in the Redis view: first Debezium's slot
+ * confirms the current WAL position (it is all in Kafka; a heartbeat moves it within ~10 s),
+ * then the projector's checkpoints reach the end of every partition it reads.
+ */
+export async function caughtUp(redis: Redis, kafka: Kafka, db: pg.Client, timeoutMs = 180_000): Promise<void> {
+  const { rows } = await db.query('SELECT pg_current_wal_lsn() AS lsn');
+  await waitFor('Debezium to publish every committed change', async () => {
+    const slot = await db.query(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = 'nova_cdc'`, [rows[0].lsn]);
+    return slot.rows[0]?.done ? true : undefined;
+  }, timeoutMs);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -36,6 +45,8 @@ export async function assertMatchesPostgres(redis: Redis, db: pg.Client) {
   const has = (list: typeof actual, [k, v]: [string, string]) => list.some(([k2, v2]) => k2 === k && v2 === v);
   const missing = expected.filter((e) => !has(actual, e));
   const extra = actual.filter((a) => !has(expected, a));
-  assert.deepEqual({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }, { missing: [], extra: [] }, `${missing.length} keys missing or wrong, ${extra.length} extra`);
+  const first = missing[0];
+  const detail = first ? `\nfirst: ${first[0]}\n expected ${first[1].slice(0, 600)}\n actual   ${(actual.find(([k]) => k === first[0])?.[1] ?? '(absent)').slice(0, 600)}` : '';
+  assert.ok(missing.length === 0 && extra.length === 0, `${missing.length} keys missing or wrong, ${extra.length} extra${detail}`);
   return actual;
 }

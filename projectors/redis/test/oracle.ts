@@ -24,7 +24,9 @@ export async function expectedFromPostgres(db: pg.Client): Promise<Entries> {
   const byUser = new Map<string, typeof notifications>();
   for (const n of notifications) (byUser.get(String(n.user_id)) ?? byUser.set(String(n.user_id), []).get(String(n.user_id))!).push(n);
   for (const [user, rows] of byUser) {
-    out.push([`notification:unread:${user}`, String(rows.filter((r) => !r.is_read).length)]);
+    const unread = rows.filter((r) => !r.is_read).length;
+    // Redis keeps a zero count once a user's notifications are read; compared as absent, like actualFromRedis
+    if (unread > 0) out.push([`notification:unread:${user}`, String(unread)]);
     out.push([`notification:recent:${user}`, `[${rows.slice(0, RECENT_LIMIT).map((r) => stableJson({ ...r, id: Number(r.id), actor_id: Number(r.actor_id), target_id: r.target_id === null ? null : Number(r.target_id) }, notificationItemFields)).join(',')}]`]);
   }
 
