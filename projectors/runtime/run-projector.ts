@@ -87,9 +87,16 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       nextOffset: nextOffset(last.offset),
       lsn: changes.reduce<number | null>((lsn, c) => (c.lsn !== null && (lsn === null || c.lsn > lsn) ? c.lsn : lsn), previous?.lsn ?? null),
     };
-    await sink.apply(ops, checkpoint, async (rejected) => {
-      for (const r of rejected) await sendToDeadLetter(byOffset.get(r.position.offset) as RawRecord, codes.storeRejected, r.reason);
-    });
+    // a store outage can keep apply retrying for longer than the group's session timeout:
+    // keep the membership alive meanwhile, so the partitions are not reassigned mid-batch
+    const keepAlive = setInterval(() => void batch.heartbeat().catch(() => {}), 1_000);
+    try {
+      await sink.apply(ops, checkpoint, async (rejected) => {
+        for (const r of rejected) await sendToDeadLetter(byOffset.get(r.position.offset) as RawRecord, codes.storeRejected, r.reason);
+      });
+    } finally {
+      clearInterval(keepAlive);
+    }
     checkpoints.set(positionKey(batch.topic, batch.partition), checkpoint);
     const visibleAt = Date.now();
     events.emit('projector.batch_applied', {
