@@ -32,27 +32,32 @@ const nextOffset = (offset: string) => (BigInt(offset) + 1n).toString();
 
 export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promise<RunningProjector> {
   const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
-  const onRetry = (stage: string) => (error: unknown, attempt: number, delayMs: number) => {
-    events.emit('projector.retry', { stage, attempt, delayMs, error: (error as Error).message });
-    log.warn({ stage, attempt, delayMs, err: error }, 'transient failure, retrying');
-  };
-  const sink = withRetry(options.sink, { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('sink') });
+  // every stage retries the same way; only its name (for logs and events) differs
+  const retryAs = (stage: string) => ({
+    initialMs: retryInitialMs,
+    maxMs: retryMaxMs,
+    onRetry: (error: unknown, attempt: number, delayMs: number) => {
+      events.emit('projector.retry', { stage, attempt, delayMs, error: (error as Error).message });
+      log.warn({ stage, attempt, delayMs, err: error }, 'transient failure, retrying');
+    },
+  });
+  const sink = withRetry(options.sink, retryAs('sink'));
 
   const checkpoints = new Map<string, Checkpoint>();
-  for (const c of await retry(() => options.sink.load(), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('checkpoint') })) {
+  for (const c of await retry(() => options.sink.load(), retryAs('checkpoint'))) {
     checkpoints.set(positionKey(c.topic, c.partition), c);
   }
   log.info({ stage: 'checkpoint', checkpoints: [...checkpoints.values()] }, 'resuming from the store');
 
   async function sendToDeadLetter(record: RawRecord, code: string, reason: string) {
-    await retry(() => deadLetter.send(record, { code, reason }), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('dead_letter'), isTransient: () => true });
+    await retry(() => deadLetter.send(record, { code, reason }), { ...retryAs('dead_letter'), isTransient: () => true });
     events.emit('projector.dead_letter', { topic: record.topic, partition: record.partition, offset: record.offset, code, reason });
     log.warn({ stage: 'dead_letter', position: describePosition(record), code, reason }, 'record sent to the dead-letter topic');
   }
 
   async function decodeOrDeadLetter(record: RawRecord): Promise<Change | undefined> {
     try {
-      const decoded = await retry(() => decode(record), { initialMs: retryInitialMs, maxMs: retryMaxMs, onRetry: onRetry('decode') });
+      const decoded = await retry(() => decode(record), retryAs('decode'));
       return decoded.kind === 'change' ? decoded : undefined; // tombstones only serve compaction
     } catch (error) {
       if (error instanceof DecodeError && error.kind === 'poison') {

@@ -48,6 +48,23 @@ async function decodeAll(records: RawRecord[]): Promise<Decoded[]> {
   return out;
 }
 
+/** Decodes what arrives on `topics` after `since` until `done` holds for all of it; returns it all. */
+async function captureDecoded(topics: string[], since: Map<string, string>, done: (decoded: Decoded[]) => boolean): Promise<Decoded[]> {
+  const decoded: Decoded[] = [];
+  let seen = 0;
+  await captureTopics({
+    brokers: env('KAFKA_BROKERS'),
+    topics,
+    since,
+    until: async (records) => {
+      decoded.push(...(await decodeAll(records.slice(seen))));
+      seen = records.length;
+      return done(decoded);
+    },
+  });
+  return decoded;
+}
+
 const keyString = (key: unknown) => JSON.stringify(key);
 const changesFor = (decoded: Decoded[], table: string, key: object) =>
   decoded.filter((d): d is Change => d.kind === 'change' && d.table === `public.${table}` && keyString(d.key) === keyString(key));
@@ -106,18 +123,9 @@ describe('every projected table', () => {
     await db.query('DELETE FROM users WHERE id = $1', [b.id]);
 
     // partitions are consumed in no particular order: wait for every key's delete
-    const decoded: Decoded[] = [];
-    let seen = 0;
-    await captureTopics({
-      brokers: env('KAFKA_BROKERS'),
-      topics: Object.values(topicOf),
-      since,
-      until: async (records) => {
-        decoded.push(...(await decodeAll(records.slice(seen))));
-        seen = records.length;
-        return Object.keys(topicOf).every((table) => changesFor(decoded, table, keys[table] as object).some((c) => c.op === 'delete'));
-      },
-    });
+    const decoded = await captureDecoded(Object.values(topicOf), since, (sofar) =>
+      Object.keys(topicOf).every((table) => changesFor(sofar, table, keys[table] as object).some((c) => c.op === 'delete')),
+    );
 
     for (const table of Object.keys(topicOf)) {
       const changes = changesFor(decoded, table, keys[table] as object);
@@ -205,24 +213,14 @@ describe('TOAST', () => {
     );
     await db.query(`UPDATE user_interactions SET interaction_value = 3 WHERE id = $1`, [interaction.id]);
 
-    const decoded: Decoded[] = [];
-    let seen = 0;
-    const updateOf = (table: string, id: number) =>
-      changesFor(decoded, table, { id }).find((c) => c.op === 'update');
-    await captureTopics({
-      brokers: env('KAFKA_BROKERS'),
-      topics: ['nova.message.messages', 'nova.user.user_interactions'],
-      since,
-      until: async (records) => {
-        decoded.push(...(await decodeAll(records.slice(seen))));
-        seen = records.length;
-        return Boolean(updateOf('messages', Number(message.id)) && updateOf('user_interactions', Number(interaction.id)));
-      },
-    });
-    const messageUpdate = updateOf('messages', Number(message.id));
+    const updateOf = (decoded: Decoded[], table: string, id: number) => changesFor(decoded, table, { id }).find((c) => c.op === 'update');
+    const decoded = await captureDecoded(['nova.message.messages', 'nova.user.user_interactions'], since, (sofar) =>
+      Boolean(updateOf(sofar, 'messages', Number(message.id)) && updateOf(sofar, 'user_interactions', Number(interaction.id))),
+    );
+    const messageUpdate = updateOf(decoded, 'messages', Number(message.id));
     assert.equal(messageUpdate?.after?.is_deleted, true);
     assert.ok(messageUpdate?.after?.content === big, 'FULL identity: the unchanged value is taken from before');
-    const interactionUpdate = updateOf('user_interactions', Number(interaction.id));
+    const interactionUpdate = updateOf(decoded, 'user_interactions', Number(interaction.id));
     assert.equal(interactionUpdate?.after?.interaction_value, 3);
     assert.ok(interactionUpdate?.after?.metadata === UNCHANGED, 'DEFAULT identity: an explicit UNCHANGED marker');
     for (const change of decoded) {
@@ -242,27 +240,17 @@ describe('TRUNCATE', () => {
     await db.query(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type) VALUES ($1, 'post', 1, 'view')`, [user.id]);
     await db.query(`TRUNCATE ${Object.keys(leaves).join(', ')}`);
 
-    const decoded: Decoded[] = [];
-    let seen = 0;
-    const onTopic = (topic: string) => decoded.filter((d): d is Change => d.kind === 'change' && d.position.topic === topic);
+    const onTopic = (decoded: Decoded[], topic: string) => decoded.filter((d): d is Change => d.kind === 'change' && d.position.topic === topic);
     // partitions arrive in no particular order: wait for the insert and the truncate of each table
-    const complete = () => Object.values(leaves).every((t) => ['create', 'truncate'].every((op) => onTopic(t).some((c) => c.op === op)));
-    await captureTopics({
-      brokers: env('KAFKA_BROKERS'),
-      topics: Object.values(leaves),
-      since,
-      until: async (records) => {
-        decoded.push(...(await decodeAll(records.slice(seen))));
-        seen = records.length;
-        return complete();
-      },
-    });
+    const decoded = await captureDecoded(Object.values(leaves), since, (sofar) =>
+      Object.values(leaves).every((t) => ['create', 'truncate'].every((op) => onTopic(sofar, t).some((c) => c.op === op))),
+    );
     for (const [table, topic] of Object.entries(leaves)) {
-      const truncate = onTopic(topic).find((c) => c.op === 'truncate');
+      const truncate = onTopic(decoded, topic).find((c) => c.op === 'truncate');
       assert.equal(truncate?.table, `public.${table}`);
       assert.equal(truncate?.key, null);
       assert.equal(truncate?.after, null);
-      const create = onTopic(topic).find((c) => c.op === 'create');
+      const create = onTopic(decoded, topic).find((c) => c.op === 'create');
       assert.ok(create && truncate && (truncate.lsn as number) > (create.lsn as number), `${table}: the truncate comes after the insert`);
     }
   });
