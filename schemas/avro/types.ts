@@ -13,12 +13,12 @@ export type LiveStreamsRow = {
   thumbnail_url: null | string | Unchanged;
   rtmp_url: string | Unchanged;
   hls_url: null | string | Unchanged;
-  status: string | null | Unchanged;
-  viewer_count: number | null;
-  peak_viewer_count: number | null;
+  status: null | string | Unchanged;
+  viewer_count: null | number;
+  peak_viewer_count: null | number;
   started_at: null | Date;
   ended_at: null | Date;
-  created_at: Date | null;
+  created_at: null | Date;
 };
 
 export type ConversationsKey = {
@@ -31,7 +31,7 @@ export type ConversationsRow = {
   participant2_id: number;
   last_message_id: null | number;
   last_message_at: null | Date;
-  created_at: Date | null;
+  created_at: null | Date;
 };
 
 export type MessageReadStatusKey = {
@@ -43,7 +43,7 @@ export type MessageReadStatusRow = {
   user_id: number;
   conversation_id: number;
   last_read_message_id: number;
-  last_read_at: Date | null;
+  last_read_at: null | Date;
 };
 
 export type MessagesKey = {
@@ -55,10 +55,10 @@ export type MessagesRow = {
   conversation_id: number;
   sender_id: number;
   content: string | Unchanged;
-  message_type: string | null | Unchanged;
+  message_type: null | string | Unchanged;
   metadata: null | unknown | Unchanged;
-  is_deleted: boolean | null;
-  created_at: Date | null;
+  is_deleted: null | boolean;
+  created_at: null | Date;
 };
 
 export type NotificationSettingsKey = {
@@ -67,10 +67,10 @@ export type NotificationSettingsKey = {
 
 export type NotificationSettingsRow = {
   user_id: number;
-  push_enabled: boolean | null;
-  email_enabled: boolean | null;
+  push_enabled: null | boolean;
+  email_enabled: null | boolean;
   types_disabled: null | Array<null | string> | Unchanged;
-  updated_at: Date | null;
+  updated_at: null | Date;
 };
 
 export type NotificationsKey = {
@@ -85,8 +85,8 @@ export type NotificationsRow = {
   target_type: null | string | Unchanged;
   target_id: null | number;
   content: null | unknown | Unchanged;
-  is_read: boolean | null;
-  created_at: Date | null;
+  is_read: null | boolean;
+  created_at: null | Date;
   read_at: null | Date;
 };
 
@@ -99,8 +99,8 @@ export type PushTokensRow = {
   user_id: number;
   platform: string | Unchanged;
   token: string | Unchanged;
-  created_at: Date | null;
-  last_used_at: Date | null;
+  created_at: null | Date;
+  last_used_at: null | Date;
 };
 
 export type PostEmbeddingsKey = {
@@ -133,8 +133,8 @@ export type FollowsRow = {
   id: number;
   follower_id: number;
   followee_id: number;
-  status: string | null | Unchanged;
-  created_at: Date | null;
+  status: null | string | Unchanged;
+  created_at: null | Date;
 };
 
 export type PostsKey = {
@@ -145,7 +145,7 @@ export type PostsRow = {
   id: number;
   author_id: number;
   text: string | Unchanged;
-  created_at: Date | null;
+  created_at: null | Date;
 };
 
 export type UserStatsKey = {
@@ -154,10 +154,10 @@ export type UserStatsKey = {
 
 export type UserStatsRow = {
   user_id: number;
-  follower_count: number | null;
-  following_count: number | null;
-  post_count: number | null;
-  updated_at: Date | null;
+  follower_count: null | number;
+  following_count: null | number;
+  post_count: null | number;
+  updated_at: null | Date;
 };
 
 export type UsersKey = {
@@ -169,7 +169,7 @@ export type UsersRow = {
   username: string | Unchanged;
   avatar_url: null | string | Unchanged;
   bio: null | string | Unchanged;
-  created_at: Date | null;
+  created_at: null | Date;
 };
 
 export type UserInteractionsKey = {
@@ -184,7 +184,7 @@ export type UserInteractionsRow = {
   interaction_type: string | Unchanged;
   interaction_value: null | number;
   metadata: null | unknown | Unchanged;
-  created_at: Date | null;
+  created_at: null | Date;
 };
 
 /** Topic name -> the key and row types its changes carry. */

@@ -111,17 +111,6 @@ const show = (value: unknown) => {
 /** The fields whose values differ, by name. */
 const differingFields = (a: Doc, b: Doc) => [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 
-/**
- * A NULL PostgreSQL holds in a column with a DEFAULT reaches Kafka as that default: the Avro
- * converter reads Connect structs with get(), which substitutes it (the todo test in
- * ../elasticsearch.e2e.test.ts). Rows written so stay in the topics' history, so a document may
- * carry NULL there or the default. Nothing else is lenient.
- */
-const nullArrivesAsDefault: Partial<Record<AliasName, Doc>> = { messages: { message_type: 'text', is_deleted: false } };
-
-/** The fields of `expected` that `actual` does not match, by name. */
-const mismatches = (alias: AliasName, expected: Doc, actual: Doc) =>
-  differingFields(expected, actual).filter((k) => !(expected[k] === null && k in (nullArrivesAsDefault[alias] ?? {}) && actual[k] === nullArrivesAsDefault[alias]?.[k]));
 
 /**
  * Every way `actual` differs from `expected` (over `only`'s ids, when given, else all of both).
@@ -138,7 +127,7 @@ export function differences(expected: View, actual: View, flaggedMessageIds: Rea
       const problem = (line: string) => problems.push({ alias, id, line: `${alias}/${id} ${line}` });
       if (doc && !found) problem(`missing: PostgreSQL has ${show(doc)}`);
       else if (doc && found) {
-        const fields = mismatches(alias, doc, found);
+        const fields = differingFields(doc, found);
         if (fields.length > 0) problem(`differs in ${fields.join(', ')}: expected ${show(doc)}, got ${show(found)}`);
       } else if (found) {
         // a message PostgreSQL no longer has stays as its last row, flagged

@@ -16,9 +16,8 @@ export type SearchWorkloadResult = {
   touched: Ids;
 };
 
-// No explicit NULL in messages.message_type or is_deleted: the Avro converter writes a nullable
-// column's DEFAULT instead of NULL (see the todo test in ../elasticsearch.e2e.test.ts), so the
-// pipeline cannot carry one; bio and avatar_url have no default and do take NULLs.
+// Explicit NULLs go into columns with a DEFAULT too (message_type, is_deleted): the pipeline
+// must carry them as NULL, not as the default.
 const texts = ['hello', '你好，世界', '搜索 引擎 测试', 'emoji 🎉 ok', 'ÄÖÜ straße', 'a "quoted" \\ line\nnext', ''];
 const pick = <T>(list: T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 const text = () => `${pick(texts)} ${Math.random().toString(36).slice(2, 8)}`;
@@ -64,7 +63,7 @@ export async function runSearchWorkload(
   const insertPost = async () => posts.push(await insert('posts', `INSERT INTO posts (author_id, text) VALUES ($1, $2) RETURNING id`, [pick(authors), text()]));
   const insertMessage = async () => {
     const c = pick(conversations);
-    messages.push(await insert('messages', `INSERT INTO messages (conversation_id, sender_id, content, message_type) VALUES ($1, $2, $3, $4) RETURNING id`, [c.id, pick([c.a, c.b]), text(), pick(['text', 'image', 'video', 'file'])]));
+    messages.push(await insert('messages', `INSERT INTO messages (conversation_id, sender_id, content, message_type) VALUES ($1, $2, $3, $4) RETURNING id`, [c.id, pick([c.a, c.b]), text(), pick(['text', 'image', 'video', 'file', null])]));
   };
   // an update or delete on an empty pool inserts instead, so every statement writes
   const onPool = (pool: number[], fallback: () => Promise<unknown>, work: (id: number) => Promise<unknown>) => async () =>
@@ -90,8 +89,8 @@ export async function runSearchWorkload(
     insertMessage,
     insertMessage,
     onPool(messages, insertMessage, (id) => db.query(`UPDATE messages SET content = $2 WHERE id = $1`, [id, text()])),
-    onPool(messages, insertMessage, (id) => db.query(`UPDATE messages SET message_type = $2 WHERE id = $1`, [id, pick(['text', 'image', 'file'])])),
-    onPool(messages, insertMessage, (id) => db.query(`UPDATE messages SET is_deleted = NOT coalesce(is_deleted, false) WHERE id = $1`, [id])),
+    onPool(messages, insertMessage, (id) => db.query(`UPDATE messages SET message_type = $2 WHERE id = $1`, [id, pick(['text', 'image', 'file', null])])),
+    onPool(messages, insertMessage, (id) => db.query(`UPDATE messages SET is_deleted = $2 WHERE id = $1`, [id, pick([true, false, null])])),
     onPool(messages, insertMessage, async (id) => {
       const row = await one(`DELETE FROM messages WHERE id = $1 RETURNING ${messageColumns}`, [id]);
       deletedMessages.set(String(id), messageDoc(row, true));

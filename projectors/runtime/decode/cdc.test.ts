@@ -255,3 +255,53 @@ describe('TRUNCATE', () => {
     }
   });
 });
+
+// Kafka Connect answers a null field with its schema default (KAFKA-8713) and Debezium puts
+// each column's DEFAULT in the schema: without connectors/transforms' DropNullableDefaults an
+// explicit NULL would arrive as 'text', false, 0 or the epoch.
+describe('explicit NULL in a column with a DEFAULT', () => {
+  const topics = ['nova.message.messages', 'nova.social.follows', 'nova.live.live_streams', 'nova.notification.notification_settings'];
+
+  test('arrives as null on insert and update; an omitted column still arrives as its default', { timeout: 60_000 }, async () => {
+    const since = await endOffsets(env('KAFKA_BROKERS'), topics);
+    const a = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`null-a-${run}`]);
+    const b = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`null-b-${run}`]);
+    const [p1, p2] = [a.id, b.id].map(Number).sort((x, y) => x - y);
+    const conv = await one(`INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id`, [p1, p2]);
+    const nulled = await one(
+      `INSERT INTO messages (conversation_id, sender_id, content, message_type, is_deleted, created_at) VALUES ($1, $2, 'n', NULL, NULL, NULL) RETURNING id`,
+      [conv.id, a.id],
+    );
+    const defaulted = await one(`INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'd') RETURNING id`, [conv.id, a.id]);
+    await db.query(`UPDATE messages SET message_type = NULL, is_deleted = NULL WHERE id = $1`, [defaulted.id]);
+    const follow = await one(`INSERT INTO follows (follower_id, followee_id, status) VALUES ($1, $2, NULL) RETURNING id`, [a.id, b.id]);
+    const stream = await one(
+      `INSERT INTO live_streams (user_id, title, rtmp_url, status, viewer_count) VALUES ($1, 't', 'rtmp://x', NULL, NULL) RETURNING id`,
+      [a.id],
+    );
+    await db.query(`INSERT INTO notification_settings (user_id, push_enabled, types_disabled) VALUES ($1, NULL, NULL)`, [a.id]);
+
+    const find = (decoded: Decoded[], table: string, key: object, op: Change['op']) => changesFor(decoded, table, key).find((c) => c.op === op);
+    const wanted = (decoded: Decoded[]) => [
+      find(decoded, 'messages', { id: Number(nulled.id) }, 'create'),
+      find(decoded, 'messages', { id: Number(defaulted.id) }, 'update'),
+      find(decoded, 'follows', { id: Number(follow.id) }, 'create'),
+      find(decoded, 'live_streams', { id: Number(stream.id) }, 'create'),
+      find(decoded, 'notification_settings', { user_id: Number(a.id) }, 'create'),
+    ];
+    const decoded = await captureDecoded(topics, since, (sofar) => wanted(sofar).every(Boolean));
+    const [message, update, follows, live, settings] = wanted(decoded).map((c) => c?.after);
+    const created = find(decoded, 'messages', { id: Number(defaulted.id) }, 'create')?.after;
+
+    assert.deepEqual(pick(message, 'message_type', 'is_deleted', 'created_at'), { message_type: null, is_deleted: null, created_at: null });
+    assert.deepEqual(pick(created, 'message_type', 'is_deleted'), { message_type: 'text', is_deleted: false }, 'PostgreSQL applied the defaults');
+    assert.deepEqual(pick(update, 'message_type', 'is_deleted'), { message_type: null, is_deleted: null });
+    assert.deepEqual(pick(follows, 'status'), { status: null });
+    assert.deepEqual(pick(live, 'status', 'viewer_count'), { status: null, viewer_count: null });
+    assert.deepEqual(pick(settings, 'push_enabled', 'types_disabled', 'email_enabled'), { push_enabled: null, types_disabled: null, email_enabled: true });
+  });
+});
+
+function pick(row: Record<string, unknown> | null | undefined, ...names: string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, row?.[name]]));
+}
