@@ -33,7 +33,7 @@ describe('bulk outcome', () => {
       index: async () => calls.push('checkpoint'),
     } as unknown as Client;
     const sink = createElasticsearchSink({ client, generation: 1, projector: 'test' });
-    const apply = sink.apply([opAt(1), opAt(2)], { topic: 't', partition: 0, nextOffset: '3', lsn: 2 }, async () => void calls.push('rejected'));
+    const apply = sink.apply([opAt(1), opAt(2)], [{ topic: 't', partition: 0, nextOffset: '3', lsn: 2 }], async () => void calls.push('rejected'));
     await assert.rejects(apply, (error: unknown) => error instanceof NovaError && error.kind === 'transient' && /1 of 2 bulk items/.test(error.message));
     assert.deepEqual(calls, []);
   });

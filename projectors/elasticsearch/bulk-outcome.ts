@@ -20,8 +20,21 @@ const describe = (status: number, error: estypes.ErrorCause | undefined) => {
   return `${status} ${error?.type ?? 'error'}: ${error?.reason ?? 'no reason given'}${cause}`;
 };
 
+type BulkItems = Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>[];
+
+const isTransient = (status: number) => status === 429 || status >= 500;
+
+/**
+ * The items a bulk of our own documents (checkpoints) did not write, described; transient
+ * when every one of them is.
+ */
+export function bulkFailures(items: BulkItems): { reasons: string[]; transient: boolean } {
+  const failed = items.map((entry) => Object.values(entry)[0] as estypes.BulkResponseItem).filter((item) => item.status < 200 || item.status >= 300);
+  return { reasons: failed.map((item) => describe(item.status, item.error)), transient: failed.every((item) => isTransient(item.status)) };
+}
+
 /** `items` come back in the order of `ops`, one each. */
-export function bulkOutcome(ops: StoreOp<EsOp>[], items: Partial<Record<estypes.BulkOperationType, estypes.BulkResponseItem>>[]): BulkOutcome {
+export function bulkOutcome(ops: StoreOp<EsOp>[], items: BulkItems): BulkOutcome {
   const outcome: BulkOutcome = { applied: 0, alreadyApplied: 0, rejected: [], transient: [] };
   const rejectedOffsets = new Set<string>();
   items.forEach((entry, i) => {
@@ -31,7 +44,7 @@ export function bulkOutcome(ops: StoreOp<EsOp>[], items: Partial<Record<estypes.
     // and Elasticsearch still remembers the version, which keeps an older index from resurrecting it
     if ((status >= 200 && status < 300) || (status === 404 && !error)) outcome.applied++;
     else if (status === 409) outcome.alreadyApplied++;
-    else if (status === 429 || status >= 500) outcome.transient.push(describe(status, error));
+    else if (isTransient(status)) outcome.transient.push(describe(status, error));
     else {
       const { position } = (ops[i] as StoreOp<EsOp>).change;
       const key = `${position.topic}:${position.partition}:${position.offset}`;

@@ -1,8 +1,10 @@
 // Where the Elasticsearch projector's position lives: one document per (projector, generation,
 // topic, partition) in `nova_checkpoints`. Elasticsearch has no transaction spanning the bulk
-// and this write, so the sink writes it after the effects; replaying from an older checkpoint
+// and this write, so the sink writes them after the effects; replaying from an older checkpoint
 // is harmless because every effect is guarded by its external version (the LSN).
 import type { Client } from '@elastic/elasticsearch';
+import { NovaError, codes } from '../runtime/errors.ts';
+import { bulkFailures } from './bulk-outcome.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 
 export const checkpointIndex = 'nova_checkpoints';
@@ -29,14 +31,25 @@ export const checkpointId = ({ projector, generation }: CheckpointScope, topic: 
   `${projector}:g${generation}:${topic}:${partition}`;
 
 /**
- * refresh false: waiting for a refresh (`wait_for`) would add up to a refresh interval to every
- * batch, and nothing searches these documents while the projector runs. loadCheckpoints, the
- * only reader, refreshes the index itself before it searches.
+ * One bulk for all of a batch's partitions. refresh false: waiting for a refresh (`wait_for`)
+ * would add up to a refresh interval to every batch, and nothing searches these documents
+ * while the projector runs. loadCheckpoints, the only reader, refreshes the index itself.
  */
-export async function writeCheckpoint(client: Client, scope: CheckpointScope, checkpoint: Checkpoint): Promise<void> {
-  const { topic, partition, nextOffset, lsn } = checkpoint;
-  const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, lsn, updated_at: new Date().toISOString() };
-  await client.index({ index: checkpointIndex, id: checkpointId(scope, topic, partition), document, refresh: false });
+export async function writeCheckpoints(client: Client, scope: CheckpointScope, checkpoints: Checkpoint[]): Promise<void> {
+  if (checkpoints.length === 0) return;
+  const updated_at = new Date().toISOString();
+  const response = await client.bulk({
+    refresh: false,
+    operations: checkpoints.flatMap(({ topic, partition, nextOffset, lsn }): object[] => {
+      const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, lsn, updated_at };
+      return [{ index: { _index: checkpointIndex, _id: checkpointId(scope, topic, partition) } }, document];
+    }),
+  });
+  const { reasons, transient } = bulkFailures(response.items);
+  if (reasons.length > 0) {
+    const detail = `elasticsearch: ${reasons.length} of ${checkpoints.length} checkpoints not written, first: ${reasons[0]}`;
+    throw new NovaError(transient ? 'transient' : 'fatal', codes.storeUnavailable, detail);
+  }
 }
 
 export async function loadCheckpoints(client: Client, scope: CheckpointScope): Promise<Checkpoint[]> {

@@ -66,9 +66,9 @@ describe('elasticsearch sink (real server)', () => {
 
   test('applying the same ops twice leaves identical documents; the conflicts count as already applied', async () => {
     const ops = storeOps(change('public.messages', 'create', message(101, 'hello twice')), change('public.posts', 'create', post(201, 'twice')));
-    await sink.apply(ops, checkpointAt(), noRejections);
+    await sink.apply(ops, [checkpointAt()], noRejections);
     const first = [await source('messages', 101), await source('posts', 201)];
-    await sink.apply(ops, checkpointAt(), noRejections);
+    await sink.apply(ops, [checkpointAt()], noRejections);
     const second = [await source('messages', 101), await source('posts', 201)];
     assert.deepEqual(second.map((d) => [d._source, d._version]), first.map((d) => [d._source, d._version]));
     assert.deepEqual(outcomes.slice(-2).map((o) => [o.applied, o.alreadyApplied]), [[2, 0], [0, 2]]);
@@ -77,28 +77,28 @@ describe('elasticsearch sink (real server)', () => {
   test('a stale LSN after a newer one leaves the newer document', async () => {
     const newer = change('public.posts', 'update', post(202, 'newer'), 5_000);
     const stale = change('public.posts', 'update', post(202, 'stale'), 4_000);
-    await sink.apply(storeOps(newer), checkpointAt(), noRejections);
-    await sink.apply(storeOps(stale), checkpointAt(), noRejections);
+    await sink.apply(storeOps(newer), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(stale), [checkpointAt()], noRejections);
     const doc = await source('posts', 202);
     assert.equal((doc._source as { text: string }).text, 'newer');
     assert.equal(doc._version, 5_000);
   });
 
   test('a delete older than the document is ignored; a newer one removes it (posts) or flags it (messages)', async () => {
-    await sink.apply(storeOps(change('public.posts', 'create', post(203, 'kept'), 6_000)), checkpointAt(), noRejections);
-    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 5_500)), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.posts', 'create', post(203, 'kept'), 6_000)), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 5_500)), [checkpointAt()], noRejections);
     assert.equal((await source('posts', 203)).found, true);
-    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 6_500)), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 6_500)), [checkpointAt()], noRejections);
     assert.equal((await source('posts', 203)).found, false);
-    await sink.apply(storeOps(change('public.messages', 'create', message(102, 'to delete'), 7_000)), checkpointAt(), noRejections);
-    await sink.apply(storeOps(change('public.messages', 'delete', message(102, 'to delete'), 7_500)), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.messages', 'create', message(102, 'to delete'), 7_000)), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(change('public.messages', 'delete', message(102, 'to delete'), 7_500)), [checkpointAt()], noRejections);
     assert.deepEqual((await source('messages', 102))._source, { ...mapChange(change('public.messages', 'create', message(102, 'to delete')))[0]?.doc, is_deleted: true });
   });
 
   test('the checkpoint round-trips through load()', async () => {
-    await sink.apply([], { topic, partition: 7, nextOffset: '42', lsn: 9_000 }, noRejections);
-    await sink.apply([], { topic, partition: 7, nextOffset: '43', lsn: 9_001 }, noRejections);
-    await sink.apply([], { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null }, noRejections);
+    await sink.apply([], [{ topic, partition: 7, nextOffset: '42', lsn: 9_000 }], noRejections);
+    await sink.apply([], [{ topic, partition: 7, nextOffset: '43', lsn: 9_001 }], noRejections);
+    await sink.apply([], [{ topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null }], noRejections);
     const loaded = await sink.load();
     assert.deepEqual(loaded.find((c) => c.partition === 7), { topic, partition: 7, nextOffset: '43', lsn: 9_001 });
     assert.deepEqual(loaded.find((c) => c.topic === 'nova.social.posts'), { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null });
@@ -112,7 +112,7 @@ describe('elasticsearch sink (real server)', () => {
     const bad: StoreOp<EsOp> = { change: badChange, op: { index: 'messages', id: '104', version: badChange.lsn as number, doc: { message_id: 104, created_at: 'not a date' } } };
     const checkpoint = { topic, partition: 11, nextOffset: '500', lsn };
     let handed: Rejected[] = [];
-    await sink.apply([good[0] as StoreOp<EsOp>, bad, good[1] as StoreOp<EsOp>], checkpoint, async (rejected) => {
+    await sink.apply([good[0] as StoreOp<EsOp>, bad, good[1] as StoreOp<EsOp>], [checkpoint], async (rejected) => {
       handed = rejected;
       assert.equal((await sink.load()).some((c) => c.partition === 11), false, 'checkpoint not yet written');
     });
@@ -126,7 +126,7 @@ describe('elasticsearch sink (real server)', () => {
   });
 
   test('search finds content through the alias (CJK split per character by the standard analyzer)', async (t) => {
-    await sink.apply(storeOps(change('public.messages', 'create', message(105, '今天天气很好 nova'))), checkpointAt(), noRejections);
+    await sink.apply(storeOps(change('public.messages', 'create', message(105, '今天天气很好 nova'))), [checkpointAt()], noRejections);
     await es.indices.refresh({ index: indexName('messages', generation) });
     // when a live generation already owns the alias, search this run's index rather than move it
     const target = aliasesBefore.get('messages') ? indexName('messages', generation) : 'messages';
@@ -144,7 +144,7 @@ describe('elasticsearch sink (real server)', () => {
 
   test('an unreachable server is a transient store error', async () => {
     const down = createElasticsearchSink({ client: new Client({ node: 'http://127.0.0.1:1', maxRetries: 0 }), generation, projector });
-    await assert.rejects(down.apply(storeOps(change('public.posts', 'create', post(205, 'x'))), checkpointAt(), noRejections), (error: unknown) => {
+    await assert.rejects(down.apply(storeOps(change('public.posts', 'create', post(205, 'x'))), [checkpointAt()], noRejections), (error: unknown) => {
       assert.ok(error instanceof NovaError);
       assert.equal(error.kind, 'transient');
       assert.equal(error.code, 'NOVA_S1001');

@@ -5,7 +5,7 @@ import { errors, type Client } from '@elastic/elasticsearch';
 import { NovaError, codes, storeError } from '../runtime/errors.ts';
 import type { CheckpointStore, Sink, StoreOp } from '../runtime/sink.ts';
 import { bulkOutcome, type BulkOutcome } from './bulk-outcome.ts';
-import { loadCheckpoints, writeCheckpoint } from './checkpoint.ts';
+import { loadCheckpoints, writeCheckpoints } from './checkpoint.ts';
 import { indexName } from './index-names.ts';
 import type { EsOp } from './mapping/index.ts';
 
@@ -40,7 +40,7 @@ export function createElasticsearchSink(options: ElasticsearchSinkOptions): Sink
   const { client, generation, projector, onBulk } = options;
   const scope = { projector, generation };
   return {
-    async apply(ops, checkpoint, onRejected) {
+    async apply(ops, checkpoints, onRejected) {
       if (ops.length > 0) {
         const response = await guard(() => client.bulk({ refresh: false, operations: ops.flatMap((op) => bulkLines(op, generation)) }));
         const outcome = bulkOutcome(ops, response.items);
@@ -52,7 +52,7 @@ export function createElasticsearchSink(options: ElasticsearchSinkOptions): Sink
         // dead-lettered before the checkpoint moves past them, so none is lost
         if (outcome.rejected.length > 0) await onRejected(outcome.rejected);
       }
-      await guard(() => writeCheckpoint(client, scope, checkpoint));
+      await guard(() => writeCheckpoints(client, scope, checkpoints));
     },
     load: () => guard(() => loadCheckpoints(client, scope)),
     // the projector's createSink builds the client for this sink alone and the runtime only

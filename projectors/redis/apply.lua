@@ -1,5 +1,5 @@
--- Applies one batch of Nova's Redis ops and its checkpoint atomically (one EVAL).
--- KEYS[1]: the checkpoint hash. ARGV[1]: JSON {ops, checkpoint: {field, value}}.
+-- Applies one batch of Nova's Redis ops and its checkpoints atomically (one EVAL).
+-- KEYS[1]: the checkpoint hash. ARGV[1]: JSON {ops, checkpoints: [{field, value}]}.
 -- Each op runs only if its LSN is newer than the row's stored version (and than the
 -- table's last TRUNCATE), so replaying any range leaves the store as it was.
 local payload = cjson.decode(ARGV[1])
@@ -99,5 +99,7 @@ for _, id in ipairs(deferred_order) do
   elseif c.cmd == 'EDGE' then edge(c) end
 end
 
-redis.call('HSET', KEYS[1], payload.checkpoint.field, payload.checkpoint.value)
+for _, checkpoint in ipairs(payload.checkpoints) do
+  redis.call('HSET', KEYS[1], checkpoint.field, checkpoint.value)
+end
 return applied

@@ -31,10 +31,10 @@ export async function createRedisSink(options: { url: string; generation: number
   };
 
   return {
-    async apply(ops, checkpoint: Checkpoint) {
+    async apply(ops, checkpoints: Checkpoint[]) {
       const payload = JSON.stringify({
         ops: ops.map(({ op }) => ({ ...op, lsn: String(op.lsn) })),
-        checkpoint: { field: `${checkpoint.topic}:${checkpoint.partition}`, value: JSON.stringify({ nextOffset: checkpoint.nextOffset, lsn: checkpoint.lsn }) },
+        checkpoints: checkpoints.map((c) => ({ field: `${c.topic}:${c.partition}`, value: JSON.stringify({ nextOffset: c.nextOffset, lsn: c.lsn }) })),
       });
       await io(() => redis.novaApply(key, payload));
     },

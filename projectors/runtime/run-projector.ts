@@ -1,10 +1,11 @@
 // The projector loop: source -> decode -> map -> batch -> sink -> checkpoint. The only
 // place the wrappers are stacked, so their order is visible here.
 import type { Logger } from 'pino';
+import { gather } from './batch/gather.ts';
 import { reduceByKey } from './batch/reduce.ts';
 import type { DeadLetter } from './dead-letter.ts';
 import type { Change, DecodeRecord, RawRecord } from './decode/index.ts';
-import { DecodeError, NovaError, codes, describePosition } from './errors.ts';
+import { DecodeError, NovaError, codes, describePosition, type Position } from './errors.ts';
 import type { ProjectorEventBus } from './events.ts';
 import { retry } from './retry.ts';
 import type { Checkpoint, CheckpointStore, ProjectorDefinition, Sink, StoreOp } from './sink.ts';
@@ -19,8 +20,13 @@ export type RunProjectorOptions<Op> = {
   deadLetter: DeadLetter;
   events: ProjectorEventBus;
   log: Logger;
-  /** a batch closes at this many records (or when the fetch closed it: bytes, wait time) */
+  /**
+   * A sink call carries at most this many records, from as many partitions as were handed in
+   * together (or the fetch closed the batch sooner: bytes, wait time).
+   */
   maxBatchRecords?: number;
+  /** sink calls running at once; work arriving meanwhile gathers into the next one */
+  maxSinkCallsInFlight?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
 };
@@ -28,10 +34,14 @@ export type RunProjectorOptions<Op> = {
 export type RunningProjector = { done: Promise<void>; stop(): Promise<void> };
 
 const positionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+const recordKey = ({ topic, partition, offset }: Position) => `${topic}:${partition}@${offset}`;
+
+/** One partition's share of a sink call. */
+type Part = { batch: SourceBatch; records: RawRecord[] };
 const nextOffset = (offset: string) => (BigInt(offset) + 1n).toString();
 
 export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promise<RunningProjector> {
-  const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
+  const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, maxSinkCallsInFlight = 2, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
   // every stage retries the same way; only its name (for logs and events) differs
   const retryAs = (stage: string) => ({
     initialMs: retryInitialMs,
@@ -68,62 +78,80 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
     }
   }
 
-  async function applyChunk(batch: SourceBatch, records: RawRecord[]) {
+  /** Decodes, maps and applies several partitions' records in one sink call, then checkpoints each. */
+  async function applyParts(parts: Part[]) {
     const started = Date.now();
-    const byOffset = new Map(records.map((r) => [r.offset, r]));
-    const changes: Change[] = [];
-    for (const record of records) {
-      const change = await decodeOrDeadLetter(record);
-      if (change) changes.push(change);
+    const records = new Map(parts.flatMap(({ records }) => records.map((r) => [recordKey(r), r] as const)));
+    const changesByPart: Change[][] = [];
+    for (const { records } of parts) {
+      const changes: Change[] = [];
+      for (const record of records) {
+        const change = await decodeOrDeadLetter(record);
+        if (change) changes.push(change);
+      }
+      changesByPart.push(changes);
     }
     const ops: StoreOp<Op>[] = [];
-    for (const change of reduceByKey(changes)) {
+    for (const change of reduceByKey(changesByPart.flat())) {
       try {
         for (const op of definition.mapping(change)) ops.push({ op, change });
       } catch (error) {
-        await sendToDeadLetter(byOffset.get(change.position.offset) as RawRecord, codes.unmappable, (error as Error).message);
+        await sendToDeadLetter(records.get(recordKey(change.position)) as RawRecord, codes.unmappable, (error as Error).message);
       }
     }
-    const last = records.at(-1) as RawRecord;
-    const previous = checkpoints.get(positionKey(batch.topic, batch.partition));
-    const checkpoint: Checkpoint = {
+    const partCheckpoints = parts.map(({ batch, records }, i): Checkpoint => ({
       topic: batch.topic,
       partition: batch.partition,
-      nextOffset: nextOffset(last.offset),
-      lsn: changes.reduce<number | null>((lsn, c) => (c.lsn !== null && (lsn === null || c.lsn > lsn) ? c.lsn : lsn), previous?.lsn ?? null),
-    };
+      nextOffset: nextOffset((records.at(-1) as RawRecord).offset),
+      lsn: (changesByPart[i] as Change[]).reduce<number | null>(
+        (lsn, c) => (c.lsn !== null && (lsn === null || c.lsn > lsn) ? c.lsn : lsn),
+        checkpoints.get(positionKey(batch.topic, batch.partition))?.lsn ?? null,
+      ),
+    }));
     // a store outage can keep apply retrying for longer than the group's session timeout:
-    // keep the membership alive meanwhile, so the partitions are not reassigned mid-batch
-    const keepAlive = setInterval(() => void batch.heartbeat().catch(() => {}), 1_000);
+    // keep the membership alive meanwhile (one consumer: any part's heartbeat serves all)
+    const heartbeat = (parts[0] as Part).batch.heartbeat;
+    const keepAlive = setInterval(() => void heartbeat().catch(() => {}), 1_000);
     try {
-      await sink.apply(ops, checkpoint, async (rejected) => {
-        for (const r of rejected) await sendToDeadLetter(byOffset.get(r.position.offset) as RawRecord, codes.storeRejected, r.reason);
+      await sink.apply(ops, partCheckpoints, async (rejected) => {
+        for (const r of rejected) await sendToDeadLetter(records.get(recordKey(r.position)) as RawRecord, codes.storeRejected, r.reason);
       });
     } finally {
       clearInterval(keepAlive);
     }
-    checkpoints.set(positionKey(batch.topic, batch.partition), checkpoint);
     const visibleAt = Date.now();
-    events.emit('projector.batch_applied', {
-      topic: batch.topic,
-      partition: batch.partition,
-      firstOffset: records[0]?.offset as string,
-      lastOffset: last.offset,
-      changes: changes.length,
-      ops: ops.length,
-      durationMs: visibleAt - started,
-      freshnessMs: changes.map((c) => visibleAt - c.commitTs.getTime()),
+    parts.forEach(({ batch, records }, i) => {
+      const checkpoint = partCheckpoints[i] as Checkpoint;
+      const changes = changesByPart[i] as Change[];
+      checkpoints.set(positionKey(batch.topic, batch.partition), checkpoint);
+      events.emit('projector.batch_applied', {
+        topic: batch.topic,
+        partition: batch.partition,
+        firstOffset: records[0]?.offset as string,
+        lastOffset: (records.at(-1) as RawRecord).offset,
+        changes: changes.length,
+        ops: ops.filter(({ change }) => change.position.topic === batch.topic && change.position.partition === batch.partition).length,
+        durationMs: visibleAt - started,
+        freshnessMs: changes.map((c) => visibleAt - c.commitTs.getTime()),
+      });
+      events.emit('projector.checkpoint', { ...checkpoint, highWatermark: batch.highWatermark });
     });
-    events.emit('projector.checkpoint', { ...checkpoint, highWatermark: batch.highWatermark });
-    await source.commit(checkpoint).catch((error: unknown) => log.warn({ stage: 'checkpoint', err: error }, 'kafka offset commit failed (monitoring only)'));
-    await batch.heartbeat();
+    await source.commit(partCheckpoints).catch((error: unknown) => log.warn({ stage: 'checkpoint', err: error }, 'kafka offset commit failed (monitoring only)'));
+    await heartbeat();
   }
+
+  // partitions handed in together (one fetch round) share sink calls; maxInFlight of them overlap
+  const submit = gather<Part>({ maxWeight: maxBatchRecords, maxInFlight: maxSinkCallsInFlight, flush: applyParts });
 
   async function onBatch(batch: SourceBatch) {
     // records before the store's checkpoint were applied already (the group may lag behind it)
     const from = BigInt(checkpoints.get(positionKey(batch.topic, batch.partition))?.nextOffset ?? '0');
     const records = batch.records.filter((r) => BigInt(r.offset) >= from);
-    for (let i = 0; i < records.length; i += maxBatchRecords) await applyChunk(batch, records.slice(i, i + maxBatchRecords));
+    // in order: a partition's next chunk is handed in only once the previous one is applied
+    for (let i = 0; i < records.length; i += maxBatchRecords) {
+      const chunk = records.slice(i, i + maxBatchRecords);
+      await submit({ batch, records: chunk }, chunk.length);
+    }
   }
 
   const done = source

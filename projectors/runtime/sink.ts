@@ -18,11 +18,12 @@ export type Rejected = { position: Position; reason: string };
 export interface Sink<Op> {
   /**
    * Applies the batch's ops (in order, each guarded by its change's LSN so an older change
-   * never overwrites a newer one) and records the checkpoint: together where the store
-   * allows it, else the checkpoint after the effects. Records the store refused are handed
-   * to onRejected before the checkpoint passes them, so none is lost.
+   * never overwrites a newer one) and records the checkpoints, one per partition the batch
+   * covers: together where the store allows it, else the checkpoints after the effects.
+   * Records the store refused are handed to onRejected before a checkpoint passes them, so
+   * none is lost.
    */
-  apply(ops: StoreOp<Op>[], checkpoint: Checkpoint, onRejected: (rejected: Rejected[]) => Promise<void>): Promise<void>;
+  apply(ops: StoreOp<Op>[], checkpoints: Checkpoint[], onRejected: (rejected: Rejected[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 

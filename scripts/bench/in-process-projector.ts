@@ -71,7 +71,7 @@ function timedSource(inner: Source, stages: Stages, options: { startAt?: StartAt
           await onBatch(batch);
         }),
       }),
-    commit: timed(stages.commit, (checkpoint) => inner.commit(checkpoint)),
+    commit: timed(stages.commit, (checkpoints) => inner.commit(checkpoints)),
     stop: () => inner.stop(),
   };
 }
@@ -109,7 +109,7 @@ export async function startInProcess(options: InProcessOptions): Promise<InProce
   // transient failures the runtime retried (a store restarting under the benchmark shows here)
   const retries = new Map<string, number>();
   events.on('projector.retry', (e) => retries.set(e.stage, (retries.get(e.stage) ?? 0) + 1));
-  const timedSink: BenchSink = { apply: timed(stages.sink, (ops, checkpoint, onRejected) => sink.apply(ops, checkpoint, onRejected)), load: () => sink.load(), close: () => sink.close() };
+  const timedSink: BenchSink = { apply: timed(stages.sink, (ops, checkpoints, onRejected) => sink.apply(ops, checkpoints, onRejected)), load: () => sink.load(), close: () => sink.close() };
 
   const running = await runProjector({
     definition: { ...definition, mapping },

@@ -82,7 +82,7 @@ export type Ceiling = Clock & { machine: CpuShare | undefined; applyMs: number; 
 
 /**
  * Applies the prepared batches to `sink`: each partition's batches in order, `lanes`
- * partitions at a time (the runtime's partitionsConsumedConcurrently).
+ * partitions at a time.
  */
 export async function applyCeiling(prepared: Preparation, sink: BenchSink, lanes: number): Promise<Ceiling> {
   const queues = new Map<string, Prepared[]>();
@@ -102,7 +102,7 @@ export async function applyCeiling(prepared: Preparation, sink: BenchSink, lanes
     for (let queue = waiting.shift(); queue; queue = waiting.shift()) {
       for (const batch of queue) {
         const startedAt = performance.now();
-        await sink.apply(batch.ops, batch.checkpoint, onRejected);
+        await sink.apply(batch.ops, [batch.checkpoint], onRejected);
         applyMs += performance.now() - startedAt;
         show((applied += batch.changes));
       }

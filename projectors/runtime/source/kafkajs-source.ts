@@ -11,7 +11,10 @@ export type KafkajsSourceOptions = {
   /** how long a fetch waits for data: with maxBytesPerPartition, what closes a batch */
   maxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;
-  /** partitions processed in parallel; each one stays in order */
+  /**
+   * Partitions handed to onBatch at once; each one stays in order. High, so a fetch round's
+   * partitions arrive together and the runtime can gather them into shared sink calls.
+   */
   partitionsConsumedConcurrently?: number;
   /**
    * How soon a member that died (kill -9) is dropped from the group: its replacement waits
@@ -21,7 +24,7 @@ export type KafkajsSourceOptions = {
 };
 
 export function kafkajsSource(options: KafkajsSourceOptions): Source {
-  const { kafka, groupId, maxWaitTimeInMs = 100, maxBytesPerPartition = 1024 * 1024, partitionsConsumedConcurrently = 4, sessionTimeoutMs = 10_000 } = options;
+  const { kafka, groupId, maxWaitTimeInMs = 100, maxBytesPerPartition = 1024 * 1024, partitionsConsumedConcurrently = 64, sessionTimeoutMs = 10_000 } = options;
   let consumer: Consumer | undefined;
   let stopped: () => void = () => {};
 
@@ -92,8 +95,8 @@ export function kafkajsSource(options: KafkajsSourceOptions): Source {
       });
       await finished;
     },
-    async commit(checkpoint: Checkpoint) {
-      await consumer?.commitOffsets([{ topic: checkpoint.topic, partition: checkpoint.partition, offset: checkpoint.nextOffset }]);
+    async commit(checkpoints: Checkpoint[]) {
+      await consumer?.commitOffsets(checkpoints.map(({ topic, partition, nextOffset }) => ({ topic, partition, offset: nextOffset })));
     },
     async stop() {
       await consumer?.disconnect();

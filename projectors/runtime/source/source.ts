@@ -19,8 +19,8 @@ export type StartAt = (topic: string, partition: number) => string | undefined;
 export interface Source {
   /** Consumes until stop() (resolves) or a fatal error (rejects); onBatch runs per partition, in offset order. */
   run(options: { topics: string[]; startAt: StartAt; onBatch: (batch: SourceBatch) => Promise<void> }): Promise<void>;
-  /** Records progress in Kafka too, for lag monitoring only: the store's checkpoint is the truth. */
-  commit(checkpoint: Checkpoint): Promise<void>;
+  /** Records progress in Kafka too, for lag monitoring only: the store's checkpoints are the truth. */
+  commit(checkpoints: Checkpoint[]): Promise<void>;
   /** Lets the batch in flight finish, then leaves the group. */
   stop(): Promise<void>;
 }

@@ -38,37 +38,36 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
 
   test(`${store}: applying a batch twice leaves the store as applying it once`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.newer, fixtures.other), checkpoint('10', fixtures.newer.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('10', fixtures.newer.lsn ?? 0)], noRejections);
       const once = await snapshot();
-      await sink.apply(ops(fixtures.newer, fixtures.other), checkpoint('10', fixtures.newer.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('10', fixtures.newer.lsn ?? 0)], noRejections);
       assert.deepEqual(await snapshot(), once);
     }));
 
   test(`${store}: a change with an older LSN never overwrites a newer one`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.newer), checkpoint('5', fixtures.newer.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.newer), [checkpoint('5', fixtures.newer.lsn ?? 0)], noRejections);
       const newest = await snapshot();
-      await sink.apply(ops(fixtures.older), checkpoint('6', fixtures.older.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.older), [checkpoint('6', fixtures.older.lsn ?? 0)], noRejections);
       assert.deepEqual(await snapshot(), newest);
     }));
 
-  test(`${store}: the checkpoint round-trips through load()`, () =>
+  test(`${store}: the checkpoints of every partition in a call round-trip through load()`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.other), checkpoint('42', 4242), noRejections);
-      assert.deepEqual(
-        (await sink.load()).filter((c) => c.topic === 'nova.contract.test'),
-        [checkpoint('42', 4242)],
-      );
+      const elsewhere: Checkpoint = { topic: 'nova.contract.other', partition: 0, nextOffset: '7', lsn: null };
+      await sink.apply(ops(fixtures.other), [checkpoint('42', 4242), elsewhere], noRejections);
+      const loaded = (await sink.load()).filter((c) => c.topic.startsWith('nova.contract.'));
+      assert.deepEqual(loaded.sort((a, b) => a.topic.localeCompare(b.topic)), [elsewhere, checkpoint('42', 4242)]);
     }));
 
   test(`${store}: replaying from before a crash converges to the same state`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.older), checkpoint('1', fixtures.older.lsn ?? 0), noRejections);
-      await sink.apply(ops(fixtures.newer, fixtures.other), checkpoint('3', fixtures.newer.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.older), [checkpoint('1', fixtures.older.lsn ?? 0)], noRejections);
+      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('3', fixtures.newer.lsn ?? 0)], noRejections);
       const expected = await snapshot();
       // a crash after the effects but before the checkpoint: the range is read again
-      await sink.apply(ops(fixtures.older), checkpoint('1', fixtures.older.lsn ?? 0), noRejections);
-      await sink.apply(ops(fixtures.newer, fixtures.other), checkpoint('3', fixtures.newer.lsn ?? 0), noRejections);
+      await sink.apply(ops(fixtures.older), [checkpoint('1', fixtures.older.lsn ?? 0)], noRejections);
+      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('3', fixtures.newer.lsn ?? 0)], noRejections);
       assert.deepEqual(await snapshot(), expected);
     }));
 }

@@ -5,6 +5,6 @@ import type { Sink } from '../sink.ts';
 
 export function withRetry<Op, S extends Sink<Op>>(sink: S, options: RetryOptions): S {
   const wrapped: S = Object.create(sink);
-  wrapped.apply = (ops, checkpoint, onRejected) => retry(() => sink.apply(ops, checkpoint, onRejected), options);
+  wrapped.apply = (ops, checkpoints, onRejected) => retry(() => sink.apply(ops, checkpoints, onRejected), options);
   return wrapped;
 }
