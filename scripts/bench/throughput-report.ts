@@ -77,9 +77,9 @@ export function printRound(r: Round, index: number): void {
   console.log(`    projector/ceiling  ${r.projectorOverCeiling}  (aim >= 0.70)`);
   const s = r.stagesSeconds;
   const u = r.perChangeUs;
-  console.log(`    sink.apply calls in flight on average: projector ${r.appliesInFlight.projector}, ceiling ${r.appliesInFlight.ceiling} (of ${c.lanes} partitions in flight)`);
-  console.log(`    where the projector's time went (wall time inside each port, summed over up to ${c.lanes} partitions in flight; µs per change):`);
-  console.log(`      batch handler ${s.batchHandler} s = decode ${s.decode} s (${u.decodeInRun} µs) + map ${s.map} s (${u.mapInRun} µs) + sink.apply ${s.sinkApply} s (${u.sinkApplyInRun} µs) + Kafka offset commit ${s.kafkaCommit} s (${u.commitInRun} µs) + rest ${s.restOfBatchHandler} s`);
+  console.log(`    sink.apply calls in flight on average: projector ${r.appliesInFlight.projector}, ceiling ${r.appliesInFlight.ceiling} (the ceiling keeps ${c.lanes})`);
+  console.log(`    where the projector's time went (wall time inside each port, summed over the partitions in flight; µs per change):`);
+  console.log(`      batch handler ${s.batchHandler} s = decode ${s.decode} s (${u.decodeInRun} µs) + map ${s.map} s (${u.mapInRun} µs) + sink.apply ${s.sinkApply} s (${u.sinkApplyInRun} µs) + Kafka offset commit ${s.kafkaCommit} s (${u.commitInRun} µs) + rest (waiting to join a shared sink call) ${s.restOfBatchHandler} s`);
   console.log(`      per change: projector ${u.projectorWall} µs wall, ${u.projectorCpu} µs cpu; isolated: decode ${u.decodeIsolatedPerRecord} µs/record, map ${u.mapIsolated} µs, sink (ceiling) ${u.ceilingWall} µs wall`);
   const b = r.cpuBudgetUsPerChange;
   console.log(`      projector cpu per change ${b.total} µs ≈ decode ${b.decode} + map ${b.map} + sink client ${b.sinkClient} + kafkajs fetch/commit, reduce, events, GC ${b.rest}`);
