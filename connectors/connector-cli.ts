@@ -6,8 +6,10 @@ import { connectorStatus, loadConnector, registerConnector } from './register.ts
 
 export const usage = `Usage: scripts/nova connector <register|status> [--file connectors/postgres-nova.json]
 
-  register  create the connector's topics (partitions, retention) if missing, then create or
-            update the connector through Kafka Connect's REST API; safe to run again
+  register  create the connector's topics (partitions, retention) if missing, set retention.ms
+            where an existing topic drifted (a differing partition count is refused: it
+            re-maps keys), then create or update the connector through Kafka Connect's REST
+            API; safe to run again
   status    connector and task state, and the replication slot's lag in bytes
 
 Environment: KAFKA_CONNECT_URL, KAFKA_BROKERS, DATABASE_URL (scripts/nova reads them from .nova/stack.env).`;
@@ -27,7 +29,8 @@ async function register(file: string | undefined): Promise<number> {
   await admin.connect();
   try {
     const result = await registerConnector({ connectUrl: requireEnv('KAFKA_CONNECT_URL'), admin, connector });
-    for (const topic of result.createdTopics) console.log(`created topic ${topic}`);
+    for (const topic of result.topics.created) console.log(`created topic ${topic}`);
+    for (const topic of result.topics.retentionSet) console.log(`set retention.ms of topic ${topic} to the plan's`);
     console.log(`connector ${connector.name} ${result.action}`);
     return 0;
   } finally {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
-import { loadConnector } from './register.ts';
+import { ensureTopics, loadConnector, registerConnector } from './register.ts';
 import { topicPlan } from './topic-plan.ts';
 
 // kafkajs is CommonJS and Node cannot see every named export: take them from the default
@@ -95,4 +95,38 @@ test('the heartbeat writes debezium_heartbeat and the slot advances past it whil
     },
     30_000,
   );
+});
+
+test('register repairs drifted retention, refuses a topic whose partition count differs from the plan', { timeout: 60_000 }, async () => {
+  const admin = new Kafka({ clientId: 'nova-connector-test', brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const run = Date.now().toString(36);
+  const [drifted, repartitioned] = [`nova.test.retention-${run}`, `nova.test.partitions-${run}`];
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: drifted, numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '1000' }] },
+        { topic: repartitioned, numPartitions: 2 },
+      ],
+    });
+    const spec = (topic: string, partitions: number) => ({ topic, table: 'public.t', partitions, retentionMs: 86_400_000 });
+    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], retentionSet: [drifted] });
+    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], retentionSet: [] }, 'a second run changes nothing');
+    await assert.rejects(ensureTopics(admin, [spec(repartitioned, 4)]), new RegExp(`${repartitioned.replaceAll('.', '\\.')} has 2 partitions, the plan says 4`));
+  } finally {
+    await admin.deleteTopics({ topics: [drifted, repartitioned] }).catch(() => {});
+    await admin.disconnect();
+  }
+});
+
+test('register fails loudly when Kafka Connect does not answer, instead of reporting the connector created', async () => {
+  const admin = new Kafka({ clientId: 'nova-connector-test', brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const connector = { name: 'nova-unreachable', config: { 'topic.prefix': 'nova', 'table.include.list': '' } };
+    await assert.rejects(registerConnector({ connectUrl: 'http://127.0.0.1:9', admin, connector }), /fetch failed|ECONNREFUSED/);
+  } finally {
+    await admin.disconnect();
+  }
 });
