@@ -1,27 +1,68 @@
-// scripts/nova projector run|status
+// scripts/nova projector run|rebuild|promote|drop|status|dlq-replay
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { projectors } from '../registry.ts';
+import type { Generations, ProjectorDefinition } from '../runtime/sink.ts';
 import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { runProjectorProcess } from './run.ts';
 import { printStatus } from './status.ts';
 
-export const usage = `Usage: scripts/nova projector <run NAME | status [NAME] | dlq-replay NAME> [options]
+export const usage = `Usage: scripts/nova projector <command> NAME [options]
 
   run NAME     run one projector in this process until SIGTERM/SIGINT (finishes the batch
                in flight, checkpoints, exits 0); logs are pino JSON on stdout
-  status       per projector and partition: the store's checkpoint offset and LSN, and lag
+  rebuild NAME --generation N
+               fill generation N (not the live one) from the earliest retained records, or
+               resume it from its checkpoints, until everything the topics held at start is
+               applied; progress on stderr; exits 0 when caught up. --promote then points
+               readers at it. To rebuild without a gap, run instead
+               \`run NAME --generation N --promote-when-caught-up\` as the new live process,
+               then stop the old generation's process and drop it.
+  promote NAME --generation N
+               point readers at generation N in one atomic step (blue/green swap)
+  drop NAME --generation N
+               delete generation N's views, checkpoints and consumer group (never the live one)
+  status [NAME]
+               the live generation, and per partition: the store's checkpoint offset and LSN, and lag
   dlq-replay NAME
                re-feed the projector's dead letters (nova.dlq.NAME) to the topics and
                partitions they came from, once each; --dry-run lists them only
 
 Options:
   --dry-run             with dlq-replay: list, do not re-feed
-  --generation N        which generation of the views to fill (default 1)
+  --generation N        which generation of the views (default 1 for run and status)
+  --promote             with rebuild: promote the generation once caught up
+  --promote-when-caught-up
+                        with run: promote the generation once caught up, then keep running
   --metrics-port P      /metrics, /healthz, /readyz on 127.0.0.1:P (default 0: any free port)
   --max-batch N         records per batch at most (default 2000)
 
 Projectors: ${Object.keys(projectors).join(', ')}`;
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, not '${value}'`);
+  return n;
+}
+
+function generationsOf(definition: ProjectorDefinition<never>): Generations {
+  if (!definition.generations) throw new Error(`${definition.name} has no blue/green generations yet`);
+  return definition.generations;
+}
+
+/** A running member keeps its group: then the group stays, and says so. */
+async function dropConsumerGroup(groupId: string): Promise<void> {
+  const admin = cliKafka().admin();
+  await admin.connect();
+  try {
+    const groups = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
+    if (groups.has(groupId)) await admin.deleteGroups([groupId]);
+  } catch (error) {
+    console.error(`consumer group ${groupId} kept: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 const cliKafka = () => new Kafka({ clientId: 'nova-projector-cli', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
 
@@ -29,20 +70,62 @@ export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean', default: false }, generation: { type: 'string', default: '1' }, 'metrics-port': { type: 'string', default: '0' }, 'max-batch': { type: 'string', default: '2000' } },
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      generation: { type: 'string' },
+      'metrics-port': { type: 'string', default: '0' },
+      'max-batch': { type: 'string', default: '2000' },
+      promote: { type: 'boolean', default: false },
+      'promote-when-caught-up': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
   });
   const [command, name] = positionals;
-  const generation = Number(values.generation);
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const generationGiven = () => {
+    if (values.generation === undefined) throw new Error(`${command} needs --generation N`);
+    return positiveInteger(values.generation);
+  };
+  const generationOrDefault = () => (values.generation === undefined ? 1 : positiveInteger(values.generation));
   const pick = (n: string | undefined) => {
     const definition = n ? projectors[n] : undefined;
     if (!definition) throw new Error(`unknown projector '${n ?? ''}' (one of: ${Object.keys(projectors).join(', ')})`);
     return definition;
   };
   try {
+    const runOptions = { metricsPort: Number(values['metrics-port']), maxBatchRecords: positiveInteger(values['max-batch']) };
     if (command === 'run') {
-      return await runProjectorProcess(pick(name), { generation, metricsPort: Number(values['metrics-port']), maxBatchRecords: Number(values['max-batch']) });
+      const definition = pick(name);
+      if (values['promote-when-caught-up']) generationsOf(definition);
+      const whenCaughtUp = values['promote-when-caught-up'] ? { promote: true, stop: false } : undefined;
+      return await runProjectorProcess(definition, { ...runOptions, generation: generationOrDefault(), ...(whenCaughtUp ? { whenCaughtUp } : {}) });
     }
-    if (command === 'status') return await printStatus(name ? [pick(name)] : Object.values(projectors), generation);
+    if (command === 'rebuild') {
+      const definition = pick(name);
+      const target = generationGiven();
+      if (values.promote) generationsOf(definition);
+      const live = await definition.generations?.live(process.env);
+      if (live === target) throw new Error(`generation ${target} is live: rebuild into another one, then promote it`);
+      return await runProjectorProcess(definition, { ...runOptions, generation: target, whenCaughtUp: { promote: values.promote, stop: true } });
+    }
+    if (command === 'promote') {
+      const target = generationGiven();
+      await generationsOf(pick(name)).promote(target, process.env);
+      console.log(`${name}: generation ${target} is live`);
+      return 0;
+    }
+    if (command === 'drop') {
+      const definition = pick(name);
+      const target = generationGiven();
+      await generationsOf(definition).drop(target, process.env);
+      await dropConsumerGroup(`nova-projector-${definition.name}-g${target}`);
+      console.log(`${name}: generation ${target} dropped`);
+      return 0;
+    }
+    if (command === 'status') return await printStatus(name ? [pick(name)] : Object.values(projectors), generationOrDefault());
     if (command === 'dlq-replay') {
       const report = await replayDeadLetters({ kafka: cliKafka(), projector: pick(name).name, dryRun: values['dry-run'], onLetter: (line) => console.log(line) });
       console.log(`${report.refed} ${values['dry-run'] ? 'to re-feed' : 're-fed'}, ${report.skipped} skipped`);

@@ -1,5 +1,7 @@
-// `scripts/nova projector run <name>`: one projector, one process. Assembles the runtime
-// from its parts; SIGTERM/SIGINT finish the batch in flight, checkpoint and exit 0.
+// `scripts/nova projector run|rebuild <name>`: one projector, one process. Assembles the
+// runtime from its parts; SIGTERM/SIGINT finish the batch in flight, checkpoint and exit 0.
+// With whenCaughtUp it also watches for the moment everything the topics held at start is
+// applied, then promotes the generation (blue/green) and/or stops.
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { loadReaderSchemas } from '../../schemas/avro/reader-schemas.ts';
@@ -7,11 +9,18 @@ import { kafkaDeadLetter } from '../runtime/dead-letter.ts';
 import { createDecoder, registryLookup } from '../runtime/decode/index.ts';
 import { ProjectorEventBus } from '../runtime/events.ts';
 import { projectorMetrics, serveMetrics } from '../runtime/metrics.ts';
+import { trackCatchUp, type CatchUp } from '../runtime/replay/catch-up.ts';
 import { runProjector } from '../runtime/run-projector.ts';
-import type { ProjectorDefinition } from '../runtime/sink.ts';
+import type { CheckpointStore, ProjectorDefinition } from '../runtime/sink.ts';
 import { kafkajsSource } from '../runtime/source/kafkajs-source.ts';
 
-export type RunOptions = { generation: number; metricsPort: number; maxBatchRecords: number };
+export type RunOptions = {
+  generation: number;
+  metricsPort: number;
+  maxBatchRecords: number;
+  /** once caught up with the topics' end as read at start: promote the generation, and/or stop */
+  whenCaughtUp?: { promote: boolean; stop: boolean };
+};
 
 const required = (name: string) => {
   const value = process.env[name];
@@ -27,9 +36,13 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   let ready = false;
   const server = serveMetrics({ registry: projectorMetrics(events, definition.name), port: options.metricsPort, ready: () => ready });
 
+  const sink = await definition.createSink({ generation: options.generation, env: process.env });
+  const catchUp = options.whenCaughtUp ? await catchUpFromNow(kafka, definition.topics, sink) : undefined;
+  if (catchUp) events.on('projector.checkpoint', catchUp.onCheckpoint);
+
   const running = await runProjector({
     definition,
-    sink: await definition.createSink({ generation: options.generation, env: process.env }),
+    sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
     source: kafkajsSource({ kafka, groupId: `nova-projector-${definition.name}-g${options.generation}` }),
     decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
@@ -51,6 +64,23 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (catchUp && options.whenCaughtUp) {
+    const { promote, stop: stopAfter } = options.whenCaughtUp;
+    const showing = showProgress(catchUp, `${definition.name} generation ${options.generation}`);
+    void catchUp.done.then(async () => {
+      clearInterval(showing);
+      log.info({ stage: 'checkpoint', ...progressOf(catchUp) }, 'caught up with the topics as they were at start');
+      if (promote) {
+        await definition.generations?.promote(options.generation, process.env);
+        log.info({ stage: 'checkpoint' }, `generation ${options.generation} promoted: readers see it now`);
+      }
+      if (stopAfter) stop('caught up');
+    }).catch((error: unknown) => {
+      log.fatal({ err: error }, 'could not promote the generation');
+      process.exitCode = 1;
+      stop('promotion failed');
+    });
+  }
   try {
     await running.done;
     log.info('stopped cleanly');
@@ -61,4 +91,38 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   } finally {
     server.close();
   }
+}
+
+/** Where each partition stands now (the store's checkpoint, else the earliest retained offset) and its end right now. */
+async function catchUpFromNow(kafka: Kafka, topics: string[], store: CheckpointStore): Promise<CatchUp> {
+  const checkpoints = new Map((await store.load()).map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ranges = [];
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const start = checkpoints.get(`${topic}:${partition}`) ?? BigInt(low);
+        ranges.push({ topic, partition, start: start > BigInt(low) ? start : BigInt(low), end: BigInt(high) });
+      }
+    }
+    return trackCatchUp(ranges);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const progressOf = (catchUp: CatchUp) => {
+  const { applied, total } = catchUp.progress();
+  return { applied: Number(applied), total: Number(total) };
+};
+
+/** A line on stderr every 2 s for the person waiting (stdout stays pino JSON). */
+function showProgress(catchUp: CatchUp, what: string): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    const { applied, total } = progressOf(catchUp);
+    const percent = total === 0 ? 100 : Math.floor((applied / total) * 100);
+    process.stderr.write(`${what}: ${applied.toLocaleString('en-US')}/${total.toLocaleString('en-US')} records applied (${percent}%)\n`);
+  }, 2_000);
+  return timer.unref(); // never what keeps the process alive
 }

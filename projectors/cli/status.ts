@@ -1,5 +1,5 @@
-// `scripts/nova projector status`: per projector and partition, the store's checkpoint
-// (offset and LSN), the lag behind the partition's end, and the group's committed offset.
+// `scripts/nova projector status`: per projector, the live generation; per partition, the
+// store's checkpoint (offset and LSN) and the lag behind the partition's end.
 import { Kafka, logLevel } from 'kafkajs';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 
@@ -12,7 +12,8 @@ export async function printStatus(definitions: ProjectorDefinition<never>[], gen
       const sink = await definition.createSink({ generation, env: process.env });
       const checkpoints = new Map((await sink.load()).map((c) => [`${c.topic}:${c.partition}`, c]));
       await sink.close();
-      console.log(`${definition.name} (generation ${generation})`);
+      const live = definition.generations ? await definition.generations.live(process.env) : undefined;
+      console.log(`${definition.name} (generation ${generation}; readers see ${live === undefined ? 'no generation yet' : `generation ${live}`})`);
       console.log('  topic                                   part  checkpoint        lsn        end   lag');
       for (const topic of definition.topics) {
         const offsets = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);

@@ -8,7 +8,7 @@ import type { Change, Operation, Row } from '../runtime/decode/index.ts';
 import { NovaError } from '../runtime/errors.ts';
 import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
 import { checkpointId, checkpointIndex } from './checkpoint.ts';
-import { aliasNames, createElasticsearchSink, ensureIndices, indexName, swapAlias, type BulkOutcome, type EsOp } from './index.ts';
+import { aliasNames, createElasticsearchSink, ensureIndices, indexName, swapAliases, type BulkOutcome, type EsOp } from './index.ts';
 import { mapChange } from './mapping/index.ts';
 
 const node = process.env['ELASTICSEARCH_URL'];
@@ -135,10 +135,10 @@ describe('elasticsearch sink (real server)', () => {
     assert.deepEqual(found.hits.hits.map((h) => h._id), ['105']);
   });
 
-  test('swapAlias moves an alias in one step and reports the indices it left', async () => {
+  test('swapAliases moves aliases in one step and reports the indices they left', async () => {
     for (const g of [1, 2]) await es.indices.create({ index: indexName(scratchAlias, g), settings: { number_of_replicas: 0 } });
-    assert.deepEqual(await swapAlias(es, scratchAlias, 1), []);
-    assert.deepEqual(await swapAlias(es, scratchAlias, 2), [indexName(scratchAlias, 1)]);
+    assert.deepEqual(await swapAliases(es, [scratchAlias], 1), []);
+    assert.deepEqual(await swapAliases(es, [scratchAlias], 2), [indexName(scratchAlias, 1)]);
     assert.deepEqual(Object.keys(await es.indices.getAlias({ name: scratchAlias })), [indexName(scratchAlias, 2)]);
   });
 

@@ -25,7 +25,7 @@ async function createIfMissing(client: Client, index: string, mappings: object) 
 /**
  * Creates the generation's indices and the checkpoint index if missing. An alias that does not
  * exist yet is pointed at this generation; one that exists is left alone, because moving it is
- * the replay tool's decision (swapAlias), not a side effect of starting a projector.
+ * the rebuild tool's decision (swapAliases, through generations.ts), not a side effect of starting a projector.
  */
 export async function ensureIndices(client: Client, generation: number): Promise<void> {
   await createIfMissing(client, checkpointIndex, checkpointMappings);
@@ -38,13 +38,19 @@ export async function ensureIndices(client: Client, generation: number): Promise
   }
 }
 
-/** Points `alias` at `generation` in one atomic step; returns the indices it left, for cleanup. */
-export async function swapAlias(client: Client, alias: string, generation: number): Promise<string[]> {
-  const target = indexName(alias, generation);
-  const current = (await client.indices.existsAlias({ name: alias })) ? Object.keys(await client.indices.getAlias({ name: alias })) : [];
-  const previous = current.filter((index) => index !== target);
-  await client.indices.updateAliases({
-    actions: [...previous.map((index) => ({ remove: { index, alias } })), { add: { index: target, alias } }],
-  });
-  return previous;
+/** Points every alias at `generation` in one atomic step; returns the indices they left, for cleanup. */
+export async function swapAliases(client: Client, aliases: readonly string[], generation: number): Promise<string[]> {
+  const actions: object[] = [];
+  const left: string[] = [];
+  for (const alias of aliases) {
+    const target = indexName(alias, generation);
+    const current = (await client.indices.existsAlias({ name: alias })) ? Object.keys(await client.indices.getAlias({ name: alias })) : [];
+    for (const index of current.filter((i) => i !== target)) {
+      actions.push({ remove: { index, alias } });
+      left.push(index);
+    }
+    actions.push({ add: { index: target, alias } });
+  }
+  await client.indices.updateAliases({ actions });
+  return left;
 }

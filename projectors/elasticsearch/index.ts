@@ -2,13 +2,14 @@
 import { Client } from '@elastic/elasticsearch';
 import { storeError } from '../runtime/errors.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { elasticsearchGenerations } from './generations.ts';
 import { ensureIndices } from './index-names.ts';
 import { mapChange, type EsOp } from './mapping/index.ts';
 import { createElasticsearchSink } from './sink.ts';
 
 export type { EsOp } from './mapping/index.ts';
 export type { BulkOutcome } from './bulk-outcome.ts';
-export { aliasNames, ensureIndices, indexName, swapAlias, type AliasName } from './index-names.ts';
+export { aliasNames, ensureIndices, indexName, swapAliases, type AliasName } from './index-names.ts';
 export { createElasticsearchSink, type ElasticsearchSinkOptions } from './sink.ts';
 
 const name = 'elasticsearch';
@@ -29,4 +30,5 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
     }
     return createElasticsearchSink({ client, generation, projector: name });
   },
+  generations: elasticsearchGenerations(name),
 };

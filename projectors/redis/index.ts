@@ -2,6 +2,7 @@
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
 import { mapToRedis, redisTopics } from './mapping/index.ts';
+import { redisGenerations } from './generations.ts';
 import { createRedisSink } from './sink.ts';
 
 export const redisProjector: ProjectorDefinition<RedisOp> = {
@@ -12,4 +13,5 @@ export const redisProjector: ProjectorDefinition<RedisOp> = {
     if (!env.REDIS_URL) throw new Error('REDIS_URL is not set');
     return createRedisSink({ url: env.REDIS_URL, generation, projector: 'redis' });
   },
+  generations: redisGenerations,
 };

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { storeError } from '../runtime/errors.ts';
 import type { Checkpoint, CheckpointStore, Sink } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
+import { assertGeneration } from './generations.ts';
 
 const applyScript = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
 
@@ -15,6 +16,7 @@ type NovaRedis = Redis & { novaApply(key: string, payload: string): Promise<numb
 
 export async function createRedisSink(options: { url: string; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
   const { url, generation, projector } = options;
+  assertGeneration(generation);
   // the runtime retries; ioredis must fail fast instead of queueing commands forever
   const redis = new Redis(url, { db: generation, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) as NovaRedis;
   redis.defineCommand('novaApply', { numberOfKeys: 1, lua: applyScript });

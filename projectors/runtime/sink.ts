@@ -33,10 +33,23 @@ export interface CheckpointStore {
 
 export type ProjectorContext = { generation: number; env: NodeJS.ProcessEnv };
 
+/**
+ * Blue/green over generations: which one readers see, pointing them at another in one atomic
+ * step, and removing one nobody reads any more.
+ */
+export interface Generations {
+  live(env: NodeJS.ProcessEnv): Promise<number | undefined>;
+  promote(generation: number, env: NodeJS.ProcessEnv): Promise<void>;
+  /** refuses the live generation */
+  drop(generation: number, env: NodeJS.ProcessEnv): Promise<void>;
+}
+
 /** Everything the runtime, and the replay and reconcile tools, need to know about one store. */
 export type ProjectorDefinition<Op = unknown> = {
   name: string;
   topics: string[];
   mapping: Mapping<Op>;
   createSink(context: ProjectorContext): Promise<Sink<Op> & CheckpointStore>;
+  /** absent while a store has no blue/green support yet: rebuild still fills a generation */
+  generations?: Generations;
 };

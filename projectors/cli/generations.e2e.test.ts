@@ -1,0 +1,121 @@
+// Blue/green through the CLI, the way a data engineer rebuilds a view: a new generation is
+// filled beside the live one, promoted once it has caught up, the old one dropped. Redis goes
+// the no-gap way (`run --promote-when-caught-up` becomes the new live process); Elasticsearch
+// the one-shot way (`rebuild --promote`). Whatever was live before is live again afterwards.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@elastic/elasticsearch';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { aliasNames, elasticsearchProjector, indexName } from '../elasticsearch/index.ts';
+import { redisProjector } from '../redis/index.ts';
+import { assertMatchesPostgres, caughtUp } from '../redis/test/harness.ts';
+import { startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+
+const novaCli = fileURLToPath(new URL('../../scripts/nova', import.meta.url));
+const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+const es = new Client({ node: env('ELASTICSEARCH_URL') });
+const kafka = new Kafka({ clientId: 'nova-generations-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+const redisGenerations = redisProjector.generations!;
+const esGenerations = elasticsearchProjector.generations!;
+let projector: ProjectorProcess | undefined;
+
+type CliResult = { code: number; stdout: string; stderr: string };
+
+function nova(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(novaCli, args, { env: process.env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A Redis database no one uses (no keys): this run's generation. */
+async function emptyRedisGeneration(): Promise<number> {
+  for (const candidate of [...Array(14).keys()].map((i) => i + 2).sort(() => Math.random() - 0.5)) {
+    const redis = new Redis(env('REDIS_URL'), { db: candidate });
+    const size = await redis.dbsize();
+    redis.disconnect();
+    if (size === 0) return candidate;
+  }
+  throw new Error('no empty Redis database among 2..15');
+}
+
+before(() => db.connect());
+after(async () => {
+  if (projector && projector.child.exitCode === null) {
+    projector.child.kill('SIGKILL');
+    await projector.exited;
+  }
+  await Promise.all([db.end(), es.close()]);
+});
+
+test('redis: run --promote-when-caught-up fills a new generation, promotes it, keeps it fresh; drop refuses the live one', { timeout: 600_000 }, async () => {
+  const before = await redisGenerations.live(process.env);
+  const generation = await emptyRedisGeneration();
+  const redis = new Redis(env('REDIS_URL'), { db: generation });
+  try {
+    projector = startProjector('redis', ['--generation', String(generation), '--promote-when-caught-up']);
+    await waitFor('the new generation to be promoted', async () => ((await redisGenerations.live(process.env)) === generation ? true : undefined), 300_000);
+    assert.match(projector.output.join(''), new RegExp(`generation ${generation} promoted`));
+
+    // written after the promotion: the same process keeps the now-live generation fresh
+    const user = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-${generation}-${Date.now()}`])).rows[0].id;
+    const other = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-${generation}-other-${Date.now()}`])).rows[0].id;
+    await db.query(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)`, [user, other]);
+    await caughtUp(redis, kafka, db);
+    assert.deepEqual(await redis.smembers(`user:following:${user}`), [String(other)]);
+    await assertMatchesPostgres(redis, db);
+
+    const refused = await nova('projector', 'drop', 'redis', '--generation', String(generation));
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /is live; promote another one first/);
+  } finally {
+    projector?.child.kill('SIGTERM');
+    await projector?.exited;
+    await redisGenerations.promote(before ?? 1, process.env);
+    const dropped = await nova('projector', 'drop', 'redis', '--generation', String(generation));
+    assert.equal(dropped.code, 0, dropped.stderr);
+    assert.equal(await redis.dbsize(), 0, 'drop empties the database');
+    redis.disconnect();
+  }
+});
+
+test('elasticsearch: rebuild --promote exits once caught up, with progress, and moves every alias at once', { timeout: 600_000 }, async () => {
+  const before = await esGenerations.live(process.env);
+  let generation = randomInt(100_000, 1_000_000);
+  while (await es.indices.exists({ index: indexName('messages', generation) })) generation = randomInt(100_000, 1_000_000);
+  try {
+    if (before !== undefined) {
+      const onLive = await nova('projector', 'rebuild', 'elasticsearch', '--generation', String(before));
+      assert.equal(onLive.code, 2);
+      assert.match(onLive.stderr, /is live: rebuild into another one/);
+    }
+    const rebuilt = await nova('projector', 'rebuild', 'elasticsearch', '--generation', String(generation), '--promote');
+    assert.equal(rebuilt.code, 0, rebuilt.stderr.slice(-2_000));
+    assert.match(rebuilt.stdout, new RegExp(`generation ${generation} promoted`));
+    assert.equal(await esGenerations.live(process.env), generation);
+    for (const alias of aliasNames) {
+      assert.deepEqual(Object.keys(await es.indices.getAlias({ name: alias })), [indexName(alias, generation)]);
+    }
+    // caught up: every partition's checkpoint reached the end it had when the rebuild began
+    const status = await nova('projector', 'status', 'elasticsearch', '--generation', String(generation));
+    assert.match(status.stdout, new RegExp(`readers see generation ${generation}`));
+  } finally {
+    if (before !== undefined) {
+      await esGenerations.promote(before, process.env);
+      const dropped = await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation));
+      assert.equal(dropped.code, 0, dropped.stderr);
+    } else {
+      // nothing was live before: leave no alias behind (deleting the indices takes them along)
+      await es.indices.delete({ index: aliasNames.map((alias) => indexName(alias, generation)), ignore_unavailable: true });
+      assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation))).code, 0);
+    }
+    assert.equal(await es.indices.exists({ index: indexName('messages', generation) }), false);
+  }
+});

@@ -1,0 +1,58 @@
+// Blue/green for the search views: readers query the aliases (`messages`, `posts`, `users`);
+// promoting moves all three to another generation in one _aliases call, so no reader ever sees
+// messages from one generation and posts from another.
+import { Client } from '@elastic/elasticsearch';
+import { storeError } from '../runtime/errors.ts';
+import type { Generations } from '../runtime/sink.ts';
+import { checkpointIndex } from './checkpoint.ts';
+import { aliasNames, indexName, swapAliases } from './index-names.ts';
+
+async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
+  if (!env.ELASTICSEARCH_URL) throw new Error('ELASTICSEARCH_URL is not set');
+  const client = new Client({ node: env.ELASTICSEARCH_URL });
+  try {
+    return await work(client);
+  } catch (error) {
+    throw storeError(error, 'elasticsearch');
+  } finally {
+    await client.close();
+  }
+}
+
+const generationOf = (index: string) => Number(index.slice(index.lastIndexOf('_v') + 2));
+
+async function liveGeneration(client: Client): Promise<number | undefined> {
+  const alias = aliasNames[0] as string;
+  if (!(await client.indices.existsAlias({ name: alias }))) return undefined;
+  const [index] = Object.keys(await client.indices.getAlias({ name: alias }));
+  return index === undefined ? undefined : generationOf(index);
+}
+
+export function elasticsearchGenerations(projector: string): Generations {
+  return {
+    live: (env) => withClient(env, liveGeneration),
+    promote: (generation, env) =>
+      withClient(env, async (client) => {
+        const missing = [];
+        for (const alias of aliasNames) if (!(await client.indices.exists({ index: indexName(alias, generation) }))) missing.push(indexName(alias, generation));
+        if (missing.length > 0) throw new Error(`elasticsearch: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
+        await swapAliases(client, aliasNames, generation);
+      }),
+    drop: (generation, env) =>
+      withClient(env, async (client) => {
+        if ((await liveGeneration(client)) === generation) throw new Error(`elasticsearch: generation ${generation} is live; promote another one first`);
+        await client.indices.delete({ index: aliasNames.map((alias) => indexName(alias, generation)), ignore_unavailable: true });
+        // no delete-by-query on this server (no reindex module): find the checkpoints, delete by id
+        await client.indices.refresh({ index: checkpointIndex, ignore_unavailable: true });
+        const found = await client.search({
+          index: checkpointIndex,
+          ignore_unavailable: true,
+          size: 10_000,
+          _source: false,
+          query: { bool: { filter: [{ term: { projector } }, { term: { generation } }] } },
+        });
+        const ids = found.hits.hits.map((hit) => hit._id as string);
+        if (ids.length > 0) await client.bulk({ refresh: true, operations: ids.map((_id) => ({ delete: { _index: checkpointIndex, _id } })) });
+      }),
+  };
+}
