@@ -2,6 +2,7 @@
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
 import { mapToRedis, redisTopics } from './mapping/index.ts';
+import { compareRedisWithPostgres } from './drift.ts';
 import { redisGenerations } from './generations.ts';
 import { createRedisSink } from './sink.ts';
 
@@ -9,9 +10,12 @@ export const redisProjector: ProjectorDefinition<RedisOp> = {
   name: 'redis',
   topics: redisTopics,
   mapping: mapToRedis,
+  // set memberships (a follow's pair, a live stream) are left through `before`: every change must arrive
+  batchChanges: 'every-change',
   createSink: ({ generation, env }) => {
     if (!env.REDIS_URL) throw new Error('REDIS_URL is not set');
     return createRedisSink({ url: env.REDIS_URL, generation, projector: 'redis' });
   },
   generations: redisGenerations,
+  compareWithPostgres: compareRedisWithPostgres,
 };

@@ -92,7 +92,8 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       changesByPart.push(changes);
     }
     const ops: StoreOp<Op>[] = [];
-    for (const change of reduceByKey(changesByPart.flat())) {
+    const changes = changesByPart.flat();
+    for (const change of definition.batchChanges === 'every-change' ? changes : reduceByKey(changes)) {
       try {
         for (const op of definition.mapping(change)) ops.push({ op, change });
       } catch (error) {

@@ -44,12 +44,33 @@ export interface Generations {
   drop(generation: number, env: NodeJS.ProcessEnv): Promise<void>;
 }
 
+/** One key of a view that does not hold what PostgreSQL says it should. */
+export type Drift = { view: string; key: string; detail: string };
+
+/** Some keys per view. */
+export type DriftKeys = Map<string, Set<string>>;
+
+/**
+ * Compares a generation with what PostgreSQL says it should hold: whole, or only the keys in
+ * `only` (the reconcile tool re-checks those once the projector has caught up).
+ */
+export type CompareWithPostgres = (context: { generation: number; env: NodeJS.ProcessEnv; only?: DriftKeys }) => Promise<Drift[]>;
+
 /** Everything the runtime, and the replay and reconcile tools, need to know about one store. */
 export type ProjectorDefinition<Op = unknown> = {
   name: string;
   topics: string[];
   mapping: Mapping<Op>;
   createSink(context: ProjectorContext): Promise<Sink<Op> & CheckpointStore>;
+  /**
+   * 'newest-per-key' (the default): a batch keeps only each row's newest change, which is all a
+   * store that addresses rows by key needs. 'every-change': the mapping derives state from
+   * `before` (the pair a follow leaves, the status a stream leaves), so every change must reach
+   * it, in order; keeping only the newest would lose the `before` the store last saw.
+   */
+  batchChanges?: 'newest-per-key' | 'every-change';
   /** absent while a store has no blue/green support yet: rebuild still fills a generation */
   generations?: Generations;
+  /** absent while a store has no reconcile support yet */
+  compareWithPostgres?: CompareWithPostgres;
 };

@@ -21,6 +21,20 @@ export async function runWorkload(db: pg.Client, options: { statements: number; 
     async () => ids.follows.push(Number((await one(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id`, pair()))?.id ?? 0)),
     async () => db.query(`UPDATE follows SET status = $2 WHERE id = $1`, [pick(ids.follows), pick(['active', 'blocked', 'muted'])]),
     async () => db.query(`DELETE FROM follows WHERE id = $1`, [pick(ids.follows)]),
+    // a follow moves to another followee, then its status changes, in one transaction: both
+    // land in one batch, and the pair the row left must still lose it (a unique clash undoes both)
+    async () => {
+      const id = pick(ids.follows);
+      const [, followee] = pair() as [number, number];
+      await db.query('SAVEPOINT move');
+      try {
+        await db.query(`UPDATE follows SET followee_id = $2 WHERE id = $1 AND follower_id <> $2`, [id, followee]);
+        await db.query(`UPDATE follows SET status = $2 WHERE id = $1`, [id, pick(['active', 'blocked'])]);
+        await db.query('RELEASE SAVEPOINT move');
+      } catch {
+        await db.query('ROLLBACK TO SAVEPOINT move');
+      }
+    },
     async () => ids.notifications.push(Number((await one(`INSERT INTO notifications (user_id, type, actor_id, content) VALUES ($1, 'like', $2, $3) RETURNING id`, [pick(ids.users), pick(ids.users), JSON.stringify({ n: Math.random() })])).id)),
     async () => ids.notifications.push(Number((await one(`INSERT INTO notifications (user_id, type, actor_id) VALUES ($1, 'follow', $2) RETURNING id`, [pick(ids.users), pick(ids.users)])).id)),
     async () => db.query(`UPDATE notifications SET is_read = NOT is_read, read_at = now() WHERE id = $1`, [pick(ids.notifications)]),
