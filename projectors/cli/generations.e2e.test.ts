@@ -1,7 +1,9 @@
-// Blue/green through the CLI, the way a data engineer rebuilds a view: a new generation is
-// filled beside the live one, promoted once it has caught up, the old one dropped. Redis goes
-// the no-gap way (`run --promote-when-caught-up` becomes the new live process); Elasticsearch
-// the one-shot way (`rebuild --promote`). Whatever was live before is live again afterwards.
+// Blue/green and reconcile through the CLI, the way a data engineer rebuilds a view and an SRE
+// checks one: a new generation is filled beside the live one, promoted once it has caught up,
+// reconciled with PostgreSQL (clean, then with a key corrupted on purpose), the old one
+// dropped. Redis goes the no-gap way (`run --promote-when-caught-up` becomes the new live
+// process); Elasticsearch the one-shot way (`rebuild --promote`). Whatever was live before is
+// live again afterwards.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -72,6 +74,17 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     assert.deepEqual(await redis.smembers(`user:following:${user}`), [String(other)]);
     await assertMatchesPostgres(redis, db);
 
+    const clean = await nova('projector', 'reconcile', 'redis');
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.match(clean.stdout, new RegExp(`^redis generation ${generation}: no drift`));
+    await redis.sadd(`user:following:${user}`, '999999999'); // a follow PostgreSQL never had
+    const drifted = await nova('projector', 'reconcile', 'redis', '--json');
+    assert.equal(drifted.code, 1, drifted.stderr);
+    const report = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string }>; rechecks: number };
+    assert.deepEqual(report.drift.map((d) => [d.view, d.key]), [['user:following', `user:following:${user}`]]);
+    assert.ok(report.rechecks > 0, 'drift is reported only after re-checking once caught up');
+    await redis.srem(`user:following:${user}`, '999999999');
+
     const refused = await nova('projector', 'drop', 'redis', '--generation', String(generation));
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /is live; promote another one first/);
@@ -103,9 +116,18 @@ test('elasticsearch: rebuild --promote exits once caught up, with progress, and 
     for (const alias of aliasNames) {
       assert.deepEqual(Object.keys(await es.indices.getAlias({ name: alias })), [indexName(alias, generation)]);
     }
-    // caught up: every partition's checkpoint reached the end it had when the rebuild began
     const status = await nova('projector', 'status', 'elasticsearch', '--generation', String(generation));
     assert.match(status.stdout, new RegExp(`readers see generation ${generation}`));
+
+    // a post whose document says something PostgreSQL does not: reconcile names it
+    const post = (await db.query(`SELECT id FROM posts ORDER BY id DESC LIMIT 1`)).rows[0]?.id as string | undefined;
+    if (post !== undefined) {
+      await es.update({ index: indexName('posts', generation), id: String(post), doc: { text: 'not what PostgreSQL says' }, refresh: true });
+      const drifted = await nova('projector', 'reconcile', 'elasticsearch', '--json');
+      assert.equal(drifted.code, 1, drifted.stderr);
+      const { drift } = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string; detail: string }> };
+      assert.match(drift.find((d) => d.view === 'posts' && d.key === String(post))?.detail ?? '(not reported)', /^differs in text/);
+    }
   } finally {
     if (before !== undefined) {
       await esGenerations.promote(before, process.env);

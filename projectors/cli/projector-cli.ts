@@ -1,10 +1,11 @@
-// scripts/nova projector run|rebuild|promote|drop|status|dlq-replay
+// scripts/nova projector run|rebuild|promote|drop|reconcile|status|dlq-replay
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { projectors } from '../registry.ts';
 import type { Generations, ProjectorDefinition } from '../runtime/sink.ts';
 import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { runProjectorProcess } from './run.ts';
+import { reconcileProjector } from './reconcile.ts';
 import { printStatus } from './status.ts';
 
 export const usage = `Usage: scripts/nova projector <command> NAME [options]
@@ -22,6 +23,11 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
                point readers at generation N in one atomic step (blue/green swap)
   drop NAME --generation N
                delete generation N's views, checkpoints and consumer group (never the live one)
+  reconcile NAME [--generation N]
+               compare a generation (default: the live one) with PostgreSQL; keys that
+               differ are compared again once the projector has caught up; reports what
+               still differs (exit 1) or nothing (exit 0). Repair: rebuild into a new
+               generation with --promote, then reconcile that one. --json for machines
   status [NAME]
                the live generation, and per partition: the store's checkpoint offset and LSN, and lag
   dlq-replay NAME
@@ -30,6 +36,7 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
 
 Options:
   --dry-run             with dlq-replay: list, do not re-feed
+  --json                with reconcile: the report as one JSON object
   --generation N        which generation of the views (default 1 for run and status)
   --promote             with rebuild: promote the generation once caught up
   --promote-when-caught-up
@@ -78,6 +85,7 @@ export async function run(args: string[]): Promise<number> {
       promote: { type: 'boolean', default: false },
       'promote-when-caught-up': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
   });
   const [command, name] = positionals;
@@ -124,6 +132,10 @@ export async function run(args: string[]): Promise<number> {
       await dropConsumerGroup(`nova-projector-${definition.name}-g${target}`);
       console.log(`${name}: generation ${target} dropped`);
       return 0;
+    }
+    if (command === 'reconcile') {
+      const given = values.generation === undefined ? undefined : positiveInteger(values.generation);
+      return await reconcileProjector(pick(name), { generation: given, json: values.json, catchUpTimeoutMs: 120_000 });
     }
     if (command === 'status') return await printStatus(name ? [pick(name)] : Object.values(projectors), generationOrDefault());
     if (command === 'dlq-replay') {

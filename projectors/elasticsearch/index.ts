@@ -2,6 +2,7 @@
 import { Client } from '@elastic/elasticsearch';
 import { storeError } from '../runtime/errors.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { compareElasticsearchWithPostgres } from './drift.ts';
 import { elasticsearchGenerations } from './generations.ts';
 import { ensureIndices } from './index-names.ts';
 import { mapChange, type EsOp } from './mapping/index.ts';
@@ -31,4 +32,5 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
     return createElasticsearchSink({ client, generation, projector: name });
   },
   generations: elasticsearchGenerations(name),
+  compareWithPostgres: compareElasticsearchWithPostgres,
 };

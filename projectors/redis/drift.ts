@@ -1,12 +1,15 @@
 // What the Redis view must hold, computed from PostgreSQL (the source of truth), and the
-// same keys read back from Redis, both as sorted [key, value] lists to compare whole.
-import type { Redis } from 'ioredis';
-import type pg from 'pg';
-import { streamMetaFields } from '../mapping/live-streams.ts';
-import { RECENT_LIMIT, notificationItemFields } from '../mapping/notifications.ts';
-import { stableJson } from '../mapping/row.ts';
+// same keys read back from Redis, both as sorted [key, value] lists to compare whole: the
+// reconcile tool's comparison and the end-to-end tests' oracle.
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
+import { assertGeneration } from './generations.ts';
+import { streamMetaFields } from './mapping/live-streams.ts';
+import { RECENT_LIMIT, notificationItemFields } from './mapping/notifications.ts';
+import { stableJson } from './mapping/row.ts';
 
-type Entries = Array<[string, string]>;
+export type Entries = Array<[string, string]>;
 const sorted = (entries: Entries) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 const members = (values: Iterable<string>) => JSON.stringify([...values].sort());
 
@@ -56,7 +59,7 @@ export async function expectedFromPostgres(db: pg.Client): Promise<Entries> {
 export async function actualFromRedis(redis: Redis): Promise<Entries> {
   const out: Entries = [];
   for (const pattern of ['user:following:*', 'user:followers:*', 'notification:unread:*', 'notification:recent:*', 'stream:meta:*', 'stream:live', 'conversation:unread:*', 'user:conversations:*']) {
-    for (const key of await redis.keys(pattern)) {
+    for (const key of await scanKeys(redis, pattern)) {
       const type = await redis.type(key);
       if (type === 'set') {
         const set = await redis.smembers(key);
@@ -75,3 +78,45 @@ export async function actualFromRedis(redis: Redis): Promise<Entries> {
   }
   return sorted(out);
 }
+
+/** SCAN, not KEYS: a live database keeps answering other clients while it is read. */
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, page] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    keys.push(...page);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** The key family a Redis key belongs to: `user:following:7` is in `user:following`. */
+const familyOf = (key: string) => key.replace(/(:-?\d+)+$/, '');
+const clip = (value: string | undefined) => (value === undefined ? '(absent)' : value.length > 200 ? `${value.slice(0, 200)}…` : value);
+
+/** Every key whose value differs between the two lists (missing, extra or different). */
+export function entryDrift(expected: Entries, actual: Entries): Drift[] {
+  const [want, got] = [new Map(expected), new Map(actual)];
+  const drift: Drift[] = [];
+  for (const key of new Set([...want.keys(), ...got.keys()])) {
+    const [e, a] = [want.get(key), got.get(key)];
+    if (e !== a) drift.push({ view: familyOf(key), key, detail: `expected ${clip(e)}, found ${clip(a)}` });
+  }
+  return drift.sort((x, y) => (x.key < y.key ? -1 : 1));
+}
+
+export const compareRedisWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
+  assertGeneration(generation);
+  if (!env.REDIS_URL || !env.DATABASE_URL) throw new Error('REDIS_URL and DATABASE_URL must be set');
+  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  const redis = new Redis(env.REDIS_URL, { db: generation, lazyConnect: true });
+  try {
+    await Promise.all([db.connect(), redis.connect()]);
+    const drift = entryDrift(await expectedFromPostgres(db), await actualFromRedis(redis));
+    return only ? drift.filter((d) => only.get(d.view)?.has(d.key)) : drift;
+  } finally {
+    redis.disconnect();
+    await db.end();
+  }
+};

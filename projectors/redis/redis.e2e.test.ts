@@ -15,7 +15,7 @@ import { captureTopics } from '../runtime/testing/kafka-capture.ts';
 import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
 import { checkpointKey } from './sink.ts';
 import { assertMatchesPostgres, caughtUp } from './test/harness.ts';
-import { actualFromRedis } from './test/oracle.ts';
+import { actualFromRedis } from './drift.ts';
 import { runWorkload } from './test/workload.ts';
 
 // a generation (Redis database) of this run's own, so the live one is never touched

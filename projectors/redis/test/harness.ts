@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
 import { redisTopics } from '../mapping/index.ts';
 import { checkpointKey } from '../sink.ts';
-import { actualFromRedis, expectedFromPostgres } from './oracle.ts';
+import { actualFromRedis, expectedFromPostgres } from '../drift.ts';
 
 /**
  * Until everything committed in PostgreSQL so far is in the Redis view: first Debezium's slot
