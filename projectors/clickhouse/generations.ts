@@ -1,0 +1,118 @@
+// The generation seam. Each generation has tables of its own (user_behavior_events_v<N>); readers
+// query a view with the stable name (user_behavior_events) over the live one. A rebuild fills a
+// new generation beside it, then swapView points the name at it: a view is created beside the
+// live one and the two are exchanged by one RENAME TABLE, which 18.16 runs under a global lock
+// (it has no EXCHANGE TABLES or CREATE OR REPLACE VIEW), so readers see the old or the new one,
+// never neither. Which generation is live is read from the view's own definition, so there is
+// no second record of it to drift. clickhouseGenerations is the runtime's Generations port over
+// this, for `projector rebuild|promote|drop`.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Generations } from '../runtime/sink.ts';
+import { checkpointTableStatement, clearCheckpoints } from './checkpoint.ts';
+import { clickhouseClient, clickhouseError } from './client.ts';
+import { sqlIdentifier, sqlString } from './escape.ts';
+import { createTableStatements, currentStateQuery, generationTable, projectedTables, truncationsTable, type ProjectedTable } from './tables.ts';
+
+const tableAlreadyExists = (error: unknown) => /^Code: 57,/.test((error as Error)?.message ?? '');
+
+/** CREATE ... IF NOT EXISTS still fails when another process creates the same table at that moment. */
+async function createIfMissing(client: ClickHouseClient, statement: string) {
+  try {
+    await client.command({ query: statement });
+  } catch (error) {
+    if (!tableAlreadyExists(error)) throw error;
+  }
+}
+
+/**
+ * Creates the generation's tables and the checkpoint table if missing. A stable view that does
+ * not exist yet is pointed at this generation; one that exists is left alone, because moving it
+ * is the rebuild's decision (swapView), not a side effect of starting a projector.
+ */
+export async function ensureGeneration(client: ClickHouseClient, generation: number): Promise<void> {
+  await createIfMissing(client, checkpointTableStatement);
+  for (const table of projectedTables) {
+    for (const statement of createTableStatements(table, generation)) await createIfMissing(client, statement);
+    await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(table)} AS ${currentStateQuery(table, generation)}`);
+  }
+}
+
+/** The generation `view` (by default the table's stable name) reads, or null when there is no such view. */
+export async function liveGeneration(client: ClickHouseClient, table: ProjectedTable, view: string = table): Promise<number | null> {
+  const result = await client.query({
+    query: `SELECT create_table_query FROM system.tables WHERE database = currentDatabase() AND name = ${sqlString(view)}`,
+    format: 'JSONEachRow',
+  });
+  const [found] = await result.json<{ create_table_query: string }>();
+  if (!found) return null;
+  const generation = new RegExp(`\\b${table}_v(\\d+)\\b`).exec(found.create_table_query)?.[1];
+  if (generation === undefined) throw new Error(`clickhouse: view ${view} reads no generation of ${table}: ${found.create_table_query}`);
+  return Number(generation);
+}
+
+/**
+ * Points `view` at `generation` in one step and returns the generation it read before (null if
+ * it did not exist), for the caller to drop once nothing needs it. One swap at a time per view.
+ */
+export async function swapView(client: ClickHouseClient, options: { table: ProjectedTable; generation: number; view?: string }): Promise<number | null> {
+  const { table, generation, view = table } = options;
+  const previous = await liveGeneration(client, table, view);
+  const [staged, retired] = [`${view}_next`, `${view}_retired`];
+  await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(staged)}` });
+  await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(retired)}` });
+  // fails if the generation's tables are missing, before anything has moved
+  await client.command({ query: `CREATE VIEW ${sqlIdentifier(staged)} AS ${currentStateQuery(table, generation)}` });
+  if (previous === null) {
+    await client.command({ query: `RENAME TABLE ${sqlIdentifier(staged)} TO ${sqlIdentifier(view)}` });
+  } else {
+    await client.command({
+      query: `RENAME TABLE ${sqlIdentifier(view)} TO ${sqlIdentifier(retired)}, ${sqlIdentifier(staged)} TO ${sqlIdentifier(view)}`,
+    });
+    await client.command({ query: `DROP TABLE ${sqlIdentifier(retired)}` });
+  }
+  return previous;
+}
+
+/**
+ * Drops a generation's tables. A view still reading it is dropped first (`view`, by default the
+ * table's stable name): a view over dropped tables would fail every read with a less telling
+ * error. Its checkpoints are the checkpoint module's (clearCheckpoints).
+ */
+export async function dropGeneration(client: ClickHouseClient, generation: number, view?: string): Promise<void> {
+  for (const table of projectedTables) {
+    const name = view ?? table;
+    if ((await liveGeneration(client, table, name)) === generation) await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(name)}` });
+    await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(generationTable(table, generation))}` });
+    await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(truncationsTable(table, generation))}` });
+  }
+}
+
+async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: ClickHouseClient) => Promise<T>): Promise<T> {
+  const client = clickhouseClient(env);
+  try {
+    return await work(client);
+  } catch (error) {
+    throw clickhouseError(error);
+  } finally {
+    await client.close();
+  }
+}
+
+/** The Generations port over the stable views, for `projector promote|drop|rebuild`. */
+export function clickhouseGenerations(projector: string): Generations {
+  const [table] = projectedTables as [ProjectedTable];
+  return {
+    live: (env) => withClient(env, async (client) => (await liveGeneration(client, table)) ?? undefined),
+    // one table today; a second one would join the same RENAME TABLE so both move together
+    promote: (generation, env) =>
+      withClient(env, async (client) => {
+        await swapView(client, { table, generation });
+      }),
+    drop: (generation, env) =>
+      withClient(env, async (client) => {
+        if ((await liveGeneration(client, table)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first`);
+        await dropGeneration(client, generation);
+        await clearCheckpoints(client, { projector, generation });
+      }),
+  };
+}
