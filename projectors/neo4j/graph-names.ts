@@ -1,0 +1,29 @@
+// The names readers use (the seed's contract, section 4.2) and the projector's own.
+//
+// Generations (blue/green): Neo4j Community has one database, so every generation lives in
+// it side by side. Each node of generation N carries the label `User_gN`, which the writes
+// address and the per-generation uniqueness constraint covers; the nodes of the live
+// generation also carry `User`, the label readers query, so a shadow generation being filled
+// is invisible to them. FOLLOWS only ever joins two nodes of one generation, so a traversal
+// that starts at a `User` stays in the live one. Cost: promoting relabels every node of the
+// old and the new generation in one transaction (O(nodes), heap-bound on a big graph), and
+// both generations take disk and page cache while they coexist. The alternative, readers
+// querying `User_gN` after looking up N, would make a swap one write but break the contract.
+export const liveLabel = 'User';
+export const followsType = 'FOLLOWS';
+/** A pair that does not follow (any more): remembers the LSN that ended it, invisible to readers. */
+export const followsTombstoneType = 'FOLLOWS_TOMBSTONE';
+/** One per generation: its lock, whether it is live, and when its tables were truncated. */
+export const generationLabel = 'NovaGeneration';
+export const checkpointLabel = 'NovaCheckpoint';
+
+/**
+ * The generation's node label. Labels cannot be query parameters, so this is the one name
+ * built into Cypher text; it comes from a checked integer, never from change data.
+ */
+export function userLabel(generation: number): string {
+  if (!Number.isSafeInteger(generation) || generation < 1) throw new Error(`neo4j: a generation is a positive integer, not ${generation}`);
+  return `User_g${generation}`;
+}
+
+export const userConstraint = (generation: number) => `nova_user_g${generation}_id`;

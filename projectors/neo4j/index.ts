@@ -1,0 +1,35 @@
+// The Neo4j projector: the seed's social graph (section 4.2), User nodes and FOLLOWS
+// relationships, from public.users and public.follows.
+import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { connectNeo4j, neo4jError } from './connection.ts';
+import { claimLiveIfNone, neo4jGenerations } from './generations.ts';
+import { mapToGraph, neo4jTopics, type GraphOp } from './mapping/index.ts';
+import { createNeo4jSink } from './sink.ts';
+
+export type { GraphOp } from './mapping/index.ts';
+export { connectNeo4j } from './connection.ts';
+export { dropGeneration, neo4jGenerations, promote } from './generations.ts';
+export { liveLabel, userLabel } from './graph-names.ts';
+export { createNeo4jSink, type Neo4jSinkOptions } from './sink.ts';
+
+const name = 'neo4j';
+
+export const neo4jProjector: ProjectorDefinition<GraphOp> = {
+  name,
+  topics: neo4jTopics,
+  mapping: mapToGraph,
+  // a follow that moves to another pair leaves that pair: every change's `before` must arrive
+  batchChanges: 'every-change',
+  async createSink({ generation, env }) {
+    const driver = connectNeo4j(env);
+    try {
+      const sink = await createNeo4jSink({ driver, generation, projector: name });
+      await claimLiveIfNone(driver, generation);
+      return sink;
+    } catch (error) {
+      await driver.close();
+      throw neo4jError(error);
+    }
+  },
+  generations: neo4jGenerations,
+};

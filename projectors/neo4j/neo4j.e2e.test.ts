@@ -1,0 +1,173 @@
+// The Neo4j projector end to end, as the real process, against the real servers: a generation
+// of its own filled from the earliest offset while a mixed workload runs and the projector is
+// kill -9ed at random moments and restarted; then the graph of the workload's users equals
+// what PostgreSQL says. Also: a replay from the earliest offset into the same generation
+// leaves the graph identical, a garbage record goes to the dead-letter topic while later
+// records still apply, and the seed's friend-of-friend query answers as PostgreSQL does.
+// Other writers share the tables, so comparisons are scoped to this file's users, and the
+// replay check excuses only what records written meanwhile by others map to.
+import assert from 'node:assert/strict';
+import { randomInt, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import neo4j from 'neo4j-driver';
+import pg from 'pg';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
+import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
+import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { connectNeo4j, dropGeneration, neo4jProjector, userLabel } from './index.ts';
+import { friendsOfFriendsCypher, friendsOfFriendsInPostgres } from './test/friends-of-friends.ts';
+import { graphState } from './test/graph-snapshot.ts';
+import { assertMatchesPostgres, caughtUp, checkpointOffsets, endOffsets, targetsBetween } from './test/harness.ts';
+import { runGraphWorkload } from './test/workload.ts';
+
+const { name } = neo4jProjector;
+const generation = randomInt(100_000, 1_000_000);
+const args = ['--generation', String(generation), '--max-batch', '1000'];
+const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+const driver = connectNeo4j(process.env);
+const kafka = new Kafka({ clientId: 'nova-neo4j-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+let projector: ProjectorProcess | undefined;
+let workloadUsers: number[] = [];
+
+const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n') ?? '';
+const start = () => (projector = startProjector(name, args));
+const settled = () => caughtUp({ driver, admin, db, projector: name, generation, log: logTail });
+const applied = async () => [...(await checkpointOffsets(driver, name, generation)).values()].reduce((a, b) => a + b, 0n);
+
+async function run(cypher: string, params: Record<string, unknown> = {}) {
+  const session = driver.session();
+  try {
+    return (await session.run(cypher, params)).records;
+  } finally {
+    await session.close();
+  }
+}
+
+before(async () => {
+  await Promise.all([db.connect(), admin.connect()]);
+  const [taken] = await run('MATCH (g:NovaGeneration {generation: $g}) RETURN g', { g: neo4j.int(generation) });
+  assert.equal(taken, undefined, `generation ${generation} is in use`);
+});
+
+after(async () => {
+  if (projector) await kill9(projector);
+  // the projector made it live if nothing was: it must not be, to be dropped
+  await run('MATCH (g:NovaGeneration {generation: $g}) SET g.live = false', { g: neo4j.int(generation) });
+  await dropGeneration(driver, generation);
+  const group = `nova-projector-${name}-g${generation}`;
+  // a kill -9ed member holds its group until its session expires (10 s)
+  await waitFor('the test consumer group to be deleted', async () => {
+    if ((await admin.listGroups()).groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
+    return true;
+  }, 30_000).catch(() => {});
+  await Promise.all([db.end(), admin.disconnect(), driver.close()]);
+});
+
+test('a workload with five kill -9s at random moments: the graph of its users equals PostgreSQL', { timeout: 600_000 }, async (t) => {
+  t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));
+  const statements = 4_000;
+  const killAt = Array.from({ length: 5 }, () => randomInt(200, statements - 200)).sort((a, b) => a - b);
+  const kills: string[] = [];
+  start();
+  let startedAt = 0n;
+  const workload = await runGraphWorkload(db, {
+    statements,
+    tag: `neo4j-${randomUUID().slice(0, 8)}`,
+    onProgress: async (done) => {
+      while (killAt.length > 0 && done >= (killAt[0] as number)) {
+        killAt.shift();
+        // a process that is working: it has applied a batch since it started; then any moment
+        await waitFor('the restarted projector to apply a batch', async () => ((await applied()) > startedAt ? true : undefined), 90_000);
+        await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
+        await kill9(projector as ProjectorProcess);
+        startedAt = await applied();
+        kills.push(`statement ${done}, ${startedAt} records applied`);
+        start();
+      }
+    },
+  });
+  t.diagnostic(`kills: ${kills.join('; ')}`);
+  assert.equal(kills.length, 5);
+  workloadUsers = workload.userIds;
+  await settled();
+  await assertMatchesPostgres(driver, db, generation, workloadUsers);
+});
+
+test('a replay from the earliest offset into the same generation leaves the graph identical', { timeout: 300_000 }, async (t) => {
+  await settled();
+  await kill9(projector as ProjectorProcess);
+  const from = await checkpointOffsets(driver, name, generation);
+  const before = await graphState(driver, generation);
+  await run('MATCH (c:NovaCheckpoint {projector: $p, generation: $g}) DELETE c', { p: name, g: neo4j.int(generation) });
+  start();
+  await settled();
+  assert.match((projector as ProjectorProcess).output.join(''), /"checkpoints":\[\]/, 'the projector resumed from no checkpoint');
+  const after = await graphState(driver, generation);
+  // what others wrote meanwhile may differ; nothing else may
+  const meanwhile = await targetsBetween(env('KAFKA_BROKERS'), env('SCHEMA_REGISTRY_URL'), from, await endOffsets(admin));
+  const excused = (key: string) => {
+    const [kind, target] = key.split(' ') as [string, string];
+    return kind === 'user' ? meanwhile.users.has(target) : meanwhile.pairs.has(target) || target.split('->').some((id) => meanwhile.users.has(id));
+  };
+  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((key) => before.get(key) !== after.get(key));
+  t.diagnostic(`${before.size} users and pairs; ${changed.length} changed during the replay, by ${meanwhile.users.size} users written meanwhile`);
+  const unexplained = changed.filter((key) => !excused(key)).map((key) => `${key}: ${before.get(key)} -> ${after.get(key)}`);
+  assert.deepEqual(unexplained, []);
+  await assertMatchesPostgres(driver, db, generation, workloadUsers);
+});
+
+test('a garbage record goes to the dead-letter topic with its reason; later records still apply', { timeout: 120_000 }, async () => {
+  const since = await kafkaEndOffsets(env('KAFKA_BROKERS'), [deadLetterTopic(name)]).catch(() => undefined);
+  const producer = kafka.producer();
+  await producer.connect();
+  const junk = `not avro ${randomUUID()}`;
+  const [sent] = await producer.send({ topic: 'nova.social.follows', messages: [{ key: 'not avro', value: junk, partition: 0 }] });
+  await producer.disconnect();
+  const [a, b] = (await db.query(`INSERT INTO users (username) VALUES ($1), ($2) RETURNING id`, [`dlq-${randomUUID().slice(0, 8)}`, `dlq-${randomUUID().slice(0, 8)}`])).rows.map((r) => Number(r.id)) as [number, number];
+  await db.query(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)`, [a, b]);
+
+  const [dead] = (
+    await captureTopics({ brokers: env('KAFKA_BROKERS'), topics: [deadLetterTopic(name)], since, until: (records) => records.some((r) => r.value?.toString() === junk) })
+  ).filter((r) => r.value?.toString() === junk);
+  assert.ok(dead, 'the garbage record is in the dead-letter topic');
+  await waitFor('the follow written after the garbage to be in the graph', async () => {
+    const found = await run(`MATCH (:${userLabel(generation)} {id: $a})-[:FOLLOWS]->(:${userLabel(generation)} {id: $b}) RETURN 1`, { a: neo4j.int(a), b: neo4j.int(b) });
+    return found.length > 0 ? true : undefined;
+  });
+  const consumer = kafka.consumer({ groupId: `nova-dlq-check-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: deadLetterTopic(name), fromBeginning: true });
+  const headers = await new Promise<Record<string, string>>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value?.toString() === junk) resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
+      },
+    });
+  });
+  await consumer.disconnect();
+  assert.deepEqual(
+    [headers[deadLetterHeaders.topic], headers[deadLetterHeaders.partition], headers[deadLetterHeaders.offset], headers[deadLetterHeaders.code]],
+    ['nova.social.follows', '0', sent?.baseOffset, 'NOVA_D1001'],
+  );
+});
+
+test("the seed's friend-of-friend query answers as PostgreSQL does", { timeout: 120_000 }, async () => {
+  const tag = `fof-${randomUUID().slice(0, 8)}`;
+  const names = ['me', 'a', 'b', 'c', 'x', 'y', 'z', 'w'];
+  const ids = (await db.query(`INSERT INTO users (username) SELECT $1 || '-' || n FROM unnest($2::text[]) AS n RETURNING id, username`, [tag, names])).rows;
+  const id = Object.fromEntries(ids.map((r) => [r.username.slice(tag.length + 1), Number(r.id)])) as Record<string, number>;
+  const follows: Array<[string, string, string]> = [
+    ['me', 'a', 'active'], ['me', 'b', 'active'], ['me', 'c', 'blocked'],
+    ['a', 'x', 'active'], ['b', 'x', 'active'], ['a', 'y', 'active'], ['b', 'a', 'active'], ['a', 'me', 'active'],
+    ['c', 'z', 'active'], ['b', 'w', 'muted'],
+  ];
+  for (const [from, to, status] of follows) await db.query(`INSERT INTO follows (follower_id, followee_id, status) VALUES ($1, $2, $3)`, [id[from], id[to], status]);
+  const expected = await friendsOfFriendsInPostgres(db, id['me'] as number);
+  assert.deepEqual(expected, [[id['x'], `${tag}-x`], [id['y'], `${tag}-y`]], 'the fixture: x through a and b, y through a');
+  await settled();
+  const answer = await run(friendsOfFriendsCypher(userLabel(generation)), { me: neo4j.int(id['me'] as number) });
+  assert.deepEqual(answer.map((r) => [r.get('recommended.id'), r.get('recommended.username')]), expected);
+});

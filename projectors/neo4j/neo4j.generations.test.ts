@@ -1,0 +1,75 @@
+// Blue/green on the real server: two generations filled side by side, promoted in turn; the
+// seed's friend-of-friend query on `User` answers from the promoted one only. The live
+// generation is global to the database, so this file puts back whichever was live before it.
+// Its users have ids far above any sequence's, so a reader meanwhile never meets them.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import neo4j from 'neo4j-driver';
+import type { CheckpointStore, Sink } from '../runtime/sink.ts';
+import { connectNeo4j, createNeo4jSink, dropGeneration, liveLabel, neo4jGenerations, promote, userLabel, type GraphOp } from './index.ts';
+import { followUpsert, opsOf, userDelete, userUpsert } from './test/changes.ts';
+import { friendsOfFriendsCypher } from './test/friends-of-friends.ts';
+
+const driver = connectNeo4j(process.env);
+const [blue, green] = [randomInt(3_000_000, 3_500_000), randomInt(3_500_000, 4_000_000)];
+const base = 4_000_000_000_000 + randomInt(1_000_000) * 100;
+const [me, friend, other, star, extra, loner] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
+const sinks = new Map<number, Sink<GraphOp> & CheckpointStore>();
+let liveBefore: number | undefined;
+
+const apply = (generation: number, ...changes: Parameters<typeof opsOf>) => sinks.get(generation)?.apply(opsOf(...changes), [], async () => {});
+
+async function read(cypher: string, params: Record<string, unknown> = {}) {
+  const session = driver.session();
+  try {
+    return (await session.run(cypher, params)).records.map((r) => r.toObject());
+  } finally {
+    await session.close();
+  }
+}
+const recommendedFor = async (id: number) => (await read(friendsOfFriendsCypher(), { me: neo4j.int(id) })).map((r) => [r['recommended.id'], r['recommended.username']]);
+
+before(async () => {
+  liveBefore = await neo4jGenerations.live(process.env);
+  for (const generation of [blue, green]) sinks.set(generation, await createNeo4jSink({ driver: connectNeo4j(process.env), generation, projector: `generations-test-${generation}` }));
+  const follow = (row: number, follower: number, followee: number, lsn: number) => followUpsert({ row, follower, followee }, 'active', lsn);
+  const users = [me, friend, other, star, extra].map((id, i) => userUpsert(id, `user-${i}`, 10 + i));
+  // blue: me -> friend -> star; green: me -> friend -> star <- other <- me, and other -> extra
+  await apply(blue, ...users, follow(1, me, friend, 20), follow(2, friend, star, 21));
+  await apply(green, ...users, follow(1, me, friend, 20), follow(2, friend, star, 21), follow(3, me, other, 22), follow(4, other, star, 23), follow(5, other, extra, 24));
+});
+
+after(async () => {
+  if (liveBefore !== undefined) await promote(driver, liveBefore);
+  else await read(`MATCH (g:NovaGeneration) WHERE g.generation IN $ours SET g.live = false`, { ours: [blue, green].map((g) => neo4j.int(g)) });
+  for (const [generation, sink] of sinks) {
+    await sink.close();
+    await dropGeneration(driver, generation);
+  }
+  await driver.close();
+});
+
+test('a shadow generation is invisible to readers until promoted; promoting moves `User` whole', async () => {
+  assert.deepEqual(await recommendedFor(me), [], 'nothing of ours is live yet');
+  await promote(driver, blue);
+  assert.equal(await neo4jGenerations.live(process.env), blue);
+  assert.deepEqual(await recommendedFor(me), [[star, 'user-3']]);
+  await promote(driver, green);
+  assert.equal(await neo4jGenerations.live(process.env), green);
+  assert.deepEqual(await recommendedFor(me), [[star, 'user-3'], [extra, 'user-4']], 'star through two friends, extra through one');
+  const [counts] = await read(`MATCH (u:${liveLabel}) WHERE u.id >= $base AND u.id < $base + 100 RETURN count(u) AS live, sum(CASE WHEN u:${userLabel(green)} THEN 1 ELSE 0 END) AS green`, { base: neo4j.int(base) });
+  assert.deepEqual(counts, { live: 5, green: 5 });
+});
+
+test('writes into the live generation label what they add, and unlabel what they delete', async () => {
+  await promote(driver, green);
+  await apply(green, followUpsert({ row: 6, follower: loner, followee: me }, 'active', 30), userDelete(other, 31));
+  const labelled = await read(`MATCH (u:${userLabel(green)}) WHERE u.id IN $ids RETURN u.id AS id, u:${liveLabel} AS live ORDER BY id`, { ids: [loner, other].map((id) => neo4j.int(id)) });
+  assert.deepEqual(labelled, [{ id: other, live: false }, { id: loner, live: true }]);
+});
+
+test('promoting a generation never filled, or dropping the live one, is refused', async () => {
+  await assert.rejects(promote(driver, 4_500_000), /never been filled/);
+  await assert.rejects(neo4jGenerations.drop(green, process.env), /is live/);
+});

@@ -1,0 +1,160 @@
+// The Neo4j sink's graph rules against the real server, beyond the shared contract: a pair's
+// rows arriving in any order (re-inserted with a new id on another partition, blocked and
+// active again), users deletes as tombstones, bare endpoints filled later, and truncates.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import neo4j from 'neo4j-driver';
+import type { Change } from '../runtime/decode/index.ts';
+import type { NovaError } from '../runtime/errors.ts';
+import type { CheckpointStore, Sink } from '../runtime/sink.ts';
+import { connectNeo4j, createNeo4jSink, dropGeneration, userLabel, type GraphOp } from './index.ts';
+import { followDelete, followUpsert, opsOf, truncate, userDelete, userUpsert } from './test/changes.ts';
+
+const driver = connectNeo4j(process.env);
+const generations: number[] = [];
+const sinks: Array<Sink<GraphOp> & CheckpointStore> = [];
+
+async function freshSink() {
+  const generation = randomInt(2_000_000, 3_000_000);
+  generations.push(generation);
+  const sink = await createNeo4jSink({ driver: connectNeo4j(process.env), generation, projector: `sink-test-${generation}` });
+  sinks.push(sink);
+  return { generation, apply: (...changes: Change[]) => sink.apply(opsOf(...changes), [], async () => assert.fail('nothing is refused')) };
+}
+
+after(async () => {
+  for (const sink of sinks) await sink.close();
+  for (const generation of generations) await dropGeneration(driver, generation);
+  await driver.close();
+});
+
+async function query(cypher: string, params: Record<string, unknown>) {
+  const session = driver.session();
+  try {
+    return (await session.run(cypher, params)).records;
+  } finally {
+    await session.close();
+  }
+}
+
+/** `FOLLOWS@lsn`, `FOLLOWS_TOMBSTONE@lsn`, or `none` for the pair. */
+async function pairState(generation: number, follower: number, followee: number): Promise<string> {
+  const L = userLabel(generation);
+  const found = await query(`MATCH (:${L} {id: $a})-[r]->(:${L} {id: $b}) RETURN type(r) + '@' + r.lsn AS state`, { a: neo4j.int(follower), b: neo4j.int(followee) });
+  return found.map((r) => r.get('state')).join(',') || 'none';
+}
+
+/** `absent`, `bare`, `tombstone@lsn` or `username@lsn`, and how many relationships it has. */
+async function userState(generation: number, id: number): Promise<string> {
+  const found = await query(`MATCH (u:${userLabel(generation)} {id: $id}) RETURN u, COUNT { (u)--() } AS degree`, { id: neo4j.int(id) });
+  const record = found[0];
+  if (!record) return 'absent';
+  const { properties: p } = record.get('u') as { properties: Record<string, unknown> };
+  const state = p['deleted'] ? `tombstone@${p['lsn']}` : p['lsn'] === undefined ? 'bare' : `${p['username']}@${p['lsn']}`;
+  return `${state} degree ${record.get('degree')}`;
+}
+
+function permutations<T>(items: T[]): T[][] {
+  if (items.length <= 1) return [items];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}
+
+describe('a pair of users', () => {
+  let sink: Awaited<ReturnType<typeof freshSink>>;
+  before(async () => (sink = await freshSink()));
+
+  test('follow, block, unfollow, follow again with a new row on another partition: every arrival order ends FOLLOWS at the last LSN', async () => {
+    let base = 0;
+    for (const order of permutations([0, 1, 2, 3])) {
+      base += 10;
+      const [first, second] = [{ row: base, follower: base, followee: base + 1 }, { row: base + 1, follower: base, followee: base + 1 }];
+      const changes = [followUpsert(first, 'active', 10), followUpsert(first, 'blocked', 20), followDelete(first, 30), followUpsert(second, 'active', 40, 3)];
+      for (const i of order) await sink.apply(changes[i] as Change);
+      assert.equal(await pairState(sink.generation, base, base + 1), 'FOLLOWS@40', `order ${order}`);
+      assert.equal(await pairState(sink.generation, base + 1, base), 'none');
+    }
+  });
+
+  test('blocked, muted and active again: the newest status wins; a replay of the older active does not restore it', async () => {
+    const pair = { row: 900, follower: 900, followee: 901 };
+    await sink.apply(followUpsert(pair, 'active', 10), followUpsert(pair, 'muted', 20));
+    assert.equal(await pairState(sink.generation, 900, 901), 'FOLLOWS_TOMBSTONE@20');
+    await sink.apply(followUpsert(pair, 'active', 10));
+    assert.equal(await pairState(sink.generation, 900, 901), 'FOLLOWS_TOMBSTONE@20');
+    await sink.apply(followUpsert(pair, 'active', 30));
+    assert.equal(await pairState(sink.generation, 900, 901), 'FOLLOWS@30');
+  });
+
+  test('an update that moves a row to another pair ends the old pair', async () => {
+    const pair = { row: 950, follower: 950, followee: 951 };
+    await sink.apply(followUpsert(pair, 'active', 10));
+    await sink.apply({ ...followUpsert({ ...pair, followee: 952 }, 'active', 20), before: { id: 950, follower_id: 950, followee_id: 951, status: 'active', created_at: null } });
+    assert.deepEqual([await pairState(sink.generation, 950, 951), await pairState(sink.generation, 950, 952)], ['FOLLOWS_TOMBSTONE@20', 'FOLLOWS@20']);
+  });
+
+  test('a follow whose users rows have not arrived MERGEs bare nodes, filled when they do', async () => {
+    await sink.apply(followUpsert({ row: 1000, follower: 1000, followee: 1001 }, 'active', 50));
+    assert.deepEqual([await userState(sink.generation, 1000), await userState(sink.generation, 1001)], ['bare degree 1', 'bare degree 1']);
+    await sink.apply(userUpsert(1000, 'ada', 5), userUpsert(1001, 'alan', 6, 4));
+    assert.deepEqual([await userState(sink.generation, 1000), await userState(sink.generation, 1001)], ['ada@5 degree 1', 'alan@6 degree 1']);
+  });
+});
+
+describe('a deleted user', () => {
+  let sink: Awaited<ReturnType<typeof freshSink>>;
+  before(async () => (sink = await freshSink()));
+
+  test('every arrival order ends in a tombstone without relationships; older changes never revive it', async () => {
+    let base = 0;
+    for (const order of permutations([0, 1, 2, 3])) {
+      base += 10;
+      const pair = { row: base, follower: base, followee: base + 1 };
+      // PostgreSQL's order: the user, their follow, the follow's delete, the user's delete
+      const changes = [userUpsert(base, `u${base}`, 1), followUpsert(pair, 'active', 3, 2), followDelete(pair, 4, 2), userDelete(base, 5)];
+      for (const i of order) await sink.apply(changes[i] as Change);
+      assert.equal(await userState(sink.generation, base), 'tombstone@5 degree 0', `order ${order}`);
+      await sink.apply(...changes.slice(0, 3));
+      assert.equal(await userState(sink.generation, base), 'tombstone@5 degree 0', `replayed, order ${order}`);
+    }
+  });
+
+  test('the same id inserted again later is a user again; follows from before the delete stay away', async () => {
+    for (const change of [userUpsert(500, 'first', 1), userDelete(500, 5), userUpsert(500, 'second', 9)]) await sink.apply(change);
+    assert.equal(await userState(sink.generation, 500), 'second@9 degree 0');
+    await sink.apply(followUpsert({ row: 500, follower: 500, followee: 501 }, 'active', 3));
+    assert.equal(await pairState(sink.generation, 500, 501), 'none');
+  });
+});
+
+describe('truncates', () => {
+  test('follows: older pairs go and stay gone; newer ones apply', async () => {
+    const sink = await freshSink();
+    await sink.apply(followUpsert({ row: 1, follower: 1, followee: 2 }, 'active', 10), followUpsert({ row: 2, follower: 2, followee: 3 }, 'blocked', 11), userUpsert(1, 'one', 5));
+    await sink.apply(truncate('follows', 20));
+    assert.deepEqual([await pairState(sink.generation, 1, 2), await pairState(sink.generation, 2, 3)], ['none', 'none']);
+    await sink.apply(followUpsert({ row: 1, follower: 1, followee: 2 }, 'active', 10), followUpsert({ row: 3, follower: 3, followee: 1 }, 'active', 30));
+    assert.deepEqual([await pairState(sink.generation, 1, 2), await pairState(sink.generation, 3, 1)], ['none', 'FOLLOWS@30']);
+    assert.equal(await userState(sink.generation, 1), 'one@5 degree 1', 'users stay');
+  });
+
+  test('users (with follows): older nodes go; a newer follow keeps its endpoint bare; older changes are refused', async () => {
+    const sink = await freshSink();
+    await sink.apply(userUpsert(1, 'one', 5), userUpsert(2, 'two', 6), followUpsert({ row: 1, follower: 1, followee: 2 }, 'active', 10));
+    // after the truncate (100), user 2 is inserted again (110) and followed (120); the follow arrives first
+    await sink.apply(followUpsert({ row: 7, follower: 3, followee: 2 }, 'active', 120));
+    await sink.apply(truncate('users', 100), truncate('follows', 100));
+    assert.deepEqual([await userState(sink.generation, 1), await userState(sink.generation, 2)], ['absent', 'bare degree 1']);
+    await sink.apply(userUpsert(1, 'one', 5), userUpsert(2, 'two again', 110), followUpsert({ row: 1, follower: 1, followee: 2 }, 'active', 10));
+    assert.deepEqual([await userState(sink.generation, 1), await userState(sink.generation, 2), await pairState(sink.generation, 1, 2)], ['absent', 'two again@110 degree 1', 'none']);
+  });
+});
+
+test('an unreachable server is a transient failure (the runtime retries it), not a crash', async () => {
+  const unreachable = connectNeo4j({ ...process.env, NEO4J_URL: 'bolt://127.0.0.1:1' });
+  try {
+    await assert.rejects(createNeo4jSink({ driver: unreachable, generation: 2_999_999, projector: 'unreachable' }), (error: NovaError) => error.kind === 'transient' && error.code === 'NOVA_S1001');
+  } finally {
+    await unreachable.close();
+  }
+});
