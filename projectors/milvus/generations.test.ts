@@ -1,0 +1,94 @@
+// The generation seam against the real milvus-lite: aliases exist there, a search through one
+// reads the collection it points at, and a swap moves it. The live aliases are put back after.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { env } from '../../scripts/stack.d/test/stack.ts';
+import type { Change } from '../runtime/decode/index.ts';
+import { EMBEDDING_DIM, aliasNames, aliasTarget, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './index.ts';
+import { mapChange } from './mapping/index.ts';
+
+const client = await connectMilvus(env('MILVUS_ADDRESS'));
+const [g1, g2] = [randomInt(100_000, 500_000), randomInt(500_000, 1_000_000)];
+const testAlias = `generation_test_${g1}`;
+/** where the live aliases pointed before this file ran */
+const live = new Map<string, string | undefined>();
+
+const towards = (axis: number): number[] => Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === axis ? 1 : 0.01));
+
+/** One user embedding per generation, each along its own axis: a search says which generation answered. */
+async function plant(generation: number, user_id: number) {
+  const change: Change = {
+    kind: 'change', op: 'create', table: 'public.user_embeddings', key: { user_id }, before: null,
+    after: { user_id, embedding: towards(user_id), model_version: 'm', updated_at: new Date(0) },
+    lsn: 1, txId: 1, commitTs: new Date(0), position: { topic: 'nova.recommendation.user_embeddings', partition: 0, offset: '0' },
+  };
+  const sink = createMilvusSink({ client, generation, projector: 'generation-test' });
+  await sink.apply(mapChange(change).map((op) => ({ op, change })), [], async () => assert.fail('nothing to reject'));
+}
+
+/** The user ids a search through `name` finds nearest to the axes 1 and 2. */
+async function answers(name: string): Promise<number[]> {
+  const found = await client.search({ collection_name: name, data: [towards(1)], limit: 5, output_fields: ['user_id'] });
+  return found.results.map((hit) => Number(hit['user_id']));
+}
+
+before(async () => {
+  for (const alias of aliasNames) live.set(alias, await aliasTarget(client, alias));
+  for (const [generation, user] of [[g1, 1], [g2, 2]] as const) {
+    await ensureGeneration(client, generation);
+    await plant(generation, user);
+  }
+});
+
+after(async () => {
+  for (const [alias, target] of live) {
+    if (target && (await client.hasCollection({ collection_name: target })).value) await pointAlias(client, alias, target);
+    else if (await aliasTarget(client, alias)) await client.dropAlias({ alias });
+  }
+  await client.dropAlias({ alias: testAlias });
+  for (const generation of [g1, g2]) await dropGeneration(client, generation);
+  await client.closeConnection();
+});
+
+test('an alias reads the collection it points at; pointAlias moves it and says where from', async () => {
+  assert.equal(await pointAlias(client, testAlias, collectionName('user_embeddings', g1)), undefined, 'a new alias');
+  assert.deepEqual(await answers(testAlias), [1]);
+  assert.equal(await pointAlias(client, testAlias, collectionName('user_embeddings', g2)), collectionName('user_embeddings', g1));
+  assert.deepEqual(await answers(testAlias), [2]);
+  assert.equal(await pointAlias(client, testAlias, collectionName('user_embeddings', g2)), undefined, 'already there: nothing moves');
+});
+
+test('swapAliases points every stable name at a generation; starting a projector never moves one', async () => {
+  // ensureGeneration created the aliases that did not exist (pointing at g1): every one is somewhere
+  const current = await Promise.all(aliasNames.map((alias) => aliasTarget(client, alias)));
+  assert.ok(current.every((target) => target !== undefined));
+  assert.deepEqual(await swapAliases(client, g2), current);
+  assert.deepEqual(await answers('user_embeddings'), [2]);
+  assert.equal(await aliasTarget(client, 'post_embeddings'), collectionName('post_embeddings', g2));
+  await ensureGeneration(client, g1);
+  assert.equal(await aliasTarget(client, 'user_embeddings'), collectionName('user_embeddings', g2), 'ensureGeneration left the alias alone');
+  assert.deepEqual(await swapAliases(client, g1), aliasNames.map((a) => collectionName(a, g2)));
+  assert.deepEqual(await answers('user_embeddings'), [1]);
+});
+
+test('dropping a generation drops the aliases still pointing at it', async () => {
+  const extra = randomInt(1_000_000, 2_000_000);
+  await ensureGeneration(client, extra);
+  await pointAlias(client, testAlias, collectionName('user_embeddings', extra));
+  await dropGeneration(client, extra);
+  assert.equal(await aliasTarget(client, testAlias), undefined);
+  assert.equal((await client.hasCollection({ collection_name: collectionName('user_embeddings', extra) })).value, false);
+});
+
+test('the Generations port: live follows promote; promote refuses an unbuilt generation, drop the live one', async () => {
+  await milvusGenerations.promote(g2, process.env);
+  assert.equal(await milvusGenerations.live(process.env), g2);
+  assert.deepEqual(await answers('user_embeddings'), [2]);
+  await assert.rejects(milvusGenerations.drop(g2, process.env), /generation \d+ is live/);
+  await assert.rejects(milvusGenerations.promote(g2 + 1, process.env), /has no user_embeddings_v\d+, .*rebuild it first/);
+  const old = randomInt(2_000_000, 3_000_000);
+  await ensureGeneration(client, old);
+  await milvusGenerations.drop(old, process.env);
+  assert.equal((await client.hasCollection({ collection_name: collectionName('nova_checkpoints', old) })).value, false, 'its checkpoints go too');
+});

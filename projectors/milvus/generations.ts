@@ -1,0 +1,139 @@
+// The generation seam. Each generation is its own set of collections (`user_embeddings_v<N>`,
+// `post_embeddings_v<N>`, its tombstones and checkpoints). Readers use the stable names
+// `user_embeddings` and `post_embeddings`: Milvus aliases, which milvus-lite 3.2.2 implements
+// (create, alter, describe, drop; a search through one reads its collection: generations.test.ts).
+// A rebuild fills a new generation beside the live one and then swaps the aliases, so readers
+// never see a half-built collection. milvusGenerations is the runtime's blue/green port over this.
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import type { Generations } from '../runtime/sink.ts';
+import { checkpointSpec } from './checkpoint.ts';
+import { collectionName, embeddingCollections, embeddingSpec, type CollectionSpec } from './collections.ts';
+import type { EmbeddingCollection } from './mapping/index.ts';
+import { call, connectMilvus, statusCode } from './milvus-call.ts';
+import { tombstoneSpec } from './tombstones.ts';
+
+/** The stable names readers search, one per embedding collection. */
+export const aliasNames: readonly EmbeddingCollection[] = embeddingCollections;
+
+const generationSpecs = (generation: number): CollectionSpec[] => [
+  ...embeddingCollections.map((collection) => embeddingSpec(collection, generation)),
+  tombstoneSpec(generation),
+  checkpointSpec(generation),
+];
+
+const noIndex = 700; // describeIndex: "no index on collection"
+const noSuchAlias = 100; // describeAlias: "alias does not exist"
+
+/** Runs a create; should it fail, `done` says whether another process (a projector starting beside this one) did it meanwhile. */
+async function createUnlessDone(work: () => Promise<unknown>, done: () => Promise<boolean>): Promise<void> {
+  if (await done()) return;
+  try {
+    await work();
+  } catch (error) {
+    if (!(await done())) throw error;
+  }
+}
+
+/** Creates, indexes and loads a collection, whatever part of that an earlier start finished. */
+async function ensureCollection(client: MilvusClient, { name, fields, index }: CollectionSpec): Promise<void> {
+  const exists = async () => (await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value === true;
+  await createUnlessDone(() => call(client, `create ${name}`, () => client.createCollection({ collection_name: name, fields, consistency_level: 'Strong' })), exists);
+  const indexed = async () => {
+    const described = await call(client, `describe the index of ${name}`, () => client.describeIndex({ collection_name: name, field_name: index.field_name }), { accept: [noIndex] });
+    return statusCode(described) === 0;
+  };
+  await createUnlessDone(() => call(client, `index ${name}`, () => client.createIndex({ collection_name: name, ...index })), indexed);
+  // milvus-lite starts every collection released; loading a loaded one is a no-op
+  await call(client, `load ${name}`, () => client.loadCollection({ collection_name: name }));
+}
+
+/** The collection `alias` points at, or undefined when there is no such alias. */
+export async function aliasTarget(client: MilvusClient, alias: string): Promise<string | undefined> {
+  // the SDK insists on a collection_name that the request does not carry
+  const described = await call(client, `describe alias ${alias}`, () => client.describeAlias({ alias, collection_name: alias }), { accept: [noSuchAlias] });
+  return statusCode(described) === 0 ? described.collection : undefined;
+}
+
+/** Points `alias` at `collection` in one step; returns the collection it left, if any. */
+export async function pointAlias(client: MilvusClient, alias: string, collection: string): Promise<string | undefined> {
+  const previous = await aliasTarget(client, alias);
+  if (previous === collection) return undefined;
+  if (previous === undefined) await call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collection }));
+  else await call(client, `move alias ${alias}`, () => client.alterAlias({ alias, collection_name: collection }));
+  return previous;
+}
+
+/**
+ * Creates the generation's collections if missing and loads them. An alias that does not exist
+ * yet is pointed at this generation; one that exists is left alone, because moving it is the
+ * rebuild tool's decision (milvusGenerations.promote), not a side effect of starting a projector.
+ */
+export async function ensureGeneration(client: MilvusClient, generation: number): Promise<void> {
+  for (const spec of generationSpecs(generation)) await ensureCollection(client, spec);
+  for (const alias of aliasNames) {
+    const create = () => call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collectionName(alias, generation) }));
+    await createUnlessDone(create, async () => (await aliasTarget(client, alias)) !== undefined);
+  }
+}
+
+/**
+ * Points every alias at `generation`; returns the collections they left, for cleanup. Milvus
+ * moves one alias per request, so readers may see the two collections from different
+ * generations for a moment; each one is whole.
+ */
+export async function swapAliases(client: MilvusClient, generation: number): Promise<string[]> {
+  const left: string[] = [];
+  for (const alias of aliasNames) {
+    const previous = await pointAlias(client, alias, collectionName(alias, generation));
+    if (previous !== undefined) left.push(previous);
+  }
+  return left;
+}
+
+/** Drops a generation's collections, and any alias still pointing at them (Milvus refuses to drop an aliased collection). */
+export async function dropGeneration(client: MilvusClient, generation: number): Promise<void> {
+  for (const { name } of generationSpecs(generation)) {
+    const { aliases } = await call(client, `list the aliases of ${name}`, () => client.listAliases({ collection_name: name }));
+    for (const alias of aliases ?? []) await call(client, `drop alias ${alias}`, () => client.dropAlias({ alias }));
+    await call(client, `drop ${name}`, () => client.dropCollection({ collection_name: name }));
+  }
+}
+
+async function withMilvus<T>(env: NodeJS.ProcessEnv, work: (client: MilvusClient) => Promise<T>): Promise<T> {
+  if (!env.MILVUS_ADDRESS) throw new Error('milvus: MILVUS_ADDRESS is not set');
+  const client = await connectMilvus(env.MILVUS_ADDRESS);
+  try {
+    return await work(client);
+  } finally {
+    await client.closeConnection();
+  }
+}
+
+/** The generations the aliases point at, in alias order (two only for a moment of a swap). */
+async function aliasedGenerations(client: MilvusClient): Promise<number[]> {
+  const generations: number[] = [];
+  for (const alias of aliasNames) {
+    const target = await aliasTarget(client, alias);
+    if (target !== undefined) generations.push(Number(target.slice(target.lastIndexOf('_v') + 2)));
+  }
+  return generations;
+}
+
+/** Blue/green for the embedding collections: the live generation is the one the aliases point at. */
+export const milvusGenerations: Generations = {
+  live: (env) => withMilvus(env, async (client) => (await aliasedGenerations(client))[0]),
+  promote: (generation, env) =>
+    withMilvus(env, async (client) => {
+      const missing: string[] = [];
+      for (const { name } of generationSpecs(generation)) {
+        if (!(await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value) missing.push(name);
+      }
+      if (missing.length > 0) throw new Error(`milvus: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
+      await swapAliases(client, generation);
+    }),
+  drop: (generation, env) =>
+    withMilvus(env, async (client) => {
+      if ((await aliasedGenerations(client)).includes(generation)) throw new Error(`milvus: generation ${generation} is live; promote another one first`);
+      await dropGeneration(client, generation);
+    }),
+};

@@ -1,0 +1,34 @@
+// The Milvus projector: user and post embeddings, searchable through stable aliases.
+import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { ensureGeneration, milvusGenerations } from './generations.ts';
+import { mapChange, type MilvusOp } from './mapping/index.ts';
+import { connectMilvus, milvusError } from './milvus-call.ts';
+import { createMilvusSink } from './sink.ts';
+
+export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
+export { clearCheckpoints } from './checkpoint.ts';
+export { EMBEDDING_DIM, collectionName } from './collections.ts';
+export { aliasNames, aliasTarget, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './generations.ts';
+export { connectMilvus } from './milvus-call.ts';
+export { createMilvusSink, type MilvusSinkOptions } from './sink.ts';
+
+const name = 'milvus';
+
+export const milvusProjector: ProjectorDefinition<MilvusOp> = {
+  name,
+  topics: ['nova.recommendation.user_embeddings', 'nova.recommendation.post_embeddings'],
+  mapping: mapChange,
+  async createSink({ generation, env }) {
+    const address = env['MILVUS_ADDRESS'];
+    if (!address) throw new Error('milvus: MILVUS_ADDRESS is not set');
+    const client = await connectMilvus(address);
+    try {
+      await ensureGeneration(client, generation);
+    } catch (error) {
+      await client.closeConnection();
+      throw milvusError(error, `prepare generation ${generation}`);
+    }
+    return createMilvusSink({ client, generation, projector: name });
+  },
+  generations: milvusGenerations,
+};

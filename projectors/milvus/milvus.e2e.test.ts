@@ -1,0 +1,193 @@
+// The Milvus projector end to end, as the real process, against the real servers, in a
+// generation of its own (removed afterwards): embeddings written in PostgreSQL while the projector
+// is kill -9ed at random moments and restarted; then the generation must hold exactly what
+// PostgreSQL holds for the rows this file wrote (other writers may share the topics). Also: a
+// replay from the earliest offset changes nothing; a garbage record and a NaN vector go to
+// nova.dlq.milvus while later records apply; a search finds the nearest vector planted.
+import assert from 'node:assert/strict';
+import { randomInt, randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
+import type { CheckpointStore } from '../runtime/sink.ts';
+import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGeneration, milvusProjector, type EmbeddingCollection } from './index.ts';
+import { differences, expectedFromPostgres, readRows } from './test/oracle.ts';
+import { createOwners, randomVector, runEmbeddingWorkload, type Touched } from './test/workload.ts';
+import { readTombstones } from './tombstones.ts';
+
+const { name, topics } = milvusProjector;
+const collections: EmbeddingCollection[] = ['user_embeddings', 'post_embeddings'];
+const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+const kafka = new Kafka({ clientId: 'nova-milvus-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+const milvus = await connectMilvus(env('MILVUS_ADDRESS'));
+const generation = randomInt(1_000, 100_000);
+const tag = `milvus-e2e-${randomUUID().slice(0, 8)}`;
+let store: CheckpointStore & { close(): Promise<void> };
+let projector: ProjectorProcess | undefined;
+let touched: Touched = { user_embeddings: new Set(), post_embeddings: new Set() };
+
+before(async () => {
+  await Promise.all([db.connect(), admin.connect()]);
+  const taken = await milvus.hasCollection({ collection_name: collectionName('user_embeddings', generation) });
+  assert.equal(taken.value, false, `generation ${generation} is in use`);
+  store = await milvusProjector.createSink({ generation, env: process.env });
+});
+
+after(async () => {
+  if (projector) await stop(projector);
+  await dropGeneration(milvus, generation);
+  await store.close();
+  // a kill -9ed member holds its group until its session expires (10 s)
+  const group = `nova-projector-${name}-g${generation}`;
+  await waitFor('the test consumer group to be deleted', async () => ((await admin.deleteGroups([group]))[0]?.errorCode ? undefined : true), 30_000).catch(() => {});
+  await Promise.all([db.end(), admin.disconnect(), milvus.closeConnection()]);
+});
+
+// small sink calls: the backlog a restarted process finds takes several, so a kill lands amid them
+const start = () => startProjector(name, ['--generation', String(generation), '--max-batch', '25']);
+const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 400)).join('\n') ?? '';
+
+/** SIGTERM (leaves the consumer group at once), else kill -9 after 15 s. */
+async function stop(p: ProjectorProcess) {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
+  await p.exited;
+  clearTimeout(timer);
+}
+
+/** Records applied so far: the sum of the generation's checkpoints. */
+const applied = async () => (await store.load()).reduce((sum, c) => sum + BigInt(c.nextOffset), 0n);
+
+/** Until the checkpoints reach the end every non-empty partition has now. */
+async function caughtUp() {
+  const ends: Array<[string, bigint]> = [];
+  for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) if (o.high !== o.low) ends.push([`${topic}:${o.partition}`, BigInt(o.high)]);
+  await waitFor('the checkpoints to reach every partition end', async () => {
+    const at = new Map((await store.load()).map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
+    return ends.every(([key, end]) => (at.get(key) ?? 0n) >= end) ? true : undefined;
+  }, 90_000);
+}
+
+/** Every key written equals PostgreSQL; compared again while Debezium may still be publishing the last commits. */
+async function assertMatchesPostgres(keys: Touched) {
+  await caughtUp();
+  let problems: string[] = [];
+  await waitFor('the generation to equal PostgreSQL', async () => {
+    problems = [];
+    for (const collection of collections) {
+      const ids = [...keys[collection]];
+      problems.push(...differences(collection, ids, await expectedFromPostgres(db, collection, ids), await readRows(milvus, generation, collection, ids)));
+    }
+    return problems.length === 0 ? true : undefined;
+  }, 30_000).catch(() => {});
+  assert.ok(problems.length === 0, `${problems.length} differences, first: ${problems.slice(0, 5).join('; ')}\nprojector:\n${logTail()}`);
+}
+
+/** The rows and tombstones of the keys written, LSNs included. */
+async function scopedSnapshot() {
+  const snapshot: Record<string, unknown> = {};
+  for (const collection of collections) {
+    const ids = [...touched[collection]];
+    snapshot[collection] = [...(await readRows(milvus, generation, collection, ids))].sort(([a], [b]) => a - b);
+    snapshot[`${collection} tombstones`] = [...(await readTombstones(milvus, generation, collection, ids)).byKey].sort(([a], [b]) => a - b);
+  }
+  return snapshot;
+}
+
+test('300 statements with five kill -9s at random moments: the generation equals PostgreSQL', { timeout: 150_000 }, async (t) => {
+  const owners = await createOwners(db, tag, 30);
+  const statements = 300;
+  const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(((i + 0.2 + Math.random() * 0.6) * statements) / 5.5)).sort((a, b) => a - b);
+  const kills: string[] = [];
+  projector = start();
+  let [startedAt, doneAtStart] = [0n, 0];
+  touched = await runEmbeddingWorkload(db, {
+    owners,
+    statements,
+    onProgress: async (done) => {
+      if (kills.length >= killAt.length || done < (killAt[kills.length] as number)) return;
+      // a process at work: it has applied some of what was written since it started, a random
+      // share of at most half of that (a restart first waits out the dead member's session,
+      // ~10 s, to get its partitions, so the backlog is all there when it starts)
+      const share = BigInt(1 + randomInt(Math.max(1, Math.floor((done - doneAtStart) / 2))));
+      await waitFor('the projector to apply a random share of its backlog', async () => ((await applied()) >= startedAt + share ? true : undefined), 60_000);
+      await kill9(projector as ProjectorProcess);
+      [startedAt, doneAtStart] = [await applied(), done];
+      kills.push(`statement ${done}, ${startedAt} records applied`);
+      projector = start();
+    },
+  });
+  t.diagnostic(`generation ${generation}; kills: ${kills.join('; ')}`);
+  assert.equal(kills.length, 5);
+  await assertMatchesPostgres(touched);
+});
+
+test('a replay from the earliest offset into the same generation leaves every row and tombstone identical', { timeout: 90_000 }, async () => {
+  await kill9(projector as ProjectorProcess);
+  const beforeReplay = await scopedSnapshot();
+  await clearCheckpoints(milvus, { projector: name, generation });
+  assert.deepEqual(await store.load(), [], 'no checkpoint left: the projector starts at the earliest offset');
+  projector = start();
+  await caughtUp();
+  assert.match(projector.output.join(''), /"checkpoints":\[\]/, 'the restarted projector resumed from no checkpoint');
+  assert.deepEqual(await scopedSnapshot(), beforeReplay);
+});
+
+test('a garbage record and a NaN vector go to nova.dlq.milvus; later records apply', { timeout: 90_000 }, async () => {
+  const [owner] = (await createOwners(db, `${tag}-dlq`, 1)).user_embeddings as [number];
+  const junk = `not avro ${randomUUID()}`;
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: 'nova.recommendation.user_embeddings', messages: [{ key: 'not avro', value: junk, partition: 0 }] });
+  await producer.disconnect();
+  const nan = Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === 3 ? NaN : 0.5));
+  // PostgreSQL takes NaN in a REAL[] (the CHECK refuses only NULLs and wrong shapes)
+  await db.query(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'nan')`, [owner, nan]);
+
+  const letters = new Map<string, Record<string, string>>();
+  const groupId = `nova-milvus-dlq-check-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topic: deadLetterTopic(name), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      if (message.value?.toString() === junk) letters.set('garbage', headers);
+      else if (headers[deadLetterHeaders.reason]?.includes(`user_embeddings ${owner}:`)) letters.set('nan', headers);
+    },
+  });
+  try {
+    await waitFor('both records in the dead-letter topic', async () => (letters.size === 2 ? true : undefined), 60_000);
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteGroups([groupId]);
+  }
+  assert.equal(letters.get('garbage')?.[deadLetterHeaders.code], 'NOVA_D1001');
+  assert.equal(letters.get('nan')?.[deadLetterHeaders.code], 'NOVA_S1002');
+  assert.match(letters.get('nan')?.[deadLetterHeaders.reason] ?? '', /embedding\[3\] is NaN/);
+  // fixed only now: in one batch with the NaN insert, the runtime would keep the newer change alone
+  const good = Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === 3 ? 1 : 0.5));
+  await db.query(`UPDATE user_embeddings SET embedding = $2, model_version = 'fixed' WHERE user_id = $1`, [owner, good]);
+  touched.user_embeddings.add(owner);
+  await assertMatchesPostgres({ user_embeddings: new Set([owner]), post_embeddings: new Set() });
+});
+
+test('a search over the generation returns the nearest vector planted, never a deleted one', { timeout: 90_000 }, async () => {
+  const [kept, deleted] = (await createOwners(db, `${tag}-ann`, 2)).user_embeddings as [number, number];
+  // random directions of this run's own: earlier runs' rows stay in PostgreSQL and in the topics
+  const [planted, gone] = [randomVector(), randomVector()];
+  await db.query(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'ann'), ($3, $4, 'ann')`, [kept, planted, deleted, gone]);
+  await db.query(`DELETE FROM user_embeddings WHERE user_id = $1`, [deleted]);
+  await assertMatchesPostgres({ user_embeddings: new Set([kept, deleted]), post_embeddings: new Set() });
+  const search = async (vector: number[]) =>
+    (await milvus.search({ collection_name: collectionName('user_embeddings', generation), data: [vector], limit: 3, output_fields: ['user_id'] })).results;
+  const [nearest] = await search(planted.map((x) => x + (Math.random() - 0.5) * 0.05));
+  assert.equal(Number(nearest?.['user_id']), kept);
+  assert.ok(Number(nearest?.score) > 0.99, `cosine ${nearest?.score}`);
+  assert.ok(!(await search(gone)).some((hit) => Number(hit['user_id']) === deleted), 'the deleted vector is not found');
+});

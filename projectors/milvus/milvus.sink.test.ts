@@ -1,0 +1,107 @@
+// What the Milvus sink does beyond the shared contract, against the real server, in a generation
+// of its own: tombstones, truncates, UNCHANGED vectors, records Milvus cannot hold, a released
+// collection, and the errors of an unreachable server.
+import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { env } from '../../scripts/stack.d/test/stack.ts';
+import { UNCHANGED, type Change, type Operation } from '../runtime/decode/index.ts';
+import { NovaError } from '../runtime/errors.ts';
+import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
+import { EMBEDDING_DIM, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, type MilvusOp } from './index.ts';
+import { mapChange } from './mapping/index.ts';
+import { readGeneration, readRows } from './test/oracle.ts';
+
+const generation = randomInt(100_000, 1_000_000);
+const client = await connectMilvus(env('MILVUS_ADDRESS'));
+const sink = createMilvusSink({ client, generation, projector: 'sink-test' });
+const users = collectionName('user_embeddings', generation);
+
+before(() => ensureGeneration(client, generation));
+after(async () => {
+  await dropGeneration(client, generation);
+  await sink.close();
+});
+
+/** A vector pointing mostly along `axis`: cosine similarity singles it out. */
+const towards = (axis: number): number[] => Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === axis ? 1 : 0.01));
+
+function change(op: Operation, lsn: number, user_id: number | null, embedding: unknown = towards(user_id ?? 0), model_version: unknown = 'm1'): Change {
+  const after = op === 'delete' || op === 'truncate' ? null : { user_id, embedding, model_version, updated_at: new Date(lsn) };
+  return {
+    kind: 'change', op, table: 'public.user_embeddings', key: user_id === null ? null : { user_id }, before: null, after, lsn, txId: lsn, commitTs: new Date(0),
+    position: { topic: 'nova.recommendation.user_embeddings', partition: lsn % 32, offset: String(lsn) },
+  };
+}
+
+const ops = (...changes: Change[]): StoreOp<MilvusOp>[] => changes.flatMap((c) => mapChange(c).map((op) => ({ op, change: c })));
+const checkpoint = (nextOffset: number): Checkpoint[] => [{ topic: 'nova.recommendation.user_embeddings', partition: 0, nextOffset: String(nextOffset), lsn: nextOffset }];
+
+/** Applies, returning what the sink rejected. */
+async function apply(...changes: Change[]): Promise<Rejected[]> {
+  const rejected: Rejected[] = [];
+  await sink.apply(ops(...changes), checkpoint(changes.at(-1)?.lsn ?? 0), async (r) => void rejected.push(...r));
+  return rejected;
+}
+
+const stored = async (...keys: number[]) => readRows(client, generation, 'user_embeddings', keys);
+const nearest = async (axis: number) =>
+  (await client.search({ collection_name: users, data: [towards(axis)], limit: 3, output_fields: ['user_id'] })).results.map((hit) => Number(hit['user_id']));
+
+describe('milvus sink', () => {
+  test('a delete leaves a tombstone: an older insert replayed never brings the vector back, and search never finds it', async () => {
+    await apply(change('create', 1000, 11));
+    assert.deepEqual(await nearest(11), [11]);
+    await apply(change('delete', 1010, 11));
+    await apply(change('create', 1000, 11), change('update', 1005, 11));
+    assert.equal((await stored(11)).size, 0);
+    assert.ok(!(await nearest(11)).includes(11), 'the deleted vector is not searchable');
+    await apply(change('create', 1020, 11, towards(12)));
+    assert.equal((await stored(11)).get(11)?.lsn, 1020, 'a newer insert brings the key back');
+  });
+
+  test('a truncate removes every older row, blocks older changes from any partition, and keeps newer ones', async () => {
+    await apply(change('create', 2000, 21), change('create', 2001, 22), change('create', 2050, 23));
+    // 23 was written after the truncate (a partition that ran ahead); 24 and 25 arrive late from others
+    const rejected = await apply(change('truncate', 2040, null), change('create', 2030, 24), change('update', 2045, 25));
+    assert.deepEqual(rejected, []);
+    assert.deepEqual([...(await stored(21, 22, 23, 24, 25)).keys()].sort(), [23, 25]);
+    await apply(change('update', 2010, 21), change('create', 2002, 26));
+    assert.deepEqual([...(await stored(21, 26)).keys()], [], 'the truncate is remembered');
+    const before = await readGeneration(client, generation);
+    await apply(change('truncate', 2040, null));
+    assert.deepEqual(await readGeneration(client, generation), before, 'replaying the truncate changes nothing');
+  });
+
+  test('an update that did not send the vector keeps the stored one; with none stored it is dead-lettered', async () => {
+    await apply(change('create', 3000, 31, towards(31), 'm1'));
+    assert.deepEqual(await apply(change('update', 3010, 31, UNCHANGED, 'm2')), []);
+    const row = (await stored(31)).get(31);
+    assert.equal(row?.model_version, 'm2');
+    assert.deepEqual(row?.embedding, towards(31).map(Math.fround));
+    const rejected = await apply(change('update', 3020, 32, UNCHANGED, 'm2'));
+    assert.equal(rejected.length, 1);
+    assert.match(rejected[0]?.reason ?? '', /user_embeddings 32: embedding was not sent .* rebuild the generation/);
+  });
+
+  test('a NaN or a wrong dimension goes to onRejected; the rest of the batch and the checkpoint are written', async () => {
+    const nan = towards(41);
+    nan[7] = NaN;
+    const rejected = await apply(change('create', 4000, 41, nan), change('create', 4001, 42, [1, 2, 3]), change('create', 4002, 43));
+    assert.deepEqual(rejected.map((r) => r.position.offset), ['4000', '4001']);
+    assert.match(rejected[0]?.reason ?? '', /embedding\[7\] is NaN/);
+    assert.deepEqual([...(await stored(41, 42, 43)).keys()], [43]);
+    assert.ok((await sink.load()).some((c) => c.nextOffset === '4002'));
+  });
+
+  test('a released collection (milvus-lite after a restart) is a transient error, and loaded again for the retry', async () => {
+    await client.releaseCollection({ collection_name: users });
+    await assert.rejects(apply(change('create', 5000, 51)), (error: unknown) => error instanceof NovaError && error.kind === 'transient');
+    await apply(change('create', 5000, 51));
+    assert.equal((await stored(51)).get(51)?.lsn, 5000);
+  });
+
+  test('an unreachable server is a transient error', async () => {
+    await assert.rejects(connectMilvus('127.0.0.1:1'), (error: unknown) => error instanceof NovaError && error.kind === 'transient');
+  });
+});
