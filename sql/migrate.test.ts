@@ -59,9 +59,10 @@ const expectedReplicaIdentity: Record<string, 'full' | 'default'> = {
   user_embeddings: 'default',
   post_embeddings: 'default',
   debezium_heartbeat: 'default',
+  debezium_signal: 'default',
 };
 const projectedTables = Object.keys(expectedReplicaIdentity).sort();
-const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql'];
+const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql'];
 
 describe("Nova's migrations", () => {
   let db: pg.Client;
@@ -100,7 +101,7 @@ describe("Nova's migrations", () => {
     assert.deepEqual(result, { applied: [], skipped: realMigrations });
   });
 
-  test('let debezium snapshot every projected table and write only the heartbeat', async () => {
+  test('let debezium snapshot every projected table and write only the heartbeat and its signal watermarks', async () => {
     const replicator = { name: env('NOVA_PG_REPLICATION_USER'), password: env('NOVA_PG_REPLICATION_PASSWORD') };
     const debezium = await connect(scratchUrl(replicator));
     for (const table of projectedTables) await debezium.query(`SELECT * FROM ${table} LIMIT 1`);
@@ -108,6 +109,9 @@ describe("Nova's migrations", () => {
       'INSERT INTO debezium_heartbeat (id, beat_at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat_at = EXCLUDED.beat_at';
     await debezium.query(heartbeat);
     await debezium.query(heartbeat);
+    // incremental snapshots: Debezium writes its chunk watermarks into the signalling table
+    await debezium.query("INSERT INTO debezium_signal (id, type) VALUES ('watermark-test', 'snapshot-window-open')");
+    await debezium.query("DELETE FROM debezium_signal WHERE id = 'watermark-test'");
     await assert.rejects(debezium.query("INSERT INTO users (username) VALUES ('intruder')"), { code: '42501' });
   });
 

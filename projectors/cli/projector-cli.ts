@@ -1,6 +1,10 @@
 // scripts/nova projector run|rebuild|promote|drop|reconcile|status|dlq-replay
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { loadConnector } from '../../connectors/register.ts';
+import { incrementalSnapshot } from '../../connectors/snapshot.ts';
+import { topicPlan } from '../../connectors/topic-plan.ts';
 import { projectors } from '../registry.ts';
 import type { Generations, ProjectorDefinition } from '../runtime/sink.ts';
 import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
@@ -16,7 +20,9 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
                fill generation N (not the live one) from the earliest retained records, or
                resume it from its checkpoints, until everything the topics held at start is
                applied; progress on stderr; exits 0 when caught up. --promote then points
-               readers at it. To rebuild without a gap, run instead
+               readers at it. --snapshot first has Debezium re-publish every current row of
+               the projector's tables (an incremental snapshot): needed, and demanded, once
+               retention has deleted a topic's oldest records. To rebuild without a gap, run instead
                \`run NAME --generation N --promote-when-caught-up\` as the new live process,
                then stop the old generation's process and drop it.
   promote NAME --generation N
@@ -39,6 +45,7 @@ Options:
   --json                with reconcile: the report as one JSON object
   --generation N        which generation of the views (default 1 for run and status)
   --promote             with rebuild: promote the generation once caught up
+  --snapshot            with rebuild: an incremental snapshot of the projector's tables first
   --promote-when-caught-up
                         with run: promote the generation once caught up, then keep running
   --metrics-port P      /metrics, /healthz, /readyz on 127.0.0.1:P (default 0: any free port)
@@ -71,6 +78,46 @@ async function dropConsumerGroup(groupId: string): Promise<void> {
   }
 }
 
+/** An incremental snapshot of the tables behind the projector's topics, for a rebuild to run first. */
+async function snapshotOf(definition: ProjectorDefinition<never>): Promise<() => Promise<void>> {
+  const { config } = await loadConnector();
+  const tables = topicPlan(config).filter((t) => definition.topics.includes(t.topic)).map((t) => t.table);
+  return async () => {
+    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    try {
+      await incrementalSnapshot({
+        db,
+        kafka: cliKafka(),
+        registryUrl: process.env.SCHEMA_REGISTRY_URL ?? '',
+        config,
+        tables,
+        onProgress: ({ type }) => console.error(`snapshot of ${tables.join(', ')}: ${type.toLowerCase()}`),
+      });
+    } finally {
+      await db.end();
+    }
+  };
+}
+
+/**
+ * A rebuild from the topics alone is only whole while they still hold every record: once
+ * retention has deleted a partition's oldest ones, rows unchanged since are in no topic.
+ */
+async function refuseTruncatedHistory(definition: ProjectorDefinition<never>): Promise<undefined> {
+  const admin = cliKafka().admin();
+  await admin.connect();
+  try {
+    for (const topic of definition.topics) {
+      const cut = (await admin.fetchTopicOffsets(topic)).find((o) => o.low !== '0');
+      if (cut) throw new Error(`${topic}[${cut.partition}] starts at offset ${cut.low}: retention deleted older records, so rows unchanged since then are not in the topic. Rebuild with --snapshot.`);
+    }
+    return undefined;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const cliKafka = () => new Kafka({ clientId: 'nova-projector-cli', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
 
 export async function run(args: string[]): Promise<number> {
@@ -83,6 +130,7 @@ export async function run(args: string[]): Promise<number> {
       'metrics-port': { type: 'string', default: '0' },
       'max-batch': { type: 'string', default: '2000' },
       promote: { type: 'boolean', default: false },
+      snapshot: { type: 'boolean', default: false },
       'promote-when-caught-up': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -117,7 +165,8 @@ export async function run(args: string[]): Promise<number> {
       if (values.promote) generationsOf(definition);
       const live = await definition.generations?.live(process.env);
       if (live === target) throw new Error(`generation ${target} is live: rebuild into another one, then promote it`);
-      return await runProjectorProcess(definition, { ...runOptions, generation: target, whenCaughtUp: { promote: values.promote, stop: true } });
+      const before = values.snapshot ? await snapshotOf(definition) : await refuseTruncatedHistory(definition);
+      return await runProjectorProcess(definition, { ...runOptions, generation: target, whenCaughtUp: { promote: values.promote, stop: true, before } });
     }
     if (command === 'promote') {
       const target = generationGiven();

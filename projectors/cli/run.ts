@@ -11,15 +11,18 @@ import { ProjectorEventBus } from '../runtime/events.ts';
 import { projectorMetrics, serveMetrics } from '../runtime/metrics.ts';
 import { trackCatchUp, type CatchUp } from '../runtime/replay/catch-up.ts';
 import { runProjector } from '../runtime/run-projector.ts';
-import type { CheckpointStore, ProjectorDefinition } from '../runtime/sink.ts';
+import type { Checkpoint, CheckpointStore, ProjectorDefinition } from '../runtime/sink.ts';
 import { kafkajsSource } from '../runtime/source/kafkajs-source.ts';
 
 export type RunOptions = {
   generation: number;
   metricsPort: number;
   maxBatchRecords: number;
-  /** once caught up with the topics' end as read at start: promote the generation, and/or stop */
-  whenCaughtUp?: { promote: boolean; stop: boolean };
+  /**
+   * Once caught up with the topics' end as read at start (or, with `before`, as read once it
+   * resolved: an incremental snapshot run meanwhile), promote the generation, and/or stop.
+   */
+  whenCaughtUp?: { promote: boolean; stop: boolean; before?: () => Promise<void> };
 };
 
 const required = (name: string) => {
@@ -37,8 +40,10 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   const server = serveMetrics({ registry: projectorMetrics(events, definition.name), port: options.metricsPort, ready: () => ready });
 
   const sink = await definition.createSink({ generation: options.generation, env: process.env });
-  const catchUp = options.whenCaughtUp ? await catchUpFromNow(kafka, definition.topics, sink) : undefined;
-  if (catchUp) events.on('projector.checkpoint', catchUp.onCheckpoint);
+  // checkpoints written before the catch-up tracker exists (a snapshot may run first) are kept for it
+  const seen = new Map<string, Checkpoint>();
+  let tracker: CatchUp | undefined;
+  if (options.whenCaughtUp) events.on('projector.checkpoint', (c) => (tracker ? tracker.onCheckpoint(c) : seen.set(`${c.topic}:${c.partition}`, c)));
 
   const running = await runProjector({
     definition,
@@ -56,6 +61,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   log.info({ stage: 'source', topics: definition.topics, metrics: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/metrics` : undefined }, 'projector running');
 
   let stopping = false;
+  let failed = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -64,27 +70,32 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  if (catchUp && options.whenCaughtUp) {
-    const { promote, stop: stopAfter } = options.whenCaughtUp;
-    const showing = showProgress(catchUp, `${definition.name} generation ${options.generation}`);
-    void catchUp.done.then(async () => {
+  if (options.whenCaughtUp) {
+    const { promote, stop: stopAfter, before } = options.whenCaughtUp;
+    void (async () => {
+      await before?.();
+      const catchUp = await catchUpFromNow(kafka, definition.topics, sink);
+      tracker = catchUp;
+      for (const c of seen.values()) catchUp.onCheckpoint(c);
+      const showing = showProgress(catchUp, `${definition.name} generation ${options.generation}`);
+      await catchUp.done;
       clearInterval(showing);
-      log.info({ stage: 'checkpoint', ...progressOf(catchUp) }, 'caught up with the topics as they were at start');
+      log.info({ stage: 'checkpoint', ...progressOf(catchUp) }, 'caught up with the topics');
       if (promote) {
         await definition.generations?.promote(options.generation, process.env);
         log.info({ stage: 'checkpoint' }, `generation ${options.generation} promoted: readers see it now`);
       }
       if (stopAfter) stop('caught up');
-    }).catch((error: unknown) => {
-      log.fatal({ err: error }, 'could not promote the generation');
-      process.exitCode = 1;
-      stop('promotion failed');
+    })().catch((error: unknown) => {
+      log.fatal({ err: error }, 'could not catch up or promote the generation');
+      failed = true;
+      stop('catch-up failed');
     });
   }
   try {
     await running.done;
     log.info('stopped cleanly');
-    return 0;
+    return failed ? 1 : 0;
   } catch (error) {
     log.fatal({ err: error }, 'projector crashed');
     return 1;
