@@ -1,6 +1,7 @@
 // The ClickHouse projector: user_interactions as the seed's user_behavior_events, for analytics.
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { clickhouseClient, clickhouseError } from './client.ts';
+import { compareClickhouseWithPostgres } from './drift.ts';
 import { clickhouseGenerations, ensureGeneration } from './generations.ts';
 import { mapChange, type ClickhouseOp } from './mapping/index.ts';
 import { createClickhouseSink } from './sink.ts';
@@ -8,6 +9,7 @@ import { createClickhouseSink } from './sink.ts';
 export type { ClickhouseOp } from './mapping/index.ts';
 export { clearCheckpoints, loadCheckpoints, type CheckpointScope } from './checkpoint.ts';
 export { clickhouseClient } from './client.ts';
+export { compareClickhouseWithPostgres } from './drift.ts';
 export { sqlIdentifier, sqlString, sqlUnsigned } from './escape.ts';
 export { clickhouseGenerations, dropGeneration, ensureGeneration, liveGeneration, swapView } from './generations.ts';
 export { createClickhouseSink, type ClickhouseSinkOptions } from './sink.ts';
@@ -32,4 +34,5 @@ export const clickhouseProjector: ProjectorDefinition<ClickhouseOp> = {
     return createClickhouseSink({ client, generation, projector: name });
   },
   generations: clickhouseGenerations(name),
+  compareWithPostgres: compareClickhouseWithPostgres,
 };
