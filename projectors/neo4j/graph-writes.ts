@@ -17,6 +17,8 @@
 //     rebuilding into a new generation is the way out.
 // Within a batch each target (user id, pair) is reduced to its newest op first: the rows of
 // one UNWIND all read before any of them writes, so two ops for one target must not meet there.
+// The runtime hands over every change, in order (batchChanges 'every-change'), so a row moved
+// from pair to pair within a batch has left an op for each pair it left: newest per pair is right.
 import neo4j from 'neo4j-driver';
 import type { StoreOp } from '../runtime/sink.ts';
 import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, liveLabel, userLabel } from './graph-names.ts';

@@ -2,12 +2,14 @@
 // relationships, from public.users and public.follows.
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { connectNeo4j, neo4jError } from './connection.ts';
+import { compareNeo4jWithPostgres } from './drift.ts';
 import { claimLiveIfNone, neo4jGenerations } from './generations.ts';
 import { mapToGraph, neo4jTopics, type GraphOp } from './mapping/index.ts';
 import { createNeo4jSink } from './sink.ts';
 
 export type { GraphOp } from './mapping/index.ts';
 export { connectNeo4j } from './connection.ts';
+export { compareNeo4jWithPostgres } from './drift.ts';
 export { dropGeneration, neo4jGenerations, promote } from './generations.ts';
 export { liveLabel, userLabel } from './graph-names.ts';
 export { createNeo4jSink, type Neo4jSinkOptions } from './sink.ts';
@@ -32,4 +34,5 @@ export const neo4jProjector: ProjectorDefinition<GraphOp> = {
     }
   },
   generations: neo4jGenerations,
+  compareWithPostgres: compareNeo4jWithPostgres,
 };

@@ -93,6 +93,17 @@ describe('a pair of users', () => {
     assert.deepEqual([await pairState(sink.generation, 950, 951), await pairState(sink.generation, 950, 952)], ['FOLLOWS_TOMBSTONE@20', 'FOLLOWS@20']);
   });
 
+  test("every change of a row in one batch (batchChanges 'every-change'): moved on, changed, moved back: the newest op per pair wins", async () => {
+    const row = { row: 960, follower: 960, followee: 961 };
+    const moved = (from: number, to: number, status: string, lsn: number): Change => ({
+      ...followUpsert({ ...row, followee: to }, status, lsn),
+      before: { id: 960, follower_id: 960, followee_id: from, status: 'active', created_at: null },
+    });
+    await sink.apply(followUpsert(row, 'active', 10), moved(961, 962, 'active', 20), moved(962, 962, 'muted', 30), moved(962, 963, 'active', 40), moved(963, 961, 'active', 50));
+    const states = [await pairState(sink.generation, 960, 961), await pairState(sink.generation, 960, 962), await pairState(sink.generation, 960, 963)];
+    assert.deepEqual(states, ['FOLLOWS@50', 'FOLLOWS_TOMBSTONE@40', 'FOLLOWS_TOMBSTONE@50']);
+  });
+
   test('a follow whose users rows have not arrived MERGEs bare nodes, filled when they do', async () => {
     await sink.apply(followUpsert({ row: 1000, follower: 1000, followee: 1001 }, 'active', 50));
     assert.deepEqual([await userState(sink.generation, 1000), await userState(sink.generation, 1001)], ['bare degree 1', 'bare degree 1']);
