@@ -9,7 +9,7 @@ import type { Generations } from '../runtime/sink.ts';
 import { checkpointSpec } from './checkpoint.ts';
 import { collectionName, embeddingCollections, embeddingSpec, type CollectionSpec } from './collections.ts';
 import type { EmbeddingCollection } from './mapping/index.ts';
-import { call, connectMilvus, statusCode } from './milvus-call.ts';
+import { call, connectMilvus, loadCollection, statusCode } from './milvus-call.ts';
 import { tombstoneSpec } from './tombstones.ts';
 
 /** The stable names readers search, one per embedding collection. */
@@ -43,8 +43,7 @@ async function ensureCollection(client: MilvusClient, { name, fields, index }: C
     return statusCode(described) === 0;
   };
   await createUnlessDone(() => call(client, `index ${name}`, () => client.createIndex({ collection_name: name, ...index })), indexed);
-  // milvus-lite starts every collection released; loading a loaded one is a no-op
-  await call(client, `load ${name}`, () => client.loadCollection({ collection_name: name }));
+  if (!(await loadCollection(client, name))) throw new Error(`milvus: ${name} was dropped while it was being prepared`);
 }
 
 /** The collection `alias` points at, or undefined when there is no such alias. */

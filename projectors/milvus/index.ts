@@ -1,5 +1,6 @@
 // The Milvus projector: user and post embeddings, searchable through stable aliases.
 import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { compareMilvusWithPostgres } from './drift.ts';
 import { ensureGeneration, milvusGenerations } from './generations.ts';
 import { mapChange, type MilvusOp } from './mapping/index.ts';
 import { connectMilvus, milvusError } from './milvus-call.ts';
@@ -8,6 +9,7 @@ import { createMilvusSink } from './sink.ts';
 export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
 export { clearCheckpoints } from './checkpoint.ts';
 export { EMBEDDING_DIM, collectionName } from './collections.ts';
+export { compareMilvusWithPostgres } from './drift.ts';
 export { aliasNames, aliasTarget, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './generations.ts';
 export { connectMilvus } from './milvus-call.ts';
 export { createMilvusSink, type MilvusSinkOptions } from './sink.ts';
@@ -31,4 +33,5 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
     return createMilvusSink({ client, generation, projector: name });
   },
   generations: milvusGenerations,
+  compareWithPostgres: compareMilvusWithPostgres,
 };

@@ -3,7 +3,7 @@
 // an exception, so success is checked here and every failure is classified once (style.md
 // section 8). The records Milvus would refuse are found before sending (plan.ts), so a refusal
 // here is not one record's fault: it is transient or fatal.
-import { MilvusClient, type ResStatus } from '@zilliz/milvus2-sdk-node';
+import { LoadState, MilvusClient, type ResStatus } from '@zilliz/milvus2-sdk-node';
 import { NovaError, codes, storeError } from '../runtime/errors.ts';
 
 /** gRPC codes that clear up on their own: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
@@ -82,6 +82,18 @@ export async function connectMilvus(address: string): Promise<MilvusClient> {
     await client.closeConnection().catch(() => {}); // the connect failure is the error to report
     throw milvusError(error, `connect to ${address}`);
   }
+}
+
+/**
+ * Loads a collection unless it is loaded already (milvus-lite starts every collection released,
+ * and a load request waits in 400 ms steps even when there is nothing to load). False when
+ * there is no such collection.
+ */
+export async function loadCollection(client: MilvusClient, name: string): Promise<boolean> {
+  const { state } = await call(client, `look up ${name}`, () => client.getLoadState({ collection_name: name }));
+  if (state === LoadState.LoadStateNotExist) return false;
+  if (state !== LoadState.LoadStateLoaded) await call(client, `load ${name}`, () => client.loadCollection({ collection_name: name }));
+  return true;
 }
 
 /** A string literal for a Milvus filter expression. */

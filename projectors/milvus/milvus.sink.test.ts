@@ -44,7 +44,7 @@ async function apply(...changes: Change[]): Promise<Rejected[]> {
   return rejected;
 }
 
-const stored = async (...keys: number[]) => readRows(client, generation, 'user_embeddings', keys);
+const stored = async (...keys: number[]) => readRows(client, generation, 'user_embeddings', { keys });
 const nearest = async (axis: number) =>
   (await client.search({ collection_name: users, data: [towards(axis)], limit: 3, output_fields: ['user_id'] })).results.map((hit) => Number(hit['user_id']));
 
@@ -57,7 +57,7 @@ describe('milvus sink', () => {
     assert.equal((await stored(11)).size, 0);
     assert.ok(!(await nearest(11)).includes(11), 'the deleted vector is not searchable');
     await apply(change('create', 1020, 11, towards(12)));
-    assert.equal((await stored(11)).get(11)?.lsn, 1020, 'a newer insert brings the key back');
+    assert.equal((await stored(11)).get('11')?.lsn, 1020, 'a newer insert brings the key back');
   });
 
   test('a truncate removes every older row, blocks older changes from any partition, and keeps newer ones', async () => {
@@ -65,7 +65,7 @@ describe('milvus sink', () => {
     // 23 was written after the truncate (a partition that ran ahead); 24 and 25 arrive late from others
     const rejected = await apply(change('truncate', 2040, null), change('create', 2030, 24), change('update', 2045, 25));
     assert.deepEqual(rejected, []);
-    assert.deepEqual([...(await stored(21, 22, 23, 24, 25)).keys()].sort(), [23, 25]);
+    assert.deepEqual([...(await stored(21, 22, 23, 24, 25)).keys()].sort(), ['23', '25']);
     await apply(change('update', 2010, 21), change('create', 2002, 26));
     assert.deepEqual([...(await stored(21, 26)).keys()], [], 'the truncate is remembered');
     const before = await readGeneration(client, generation);
@@ -76,7 +76,7 @@ describe('milvus sink', () => {
   test('an update that did not send the vector keeps the stored one; with none stored it is dead-lettered', async () => {
     await apply(change('create', 3000, 31, towards(31), 'm1'));
     assert.deepEqual(await apply(change('update', 3010, 31, UNCHANGED, 'm2')), []);
-    const row = (await stored(31)).get(31);
+    const row = (await stored(31)).get('31');
     assert.equal(row?.model_version, 'm2');
     assert.deepEqual(row?.embedding, towards(31).map(Math.fround));
     const rejected = await apply(change('update', 3020, 32, UNCHANGED, 'm2'));
@@ -90,7 +90,7 @@ describe('milvus sink', () => {
     const rejected = await apply(change('create', 4000, 41, nan), change('create', 4001, 42, [1, 2, 3]), change('create', 4002, 43));
     assert.deepEqual(rejected.map((r) => r.position.offset), ['4000', '4001']);
     assert.match(rejected[0]?.reason ?? '', /embedding\[7\] is NaN/);
-    assert.deepEqual([...(await stored(41, 42, 43)).keys()], [43]);
+    assert.deepEqual([...(await stored(41, 42, 43)).keys()], ['43']);
     assert.ok((await sink.load()).some((c) => c.nextOffset === '4002'));
   });
 
@@ -98,7 +98,7 @@ describe('milvus sink', () => {
     await client.releaseCollection({ collection_name: users });
     await assert.rejects(apply(change('create', 5000, 51)), (error: unknown) => error instanceof NovaError && error.kind === 'transient');
     await apply(change('create', 5000, 51));
-    assert.equal((await stored(51)).get(51)?.lsn, 5000);
+    assert.equal((await stored(51)).get('51')?.lsn, 5000);
   });
 
   test('an unreachable server is a transient error', async () => {

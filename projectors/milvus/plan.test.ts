@@ -1,10 +1,11 @@
 // Pure: the guards decide from what the generation holds; no server.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { reduceByKey } from '../runtime/batch/reduce.ts';
 import { UNCHANGED, type Change } from '../runtime/decode/index.ts';
 import type { StoreOp } from '../runtime/sink.ts';
 import { EMBEDDING_DIM } from './collections.ts';
-import type { EmbeddingValues, MilvusOp } from './mapping/index.ts';
+import { mapChange, type EmbeddingValues, type MilvusOp } from './mapping/index.ts';
 import { needsStoredValues, planCollection, vectorProblem, type StoredState } from './plan.ts';
 
 const vector = (value: number) => Array.from({ length: EMBEDDING_DIM }, () => value);
@@ -51,6 +52,14 @@ describe('milvus plan', () => {
     const plan = planCollection([upsert(1, 11, { embedding: UNCHANGED })], empty());
     assert.deepEqual(plan.upserts, []);
     assert.match(plan.rejected[0]?.reason ?? '', /embedding was not sent .* rebuild the generation/);
+  });
+
+  test('an insert and an update that did not send the vector, in one batch: the runtime carries the vector forward, nothing is refused', () => {
+    const change = (op: Change['op'], lsn: number, embedding: unknown, model_version: string) =>
+      ({ kind: 'change', op, table: 'public.user_embeddings', key: { user_id: 5 }, before: null, after: { user_id: 5, embedding, model_version, updated_at: new Date(lsn) }, lsn, txId: lsn, commitTs: new Date(0), position: position(lsn) }) as Change;
+    const batch = reduceByKey([change('create', 50, vector(0.25), 'v1'), change('update', 51, UNCHANGED, 'v2')]);
+    const plan = planCollection(batch.flatMap((c) => mapChange(c).map((op) => ({ op, change: c }))), empty());
+    assert.deepEqual(plan, { truncateBefore: null, deletes: [], upserts: [{ key: 5, lsn: 51, embedding: vector(0.25), model_version: 'v2', updated_at: 51 }], rejected: [] });
   });
 
   test('vectors Milvus cannot hold are refused, each with its own position; the rest applies', () => {
