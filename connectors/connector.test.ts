@@ -3,31 +3,20 @@
 // the topics carry the partitions and retention the connector JSON gives them, and the
 // heartbeat keeps the replication slot moving while the projected tables are idle.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
+import { runNova } from '../projectors/runtime/testing/projector-process.ts';
 import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
 import { ensureTopics, loadConnector, registerConnector } from './register.ts';
 import { topicPlan } from './topic-plan.ts';
 
 // kafkajs is CommonJS and Node cannot see every named export: take them from the default
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
-const novaCli = fileURLToPath(new URL('../scripts/nova', import.meta.url));
 const { name, config } = await loadConnector();
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 
-type CliResult = { code: number; stdout: string; stderr: string };
-
-function nova(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(novaCli, args, { env: process.env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const nova = (...args: string[]) => runNova(args, 60_000);
 
 before(() => db.connect());
 after(() => db.end());

@@ -5,10 +5,8 @@
 // process); Elasticsearch the one-shot way (`rebuild --promote`). Whatever was live before is
 // live again afterwards.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -17,9 +15,8 @@ import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { aliasNames, elasticsearchProjector, indexName } from '../elasticsearch/index.ts';
 import { redisProjector } from '../redis/index.ts';
 import { assertMatchesPostgres, caughtUp } from '../redis/test/harness.ts';
-import { startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { type ProjectorProcess, runNova, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 
-const novaCli = fileURLToPath(new URL('../../scripts/nova', import.meta.url));
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const es = new Client({ node: env('ELASTICSEARCH_URL') });
 const kafka = new Kafka({ clientId: 'nova-generations-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
@@ -27,15 +24,7 @@ const redisGenerations = redisProjector.generations!;
 const esGenerations = elasticsearchProjector.generations!;
 let projector: ProjectorProcess | undefined;
 
-type CliResult = { code: number; stdout: string; stderr: string };
-
-function nova(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(novaCli, args, { env: process.env, timeout: 540_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const nova = (...args: string[]) => runNova(args, 540_000);
 
 /** A Redis database no one uses (no keys): this run's generation. */
 async function emptyRedisGeneration(): Promise<number> {
@@ -50,10 +39,7 @@ async function emptyRedisGeneration(): Promise<number> {
 
 before(() => db.connect());
 after(async () => {
-  if (projector && projector.child.exitCode === null) {
-    projector.child.kill('SIGKILL');
-    await projector.exited;
-  }
+  if (projector) await stopProjector(projector);
   await Promise.all([db.end(), es.close()]);
 });
 
@@ -89,8 +75,7 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /is live; promote another one first/);
   } finally {
-    projector?.child.kill('SIGTERM');
-    await projector?.exited;
+    if (projector) await stopProjector(projector);
     await redisGenerations.promote(before ?? 1, process.env);
     const dropped = await nova('projector', 'drop', 'redis', '--generation', String(generation));
     assert.equal(dropped.code, 0, dropped.stderr);

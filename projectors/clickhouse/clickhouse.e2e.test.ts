@@ -9,16 +9,16 @@
 // with PostgreSQL, and a row someone else changed during the replay must show a newer version.
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
-import type { CheckpointStore, Sink } from '../runtime/sink.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { clearCheckpoints, clickhouseClient, clickhouseProjector, dropGeneration, type ClickhouseOp } from './index.ts';
-import { applied, caughtUp, endOffsets, stop } from './test/harness.ts';
+import { applied, caughtUp, endOffsets } from '../runtime/testing/caught-up.ts';
+import { kill9, outputTail, type ProjectorProcess, startProjector } from '../runtime/testing/projector-process.ts';
+import { clearCheckpoints, clickhouseClient, clickhouseProjector } from './index.ts';
 import { actualFromClickhouse, differences, expectedFromPostgres, summary, versions } from './test/oracle.ts';
+import { ownGeneration } from './test/own-generation.ts';
 import { runInteractionWorkload } from './test/workload.ts';
 
 const { name, topics } = clickhouseProjector;
@@ -29,33 +29,13 @@ const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const ch = clickhouseClient(process.env);
 const kafka = new Kafka({ clientId: 'nova-clickhouse-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
 const admin = kafka.admin();
-/** the projector's own sink for this generation: what its checkpoints say */
-let store: Sink<ClickhouseOp> & CheckpointStore;
 let projector: ProjectorProcess | undefined;
 let touched = new Set<string>();
 
-before(async () => {
-  await Promise.all([db.connect(), admin.connect()]);
-  store = await clickhouseProjector.createSink({ generation, env: process.env });
-  assert.deepEqual(await store.load(), [], `generation ${generation} is new`);
-});
+const own = ownGeneration({ generation, db, admin, ch, projector: () => projector });
 
-after(async () => {
-  if (projector) await stop(projector);
-  await dropGeneration(ch, generation);
-  await clearCheckpoints(ch, { projector: name, generation });
-  await store.close();
-  // a kill -9ed member holds its group until its session expires (10 s)
-  await waitFor('the test consumer group to be deleted', async () => {
-    const group = `nova-projector-${name}-g${generation}`;
-    if ((await admin.listGroups()).groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
-    return true;
-  }, 30_000).catch(() => {}); // a leftover group is harmless: only this generation's projector uses it
-  await Promise.all([db.end(), admin.disconnect(), ch.close()]);
-});
-
-const logTail = (lines = 15) => projector?.output.join('').split('\n').filter(Boolean).slice(-lines).map((l) => l.slice(0, 400)).join('\n') ?? '';
-const waitCaughtUp = (timeoutMs?: number) => caughtUp({ db, admin, store, topics, log: logTail, timeoutMs });
+const logTail = (lines = 15) => outputTail(projector, lines);
+const waitCaughtUp = (timeoutMs?: number) => caughtUp({ db, admin, store: own.store, topics, log: logTail, timeoutMs });
 const start = () => (projector = startProjector(name, args));
 
 /**
@@ -93,9 +73,9 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
       if (next === undefined || done < next) return;
       // kill a process that is working: one that has applied a batch since it started (a
       // restart first waits out the dead member's session, ~10 s, to get its partitions)
-      await waitFor('the restarted projector to apply a batch', async () => ((await applied(store)) > startedAt ? true : undefined), 90_000);
+      await waitFor('the restarted projector to apply a batch', async () => ((await applied(own.store)) > startedAt ? true : undefined), 90_000);
       await kill9(projector as ProjectorProcess);
-      startedAt = await applied(store);
+      startedAt = await applied(own.store);
       kills.push(`statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s, ${startedAt} records applied`);
       start();
     },
@@ -113,7 +93,7 @@ test('a replay from the earliest offset into the same generation leaves the curr
   const stateBefore = await actualFromClickhouse(ch, generation);
   const versionsBefore = await versions(ch, generation, [...stateBefore.keys()]);
   await clearCheckpoints(ch, { projector: name, generation });
-  await waitFor('the cleared checkpoints to be gone', async () => ((await store.load()).length === 0 ? true : undefined), 60_000);
+  await waitFor('the cleared checkpoints to be gone', async () => ((await own.store.load()).length === 0 ? true : undefined), 60_000);
   start();
   await waitCaughtUp();
   assert.match(projector?.output.join('') ?? '', /"checkpoints":\[\]/, 'the restarted projector resumed from no checkpoint');
@@ -161,7 +141,7 @@ test('a garbage record goes to nova.dlq.clickhouse with its reason; the records 
   assert.equal(headers[deadLetterHeaders.code], 'NOVA_D1001');
   assert.match(headers[deadLetterHeaders.reason] ?? '', /Confluent wire format/);
   await assertMatchesPostgres(later);
-  const partition0 = (await store.load()).find((c) => c.topic === topic && c.partition === 0);
+  const partition0 = (await own.store.load()).find((c) => c.topic === topic && c.partition === 0);
   assert.ok(BigInt(partition0?.nextOffset ?? '0') > garbageOffset + 1n, 'the checkpoint passed the garbage and a record after it');
 });
 

@@ -6,67 +6,36 @@
 // write meanwhile settle in the re-checks. Its tables, checkpoints and consumer group are
 // removed afterwards.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env } from '../../scripts/stack.d/test/stack.ts';
-import type { CheckpointStore, Drift, Sink } from '../runtime/sink.ts';
-import { startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { clearCheckpoints, clickhouseClient, clickhouseProjector, compareClickhouseWithPostgres, dropGeneration, generationTable, sqlIdentifier, userBehaviorEvents, type ClickhouseOp } from './index.ts';
-import { caughtUp, stop } from './test/harness.ts';
+import type { Drift } from '../runtime/sink.ts';
+import { caughtUp } from '../runtime/testing/caught-up.ts';
+import { runNova, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { clickhouseClient, clickhouseProjector, compareClickhouseWithPostgres, generationTable, sqlIdentifier, userBehaviorEvents } from './index.ts';
+import { ownGeneration } from './test/own-generation.ts';
 
-const novaCli = fileURLToPath(new URL('../../scripts/nova', import.meta.url));
 const { name, topics } = clickhouseProjector;
 const generation = randomInt(1_000_000, 1_000_000_000);
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const ch = clickhouseClient(process.env);
 const admin = new Kafka({ clientId: 'nova-clickhouse-reconcile-test', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING }).admin();
-let store: Sink<ClickhouseOp> & CheckpointStore;
 let projector: ProjectorProcess | undefined;
 
 type Report = { projector: string; generation: number; drift: Drift[]; rechecks: number };
 
-function reconcile(): Promise<{ code: number; report: Report; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(novaCli, ['projector', 'reconcile', name, '--generation', String(generation), '--json'], { env: process.env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      try {
-        resolve({ code, report: JSON.parse(stdout) as Report, stderr });
-      } catch {
-        reject(new Error(`reconcile exited ${code} without a JSON report:\n${stdout}\n${stderr}`));
-      }
-    });
-  });
+async function reconcile(): Promise<{ code: number; report: Report; stderr: string }> {
+  const { code, stdout, stderr } = await runNova(['projector', 'reconcile', name, '--generation', String(generation), '--json']);
+  try {
+    return { code, report: JSON.parse(stdout) as Report, stderr };
+  } catch {
+    throw new Error(`reconcile exited ${code} without a JSON report:\n${stdout}\n${stderr}`);
+  }
 }
 
-/**
- * Debezium confirms a WAL position (what every catch-up waits for) once a change after it
- * arrives; while the tables are idle that is its heartbeat, every 10 s, and reconcile waits for
- * one per re-check. A change to this test's own user every 250 ms makes each wait about a second.
- */
-function nudgeDebezium(userId: string): () => void {
-  let beats = 0;
-  const timer = setInterval(() => void db.query(`UPDATE users SET bio = $2 WHERE id = $1`, [userId, `beat ${++beats}`]).catch(() => {}), 250);
-  return () => clearInterval(timer);
-}
-
-before(async () => {
-  await Promise.all([db.connect(), admin.connect()]);
-  store = await clickhouseProjector.createSink({ generation, env: process.env });
-  assert.deepEqual(await store.load(), [], `generation ${generation} is new`);
-});
-
-after(async () => {
-  if (projector) await stop(projector);
-  await dropGeneration(ch, generation);
-  await clearCheckpoints(ch, { projector: name, generation });
-  await store.close();
-  await admin.deleteGroups([`nova-projector-${name}-g${generation}`]).catch(() => {}); // harmless if it stays: only this generation uses it
-  await Promise.all([db.end(), admin.disconnect(), ch.close()]);
-});
+const own = ownGeneration({ generation, db, admin, ch, projector: () => projector });
 
 test('reconcile: no drift once caught up; then exactly the row versions planted behind the projector', { timeout: 300_000 }, async (t) => {
   const started = Date.now();
@@ -75,15 +44,13 @@ test('reconcile: no drift once caught up; then exactly the row versions planted 
   t.after(() => t.diagnostic(`generation ${generation}; ${phases.join(', ')}; last projector output:\n${projector?.output.join('').split('\n').slice(-5).join('\n')}`));
   projector = startProjector(name, ['--generation', String(generation), '--max-batch', '2000']);
   const [user] = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`ch-reconcile-${randomUUID().slice(0, 8)}`])).rows;
-  const stopNudging = nudgeDebezium(user.id);
-  t.after(stopNudging);
   const insert = async (value: number) =>
     String((await db.query(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type, interaction_value, created_at)
       VALUES ($1, 'post', 7, 'like', $2, '2024-05-01T12:00:00Z') RETURNING id`, [user.id, value])).rows[0].id);
   const [changed, revived, hidden, untouched] = [await insert(0.5), await insert(1), await insert(2), await insert(3)];
   await db.query(`UPDATE user_interactions SET interaction_value = 0.75 WHERE id = $1`, [untouched]);
   await db.query(`DELETE FROM user_interactions WHERE id = $1`, [revived]);
-  await caughtUp({ db, admin, store, topics, log: () => projector?.output.join('').slice(-2_000) ?? '', timeoutMs: 60_000 });
+  await caughtUp({ db, admin, store: own.store, topics, log: () => projector?.output.join('').slice(-2_000) ?? '', timeoutMs: 60_000 });
 
   phase('caught up');
   const clean = await reconcile();

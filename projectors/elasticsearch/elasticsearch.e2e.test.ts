@@ -15,7 +15,8 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { applied, caughtUp as caughtUpWithPostgres, endOffsets } from '../runtime/testing/caught-up.ts';
+import { kill9, outputTail, type ProjectorProcess, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { checkpointId, checkpointIndex, loadCheckpoints } from './checkpoint.ts';
 import { aliasNames, elasticsearchProjector, indexName, type EsOp } from './index.ts';
 import { actualFromElasticsearch, differences, expectedFromPostgres, idsIn, idsOf, mergeIds, snapshotDifferences, summary, type Ids, type Problem } from './test/oracle.ts';
@@ -34,7 +35,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   for (const [generation, store] of generations) {
     for (const c of await store.load().catch(() => [])) {
       await es.delete({ index: checkpointIndex, id: checkpointId({ projector: name, generation }, c.topic, c.partition) }, { ignore: [404] });
@@ -78,50 +79,18 @@ async function freshGeneration(from: 'earliest' | 'end' = 'earliest'): Promise<[
 
 const start = (generation: number) => startProjector(name, ['--generation', String(generation), '--max-batch', '500']);
 
-/** SIGTERM (leaves the consumer group at once), else kill -9 after 15 s. */
-async function stop(p: ProjectorProcess) {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  await p.exited;
-  clearTimeout(timer);
-}
+const logTail = (lines = 15) => outputTail(projector, lines);
 
-const logTail = (lines = 15) => projector?.output.join('').split('\n').filter(Boolean).slice(-lines).map((l) => l.slice(0, 400)).join('\n') ?? '';
-
-/** Records applied so far in this generation: the sum of its checkpoints' next offsets. */
-const applied = async (store: CheckpointStore) => (await store.load()).reduce((sum, c) => sum + BigInt(c.nextOffset), 0n);
-
-/** Each non-empty partition's end offset, as Kafka reports it now. */
-async function endOffsets(): Promise<Map<string, bigint>> {
-  const ends = new Map<string, bigint>();
-  for (const topic of topics) {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) if (high !== low) ends.set(`${topic}:${partition}`, BigInt(high));
-  }
-  return ends;
-}
 const sum = (ends: Map<string, bigint>) => [...ends.values()].reduce((a, b) => a + b, 0n);
 
 /** For a failure message: whether a writer outside this file was active during the comparison. */
 const writersNote = async (since: bigint) => {
-  const grown = sum(await endOffsets()) - since;
+  const grown = sum(await endOffsets(admin, topics)) - since;
   return grown > 0n ? `\n(the topics grew by ${grown} records during the comparison: another writer was active)` : '';
 };
 
-/** Until the store's checkpoints reach every partition's end offset, as Kafka reports it now. */
-async function caughtUp(store: CheckpointStore, timeoutMs = 240_000) {
-  const ends = await endOffsets();
-  let behind: string[] = [];
-  try {
-    await waitFor('the checkpoints to reach every partition end', async () => {
-      const at = new Map((await store.load()).map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
-      behind = [...ends].filter(([key, end]) => (at.get(key) ?? 0n) < end).map(([key, end]) => `${key} at ${at.get(key) ?? 0n} of ${end}`);
-      return behind.length === 0 ? true : undefined;
-    }, timeoutMs);
-  } catch (error) {
-    throw new Error(`${(error as Error).message}; behind: ${behind.slice(0, 5).join(', ')}\nprojector output:\n${logTail()}`);
-  }
-}
+/** Until the generation holds everything committed so far (Debezium, then the store's checkpoints). */
+const caughtUp = (store: CheckpointStore, timeoutMs = 240_000) => caughtUpWithPostgres({ db, admin, store, topics, log: logTail, timeoutMs });
 
 /**
  * The documents (all, or those of `only`) that differ from PostgreSQL once the projector has
@@ -151,7 +120,7 @@ async function mismatches(generation: number, store: CheckpointStore, workload?:
  */
 async function assertMatchesPostgres(generation: number, store: CheckpointStore, workload?: SearchWorkloadResult, only: 'all' | 'index and workload' = 'all') {
   await caughtUp(store);
-  const ends = sum(await endOffsets());
+  const ends = sum(await endOffsets(admin, topics));
   const scope = only === 'all' ? undefined : mergeIds(workload?.touched ?? {}, idsIn((await actualFromElasticsearch(es, generation)).view));
   const problems = await mismatches(generation, store, workload, scope);
   assert.ok(problems.length === 0, `generation ${generation} differs from PostgreSQL: ${summary(problems)}${await writersNote(ends)}`);
@@ -191,7 +160,7 @@ test('20,000 writes with six kill -9s: every document equals what PostgreSQL say
 test('a replay from the earliest offset into the same generation: identical _source and _version', { timeout: 300_000 }, async (t) => {
   assert.ok(g1, 'needs the first test’s generation');
   await kill9(projector as ProjectorProcess);
-  const ends = await endOffsets();
+  const ends = await endOffsets(admin, topics);
   const beforeReplay = await actualFromElasticsearch(es, g1);
   for (const c of await store1.load()) await es.delete({ index: checkpointIndex, id: checkpointId({ projector: name, generation: g1 }, c.topic, c.partition) });
   assert.deepEqual(await store1.load(), [], 'no checkpoint left: the projector starts at the earliest offset');
@@ -199,7 +168,7 @@ test('a replay from the earliest offset into the same generation: identical _sou
   await caughtUp(store1);
   assert.match(projector.output.join(''), /"checkpoints":\[\]/, 'the restarted projector resumed from no checkpoint');
   const changed = snapshotDifferences(beforeReplay, await actualFromElasticsearch(es, g1));
-  const grown = sum(await endOffsets()) - sum(ends);
+  const grown = sum(await endOffsets(admin, topics)) - sum(ends);
   if (grown === 0n) {
     assert.ok(changed.length === 0, `the replay changed documents: ${summary(changed)}`);
     return;
@@ -214,7 +183,7 @@ test('a replay from the earliest offset into the same generation: identical _sou
 });
 
 test('Elasticsearch stopped and started mid-run: the same process retries, resumes and converges', { timeout: 300_000 }, async (t) => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   // from the end: the history was checked whole by the first test, and reading it again would
   // only make this one slower
   const [generation, store] = await freshGeneration('end');
@@ -253,7 +222,7 @@ test('Elasticsearch stopped and started mid-run: the same process retries, resum
 });
 
 test('1,000 updates to one posts row in a burst: the document ends with the last value', { timeout: 120_000 }, async (t) => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   const [generation, store] = await freshGeneration('end');
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail(5)}`));
   projector = start(generation);
@@ -278,7 +247,7 @@ test('1,000 updates to one posts row in a burst: the document ends with the last
 // Found by the first test: `message_type = NULL` used to reach the index as 'text' (Kafka
 // Connect substituted the column DEFAULT); connectors/transforms' DropNullableDefaults fixes it.
 test('an explicit NULL in a column with a DEFAULT reaches the index as NULL', { timeout: 120_000 }, async () => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   const [generation] = await freshGeneration('end');
   projector = start(generation);
   const tag = `es-null-${randomUUID().slice(0, 8)}`;

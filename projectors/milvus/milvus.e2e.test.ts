@@ -12,7 +12,7 @@ import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import type { CheckpointStore } from '../runtime/sink.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { deleteConsumerGroup, kill9, outputTail, type ProjectorProcess, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGeneration, milvusProjector, type EmbeddingCollection } from './index.ts';
 import { byKey, compareCollection, readRows } from './test/oracle.ts';
 import { createOwners, randomVector, runEmbeddingWorkload, type Touched } from './test/workload.ts';
@@ -38,27 +38,17 @@ before(async () => {
 });
 
 after(async () => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   await dropGeneration(milvus, generation);
   await store.close();
-  // a kill -9ed member holds its group until its session expires (10 s)
-  const group = `nova-projector-${name}-g${generation}`;
-  await waitFor('the test consumer group to be deleted', async () => ((await admin.deleteGroups([group]))[0]?.errorCode ? undefined : true), 30_000).catch(() => {});
+  await deleteConsumerGroup(admin, `nova-projector-${name}-g${generation}`);
   await Promise.all([db.end(), admin.disconnect(), milvus.closeConnection()]);
 });
 
 // small sink calls: the backlog a restarted process finds takes several, so a kill lands amid them
 const start = () => startProjector(name, ['--generation', String(generation), '--max-batch', '25']);
-const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 400)).join('\n') ?? '';
+const logTail = () => outputTail(projector, 8, 400);
 
-/** SIGTERM (leaves the consumer group at once), else kill -9 after 15 s. */
-async function stop(p: ProjectorProcess) {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  await p.exited;
-  clearTimeout(timer);
-}
 
 /** Records applied so far: the sum of the generation's checkpoints. */
 const applied = async () => (await store.load()).reduce((sum, c) => sum + BigInt(c.nextOffset), 0n);

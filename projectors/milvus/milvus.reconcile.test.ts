@@ -4,25 +4,19 @@
 // ways (a vector changed, a row gone missing, a row PostgreSQL does not have, under a key past
 // 2^53) and reconcile, after re-checking once caught up, names those keys and not an untouched
 // one. Other writers share the tables, so the report is searched for the planted keys, never
-// counted. While reconcile runs, this file beats Debezium's heartbeat table, as a busy database
-// would move the slot: each catch-up waits for Debezium to confirm PostgreSQL's position, which
-// a quiet database gets only at the connector's 10 s heartbeat.
+// counted.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { loadConnector } from '../../connectors/register.ts';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import type { Drift } from '../runtime/sink.ts';
-import { startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { deleteConsumerGroup, outputTail, type ProjectorProcess, runNova, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { collectionName, compareMilvusWithPostgres, connectMilvus, dropGeneration, milvusProjector } from './index.ts';
 import { byKey, compareCollection, readRows } from './test/oracle.ts';
 import { createOwners, randomVector } from './test/workload.ts';
 
-const novaCli = fileURLToPath(new URL('../../scripts/nova', import.meta.url));
 const { name } = milvusProjector;
 const generation = randomInt(1_000_000, 2_000_000);
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
@@ -32,43 +26,9 @@ const [users, posts] = [collectionName('user_embeddings', generation), collectio
 let projector: ProjectorProcess | undefined;
 let owners: { user_embeddings: number[]; post_embeddings: number[] } | undefined;
 
-/** SIGTERM (leaves the consumer group at once), else kill -9 after 15 s. */
-async function stop(p: ProjectorProcess) {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 15_000);
-  await p.exited;
-  clearTimeout(timer);
-}
+const logTail = () => outputTail(projector, 8, 300);
 
-/** Runs the connector's heartbeat statement every 250 ms until the returned function is called. */
-async function beatHeartbeat(): Promise<() => Promise<void>> {
-  const statement = (await loadConnector()).config['heartbeat.action.query'] as string;
-  let beating = true;
-  const loop = (async () => {
-    while (beating) {
-      await db.query(statement);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  loop.catch(() => {}); // a failed beat is reported by the stop, not as an unhandled rejection
-  return async () => {
-    beating = false;
-    await loop;
-  };
-}
-
-const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n') ?? '';
-
-type CliResult = { code: number; stdout: string; stderr: string };
-
-function nova(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(novaCli, args, { env: process.env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const nova = (...args: string[]) => runNova(args, 120_000);
 
 before(async () => {
   await Promise.all([db.connect(), admin.connect()]);
@@ -76,13 +36,9 @@ before(async () => {
 });
 
 after(async () => {
-  if (projector) await stop(projector);
+  if (projector) await stopProjector(projector);
   await dropGeneration(milvus, generation);
-  const group = `nova-projector-${name}-g${generation}`;
-  await waitFor('the test consumer group to be deleted', async () => {
-    if ((await admin.listGroups()).groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
-    return true;
-  }, 30_000).catch(() => {});
+  await deleteConsumerGroup(admin, `nova-projector-${name}-g${generation}`);
   if (owners) {
     await db.query('DELETE FROM post_embeddings WHERE post_id = ANY($1::bigint[])', [owners.post_embeddings]);
     await db.query('DELETE FROM user_embeddings WHERE user_id = ANY($1::bigint[])', [owners.user_embeddings]);
@@ -127,8 +83,7 @@ test('reconcile --generation N --json names a changed vector, a missing row and 
   const some = await compareMilvusWithPostgres({ generation, env: process.env, only });
   assert.deepEqual(some.map((d) => [d.view, d.key]), [['user_embeddings', changed]], 'only the keys asked for are compared');
 
-  const stopBeating = await beatHeartbeat();
-  const drifted = await nova('projector', 'reconcile', 'milvus', '--generation', String(generation), '--json').finally(stopBeating);
+  const drifted = await nova('projector', 'reconcile', 'milvus', '--generation', String(generation), '--json');
   assert.equal(drifted.code, 1, drifted.stdout.slice(0, 2_000) + drifted.stderr.slice(-2_000));
   const report = JSON.parse(drifted.stdout) as { projector: string; generation: number; drift: Drift[]; rechecks: number };
   assert.equal(report.generation, generation);

@@ -8,18 +8,19 @@
 // replay check excuses only what records written meanwhile by others map to.
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { connectNeo4j, dropGeneration, neo4jProjector, userLabel } from './index.ts';
+import { kill9, outputTail, type ProjectorProcess, startProjector } from '../runtime/testing/projector-process.ts';
+import { connectNeo4j, neo4jProjector, userLabel } from './index.ts';
 import { friendsOfFriendsCypher, friendsOfFriendsInPostgres } from './test/friends-of-friends.ts';
 import { graphState } from './test/graph-snapshot.ts';
 import { assertMatchesPostgres, caughtUp, checkpointOffsets, endOffsets, targetsBetween } from './test/harness.ts';
+import { ownGeneration } from './test/own-generation.ts';
 import { runGraphWorkload } from './test/workload.ts';
 
 const { name } = neo4jProjector;
@@ -32,39 +33,12 @@ const admin = kafka.admin();
 let projector: ProjectorProcess | undefined;
 let workloadUsers: number[] = [];
 
-const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n') ?? '';
+const logTail = () => outputTail(projector, 8, 300);
 const start = () => (projector = startProjector(name, args));
 const settled = () => caughtUp({ driver, admin, db, projector: name, generation, log: logTail });
 const applied = async () => [...(await checkpointOffsets(driver, name, generation)).values()].reduce((a, b) => a + b, 0n);
 
-async function run(cypher: string, params: Record<string, unknown> = {}) {
-  const session = driver.session();
-  try {
-    return (await session.run(cypher, params)).records;
-  } finally {
-    await session.close();
-  }
-}
-
-before(async () => {
-  await Promise.all([db.connect(), admin.connect()]);
-  const [taken] = await run('MATCH (g:NovaGeneration {generation: $g}) RETURN g', { g: neo4j.int(generation) });
-  assert.equal(taken, undefined, `generation ${generation} is in use`);
-});
-
-after(async () => {
-  if (projector) await kill9(projector);
-  // the projector made it live if nothing was: it must not be, to be dropped
-  await run('MATCH (g:NovaGeneration {generation: $g}) SET g.live = false', { g: neo4j.int(generation) });
-  await dropGeneration(driver, generation);
-  const group = `nova-projector-${name}-g${generation}`;
-  // a kill -9ed member holds its group until its session expires (10 s)
-  await waitFor('the test consumer group to be deleted', async () => {
-    if ((await admin.listGroups()).groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
-    return true;
-  }, 30_000).catch(() => {});
-  await Promise.all([db.end(), admin.disconnect(), driver.close()]);
-});
+const { run } = ownGeneration({ generation, db, admin, driver, projector: () => projector });
 
 test('a workload with five kill -9s at random moments: the graph of its users equals PostgreSQL', { timeout: 600_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));

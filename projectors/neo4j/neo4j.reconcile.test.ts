@@ -10,21 +10,19 @@
 // of that too. Other writers share the tables as well, so the report is searched for this
 // file's keys, never counted whole.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import type { Drift } from '../runtime/sink.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { connectNeo4j, createNeo4jSink, dropGeneration, neo4jProjector, userLabel } from './index.ts';
+import { outputTail, type ProjectorProcess, runNova, startProjector } from '../runtime/testing/projector-process.ts';
+import { connectNeo4j, createNeo4jSink, neo4jProjector, userLabel } from './index.ts';
 import { endOffsets } from './test/harness.ts';
+import { ownGeneration } from './test/own-generation.ts';
 import { actualFromNeo4j, differences, expectedFromPostgres, summary, usersScope } from './test/oracle.ts';
 
-const novaCli = fileURLToPath(new URL('../../scripts/nova', import.meta.url));
 const { name } = neo4jProjector;
 const generation = randomInt(5_000_000, 6_000_000);
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
@@ -33,26 +31,10 @@ const admin = new Kafka({ clientId: 'nova-neo4j-reconcile-test', brokers: [env('
 let projector: ProjectorProcess | undefined;
 let users: number[] = [];
 
-const logTail = () => projector?.output.join('').split('\n').filter(Boolean).slice(-8).map((l) => l.slice(0, 300)).join('\n') ?? '';
+const logTail = () => outputTail(projector, 8, 300);
 
-type CliResult = { code: number; stdout: string; stderr: string };
+const nova = (...args: string[]) => runNova(args, 120_000);
 
-function nova(...args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(novaCli, args, { env: process.env, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** SIGTERM: the projector finishes its batch and leaves its consumer group; kill -9 after 10 s. */
-async function stop(running: ProjectorProcess): Promise<void> {
-  if (running.child.exitCode !== null) return;
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => void kill9(running), 10_000);
-  await running.exited;
-  clearTimeout(timer);
-}
 
 /** The generation starts where the topics end now: its projector reads only what is written from here on. */
 async function startAtTopicEnds(): Promise<void> {
@@ -68,37 +50,17 @@ async function startAtTopicEnds(): Promise<void> {
   }
 }
 
-async function run(cypher: string, params: Record<string, unknown> = {}) {
-  const session = driver.session();
-  try {
-    return (await session.run(cypher, params)).records;
-  } finally {
-    await session.close();
-  }
-}
-
-before(async () => {
-  await Promise.all([db.connect(), admin.connect()]);
-  const [taken] = await run('MATCH (g:NovaGeneration {generation: $g}) RETURN g', { g: neo4j.int(generation) });
-  assert.equal(taken, undefined, `generation ${generation} is in use`);
-});
-
-after(async () => {
-  if (projector) await stop(projector);
-  // the projector made it live if nothing was: it must not be, to be dropped
-  await run('MATCH (g:NovaGeneration {generation: $g}) SET g.live = false', { g: neo4j.int(generation) });
-  await dropGeneration(driver, generation);
-  const group = `nova-projector-${name}-g${generation}`;
-  // a stopped member has left its group; a kill -9ed one holds it until its session expires (10 s)
-  await waitFor('the test consumer group to be deleted', async () => {
-    if ((await admin.listGroups()).groups.some((g) => g.groupId === group)) await admin.deleteGroups([group]);
-    return true;
-  }, 30_000).catch(() => {});
-  if (users.length > 0) {
+const { run } = ownGeneration({
+  generation,
+  db,
+  admin,
+  driver,
+  projector: () => projector,
+  cleanup: async () => {
+    if (users.length === 0) return;
     await db.query('DELETE FROM follows WHERE follower_id = ANY($1::bigint[]) OR followee_id = ANY($1::bigint[])', [users]);
     await db.query('DELETE FROM users WHERE id = ANY($1::bigint[])', [users]);
-  }
-  await Promise.all([db.end(), admin.disconnect(), driver.close()]);
+  },
 });
 
 test('reconcile --generation N --json names a planted FOLLOWS, a missing one and a changed user, exit 1', { timeout: 120_000 }, async (t) => {
@@ -106,9 +68,9 @@ test('reconcile --generation N --json names a planted FOLLOWS, a missing one and
   await startAtTopicEnds();
   projector = startProjector(name, ['--generation', String(generation)]);
   const tag = `reconcile-${randomUUID().slice(0, 8)}`;
-  const rows = (await db.query(`INSERT INTO users (username, bio) SELECT $1 || '-' || n, 'as PostgreSQL says' FROM unnest($2::text[]) AS n RETURNING id`, [tag, ['a', 'b', 'c', 'd', 'writer']])).rows;
+  const rows = (await db.query(`INSERT INTO users (username, bio) SELECT $1 || '-' || n, 'as PostgreSQL says' FROM unnest($2::text[]) AS n RETURNING id`, [tag, ['a', 'b', 'c', 'd']])).rows;
   users = rows.map((r) => Number(r.id));
-  const [a, b, c, d, writer] = users as [number, number, number, number, number];
+  const [a, b, c, d] = users as [number, number, number, number];
   await db.query(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)`, [a, c]);
   // moved to another pair and changed again straight away: the pair it left must not keep it
   const [moved] = (await db.query(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) RETURNING id`, [b, d])).rows;
@@ -129,19 +91,8 @@ test('reconcile --generation N --json names a planted FOLLOWS, a missing one and
   await run(`MATCH (:${L} {id: $a})-[r:FOLLOWS]->(:${L} {id: $c}) DELETE r`, ids);
   await run(`MATCH (b:${L} {id: $b}) SET b.bio = 'not what PostgreSQL says'`, ids);
 
-  // The slot confirms an LSN only from a change it received: with the tables idle, that is the
-  // heartbeat's every 10 s, and each of reconcile's catch-ups would wait for it. A writer keeps
-  // changes flowing, as in production (its own key may be reported while in flight).
-  let writing = true;
-  const writes = (async () => {
-    for (let i = 0; writing; i += 1) {
-      await db.query(`UPDATE users SET bio = $1 WHERE id = $2`, [`write ${i}`, writer]);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
   const started = Date.now();
-  const reconciled = await nova('projector', 'reconcile', name, '--generation', String(generation), '--json').finally(() => (writing = false));
-  await writes;
+  const reconciled = await nova('projector', 'reconcile', name, '--generation', String(generation), '--json');
   t.diagnostic(`reconcile took ${Date.now() - started} ms`);
   assert.equal(reconciled.code, 1, reconciled.stdout.slice(0, 2_000) + reconciled.stderr);
   const report = JSON.parse(reconciled.stdout) as { projector: string; generation: number; drift: Drift[]; rechecks: number };

@@ -1,7 +1,7 @@
 // The runtime's shared sink contract against the real Neo4j, in a generation of its own.
 import { randomInt } from 'node:crypto';
 import { after } from 'node:test';
-import type { Change } from '../runtime/decode/index.ts';
+import { followChange } from '../runtime/testing/change-fixtures.ts';
 import { sinkContract } from '../runtime/testing/sink-contract.ts';
 import { connectNeo4j, createNeo4jSink, dropGeneration } from './index.ts';
 import { mapToGraph } from './mapping/index.ts';
@@ -15,18 +15,7 @@ after(async () => {
 });
 
 // a blocked follow (newer) must not be brought back by the older active one
-const follow = (lsn: number, id: number, status: string): Change => ({
-  kind: 'change',
-  op: 'update',
-  table: 'public.follows',
-  key: { id },
-  before: null,
-  after: { id, follower_id: 1, followee_id: 1 + id, status, created_at: new Date(1_700_000_000_000) },
-  lsn,
-  txId: lsn,
-  commitTs: new Date(0),
-  position: { topic: 'nova.social.follows', partition: 0, offset: String(lsn) },
-});
+const follow = (lsn: number, id: number, status: string) => followChange(lsn, id, status, new Date(1_700_000_000_000));
 
 sinkContract({
   store: 'neo4j',

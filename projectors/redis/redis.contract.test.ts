@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { after } from 'node:test';
 import { Redis } from 'ioredis';
 import { env } from '../../scripts/stack.d/test/stack.ts';
-import type { Change } from '../runtime/decode/index.ts';
+import { followChange } from '../runtime/testing/change-fixtures.ts';
 import { sinkContract } from '../runtime/testing/sink-contract.ts';
 import { mapToRedis } from './mapping/index.ts';
 import { createRedisSink } from './sink.ts';
@@ -15,18 +15,7 @@ after(async () => {
   redis.disconnect();
 });
 
-const follow = (lsn: number, id: number, status: string): Change => ({
-  kind: 'change',
-  op: 'update',
-  table: 'public.follows',
-  key: { id },
-  before: null,
-  after: { id, follower_id: 1, followee_id: 1 + id, status, created_at: new Date(0) },
-  lsn,
-  txId: lsn,
-  commitTs: new Date(0),
-  position: { topic: 'nova.social.follows', partition: 0, offset: String(lsn) },
-});
+const follow = (lsn: number, id: number, status: string) => followChange(lsn, id, status);
 
 async function snapshot() {
   const keys = (await redis.keys('*')).filter((k) => !k.startsWith('nova:checkpoint:')).sort();

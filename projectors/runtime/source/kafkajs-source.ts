@@ -3,7 +3,7 @@
 import { type Consumer, type Kafka } from 'kafkajs';
 import { NovaError } from '../errors.ts';
 import type { Checkpoint } from '../sink.ts';
-import type { Source, SourceBatch, StartAt } from './source.ts';
+import type { Source, SourceBatch } from './source.ts';
 
 export type KafkajsSourceOptions = {
   kafka: Kafka;

@@ -1,10 +1,9 @@
-// What the ClickHouse end-to-end test needs around the projector process: how far it has
-// applied, waiting until it has caught up with PostgreSQL, and stopping it.
+// What end-to-end tests need around a projector process, whatever its store: how far it has
+// applied, and waiting until its generation holds everything committed in PostgreSQL so far.
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
-import type { CheckpointStore } from '../../runtime/sink.ts';
-import type { ProjectorProcess } from '../../runtime/testing/projector-process.ts';
+import type { CheckpointStore } from '../sink.ts';
 
 /** Records applied so far: the sum of the checkpoints' next offsets. */
 export const applied = async (store: CheckpointStore) => (await store.load()).reduce((sum, c) => sum + BigInt(c.nextOffset), 0n);
@@ -43,11 +42,3 @@ export async function caughtUp(options: { db: pg.Client; admin: Admin; store: Ch
   }
 }
 
-/** SIGTERM (leaves the consumer group at once), else kill -9 after 15 s. */
-export async function stop(projector: ProjectorProcess) {
-  if (projector.child.exitCode !== null || projector.child.signalCode !== null) return;
-  projector.child.kill('SIGTERM');
-  const timer = setTimeout(() => projector.child.kill('SIGKILL'), 15_000);
-  await projector.exited;
-  clearTimeout(timer);
-}
