@@ -47,7 +47,7 @@ export async function benchProjectorThroughput(options: { projectors: string[]; 
       // round 1: projector, then ceiling (the ceiling needs the batches the projector applied)
       const first = await projectorPass(ctx, definition, generation, ranges);
       const decoded = await decodeAll(await readRanges(kafka, ranges, `ceiling ${name}: records read back`), registryUrl);
-      const prepared = prepareBatches(first.batches, decoded.byPartition, definition.mapping);
+      const prepared = prepareBatches(first.batches, decoded.byPartition, definition);
       const rounds: Round[] = [roundResult('projector, then ceiling', first, decoded, prepared.mapSeconds, await ceilingPass(generation, prepared))];
       printRound(rounds[0] as Round, 0);
       // round 2: ceiling, then projector

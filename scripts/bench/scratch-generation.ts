@@ -1,5 +1,6 @@
 // A generation of a projector's views that belongs to this benchmark alone, never a live one:
-// an empty Redis database (2..15), or a random Elasticsearch generation >= 1000. reset()
+// an empty Redis database (2..15), a random Elasticsearch generation >= 1000, or a random
+// generation of any other store with blue/green generations. reset()
 // empties it for the next pass; cleanup() removes everything the benchmark wrote there.
 import { randomInt, randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
@@ -118,8 +119,30 @@ async function elasticsearchGeneration(definition: ProjectorDefinition<never>, e
   };
 }
 
+/**
+ * Any store with blue/green generations: a random unused generation, emptied by the store's own
+ * drop(). A store's first sink claims the live name when nothing is live yet, so generation 1
+ * (what `projector run` fills) is made live first, as running the projector would: readers
+ * never see the benchmark's generation.
+ */
+async function generationOf(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {
+  const generations = definition.generations;
+  if (!generations) throw new Error(`the benchmark needs blue/green generations to run '${definition.name}' beside its live view`);
+  if ((await generations.live(env)) === undefined) await (await definition.createSink({ generation: 1, env })).close();
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const generation = randomInt(1_000_000, 1_000_000_000);
+    const sink = await definition.createSink({ generation, env });
+    const unused = (await sink.load()).length === 0;
+    await sink.close();
+    if (!unused) continue;
+    const empty = () => generations.drop(generation, env);
+    return { generation, where: `${definition.name} generation ${generation}`, createSink: () => sinkOnGeneration(definition, generation, env), reset: empty, cleanup: empty };
+  }
+  throw new Error(`could not find an unused ${definition.name} generation`);
+}
+
 export function claimGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv = process.env): Promise<ScratchGeneration> {
   if (definition.name === 'redis') return redisGeneration(definition, env);
   if (definition.name === 'elasticsearch') return elasticsearchGeneration(definition, env);
-  throw new Error(`the benchmark does not know how to make a scratch generation for '${definition.name}'`);
+  return generationOf(definition, env);
 }

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { reduceByKey } from '../../projectors/runtime/batch/reduce.ts';
 import { createDecoder, registryLookup, type Change, type RawRecord } from '../../projectors/runtime/decode/index.ts';
-import type { Checkpoint, Mapping, StoreOp } from '../../projectors/runtime/sink.ts';
+import type { Checkpoint, ProjectorDefinition, StoreOp } from '../../projectors/runtime/sink.ts';
 import { loadReaderSchemas } from '../../schemas/avro/reader-schemas.ts';
 import { watchMachineCpu, type CpuShare } from './machine-cpu.ts';
 import { progress, startClock, type Clock } from './measure.ts';
@@ -49,7 +49,10 @@ type Prepared = { key: string; ops: StoreOp<never>[]; checkpoint: Checkpoint; ch
 export type Preparation = { batches: Prepared[]; changes: number; ops: number; unmappable: number; mapSeconds: number };
 
 /** Cuts the decoded changes into the runtime's batches, reduces and maps each one (map time measured apart). */
-export function prepareBatches(plan: AppliedBatch[], decoded: Map<string, Decoded[]>, mapping: Mapping<never>): Preparation {
+export function prepareBatches(plan: AppliedBatch[], decoded: Map<string, Decoded[]>, definition: Pick<ProjectorDefinition<never>, 'mapping' | 'batchChanges'>): Preparation {
+  const { mapping } = definition;
+  // the same reduction the runtime applies for this projector
+  const reduce = definition.batchChanges === 'every-change' ? (changes: Change[]) => changes : reduceByKey;
   const batches: Prepared[] = [];
   let mapMs = 0;
   let unmappable = 0;
@@ -62,7 +65,7 @@ export function prepareBatches(plan: AppliedBatch[], decoded: Map<string, Decode
     const changes = inBatch.flatMap((d) => (d.change ? [d.change] : []));
     const ops: StoreOp<never>[] = [];
     const startedAt = performance.now();
-    for (const change of reduceByKey(changes)) {
+    for (const change of reduce(changes)) {
       try {
         for (const op of mapping(change)) ops.push({ op, change });
       } catch {
