@@ -11,6 +11,9 @@ import { rowConverter, type RowConverter } from './debezium-types.ts';
 export type RawRecord = Position & { key: Buffer | null; value: Buffer | null };
 
 /** Port: the writer schema (Avro JSON text) registered under a Confluent schema id. */
+/** The version of a snapshot read that carries no LSN (incremental snapshots): below every change. */
+export const snapshotReadLsn = 0;
+
 export type SchemaLookup = (id: number) => Promise<string>;
 
 /** Port: our reader schema for a topic's key or value, or undefined when we have none. */
@@ -141,7 +144,7 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
       key: key && { ...key },
       before,
       after: plan.after(envelope.after, before),
-      lsn: envelope.source.lsn ?? null,
+      lsn: envelope.source.lsn ?? (op === 'read' ? snapshotReadLsn : null),
       txId: envelope.source.txId ?? null,
       commitTs: new Date(envelope.source.ts_ms),
       position,

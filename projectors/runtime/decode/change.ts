@@ -18,7 +18,11 @@ export type Change<Key extends Row = Row, Value extends Row = Row> = {
   readonly key: Key | null;
   readonly before: Value | null;
   readonly after: Value | null;
-  /** WAL position of the change: increases in commit order, the per-key version */
+  /**
+   * WAL position of the change: increases in commit order, the per-key version. A read from an
+   * incremental snapshot has none and gets 0: it fills a row the store lacks (history cut by
+   * retention) but never overwrites a streamed change, which is always at least as new.
+   */
   readonly lsn: number | null;
   readonly txId: number | null;
   /** when the source transaction committed */

@@ -52,6 +52,24 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
       assert.deepEqual(await snapshot(), newest);
     }));
 
+  // incremental snapshot reads carry no LSN; the decoder gives them 0 (avro-decoder.ts)
+  const asRead = (change: Change): Change => ({ ...change, op: 'read', before: null, lsn: 0 });
+
+  test(`${store}: a snapshot read without an LSN (0) never overwrites a change`, () =>
+    withSink(async (sink) => {
+      await sink.apply(ops(fixtures.newer), [checkpoint('8', fixtures.newer.lsn ?? 0)], noRejections);
+      const newest = await snapshot();
+      await sink.apply(ops(asRead(fixtures.older)), [checkpoint('9', fixtures.newer.lsn ?? 0)], noRejections);
+      assert.deepEqual(await snapshot(), newest);
+    }));
+
+  test(`${store}: a snapshot read without an LSN (0) fills a row the store lacks`, () =>
+    withSink(async (sink) => {
+      const empty = await snapshot();
+      await sink.apply(ops(asRead(fixtures.other)), [checkpoint('1', 0)], noRejections);
+      assert.notDeepEqual(await snapshot(), empty);
+    }));
+
   test(`${store}: the checkpoints of every partition in a call round-trip through load()`, () =>
     withSink(async (sink) => {
       const elsewhere: Checkpoint = { topic: 'nova.contract.other', partition: 0, nextOffset: '7', lsn: null };
