@@ -5,11 +5,8 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { Redis } from 'ioredis';
-// the checkpoint index is not part of the projector's public surface (index.ts); the
-// benchmark needs its name only to remove its own checkpoint documents afterwards
-import { checkpointIndex } from '../../projectors/elasticsearch/checkpoint.ts';
 import { aliasNames, indexName } from '../../projectors/elasticsearch/index.ts';
-import type { CheckpointStore, ProjectorDefinition, Sink } from '../../projectors/runtime/sink.ts';
+import type { CheckpointStore, Generations, ProjectorDefinition, Sink } from '../../projectors/runtime/sink.ts';
 
 export type BenchSink = Sink<never> & CheckpointStore;
 
@@ -93,19 +90,8 @@ async function elasticsearchGeneration(definition: ProjectorDefinition<never>, e
   if (generation === 0) throw new Error('could not find an unused Elasticsearch generation');
   const indices = aliasNames.map((a) => indexName(a, generation));
 
-  async function empty() {
-    await es.indices.delete({ index: indices, ignore_unavailable: true });
-    // one document per partition; the test distribution has no _delete_by_query (reindex module)
-    await es.indices.refresh({ index: checkpointIndex, ignore_unavailable: true });
-    const found = await es.search({
-      index: checkpointIndex,
-      ignore_unavailable: true,
-      size: 10_000,
-      _source: false,
-      query: { bool: { filter: [{ term: { projector: definition.name } }, { term: { generation } }] } },
-    });
-    for (const hit of found.hits.hits) await es.delete({ index: checkpointIndex, id: hit._id as string, refresh: true });
-  }
+  // its indices and checkpoint documents; never live (sinkOnGeneration takes the aliases back)
+  const empty = () => (definition.generations as Generations).drop(generation, env);
 
   return {
     generation,
