@@ -2,11 +2,12 @@
 // PostgreSQL and reports the keys that still differ once the projector has caught up. Exit 0
 // when there is no drift, 1 when there is. The repair is a rebuild into a new generation and a
 // promotion (`projector rebuild NAME --generation M --promote`), then reconcile that one.
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
 import { loadConnector } from '../../connectors/register.ts';
+import type { ConnectorConfig } from '../../connectors/topic-plan.ts';
 import { findDrift } from '../runtime/reconcile/find-drift.ts';
-import type { Drift, ProjectorDefinition } from '../runtime/sink.ts';
+import type { CheckpointStore, Drift, ProjectorDefinition, Sink } from '../runtime/sink.ts';
 
 export type ReconcileOptions = { generation: number | undefined; json: boolean; catchUpTimeoutMs: number };
 
@@ -24,34 +25,51 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-/** Until the generation holds everything committed in PostgreSQL when it was called. */
-async function caughtUpWith(definition: ProjectorDefinition<never>, generation: number, timeoutMs: number): Promise<void> {
-  const { config } = await loadConnector();
-  const db = new pg.Client({ connectionString: required('DATABASE_URL') });
-  const admin = new Kafka({ clientId: 'nova-reconcile', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
-  await Promise.all([db.connect(), admin.connect()]);
-  const store = await definition.createSink({ generation, env: process.env });
+type Connections = { db: pg.Client; admin: Admin; store: Sink<never> & CheckpointStore; config: ConnectorConfig };
+
+/**
+ * The connections the catch-up waits use, opened at the first re-check and shared by the rest
+ * (a store's sink can take seconds to open: Milvus' client connects in ~2 s); none when the
+ * first comparison finds no drift.
+ */
+async function withConnections<T>(definition: ProjectorDefinition<never>, generation: number, work: (connect: () => Promise<Connections>) => Promise<T>): Promise<T> {
+  let opened: Promise<Connections> | undefined;
+  const connect = () =>
+    (opened ??= (async () => {
+      const { config } = await loadConnector();
+      const db = new pg.Client({ connectionString: required('DATABASE_URL') });
+      const admin = new Kafka({ clientId: 'nova-reconcile', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+      await Promise.all([db.connect(), admin.connect()]);
+      return { db, admin, store: await definition.createSink({ generation, env: process.env }), config };
+    })());
   try {
-    const { rows } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
-    // a change after that point, so the slot confirms it now rather than at the next heartbeat
-    // (10 s) when the projected tables are idle: the connector's own heartbeat statement
-    await db.query(config['heartbeat.action.query'] as string);
-    await until('Debezium to publish every committed change', async () => {
-      const slot = await db.query('SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2', [rows[0].lsn, config['slot.name']]);
-      return slot.rows[0]?.done === true;
-    }, timeoutMs);
-    const ends = new Map<string, bigint>();
-    for (const topic of definition.topics) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) if (high !== low) ends.set(`${topic}:${partition}`, BigInt(high));
-    }
-    await until(`generation ${generation} to reach the end of its topics (is its projector running?)`, async () => {
-      const at = new Map((await store.load()).map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
-      return [...ends].every(([key, end]) => (at.get(key) ?? 0n) >= end);
-    }, timeoutMs);
+    return await work(connect);
   } finally {
-    await store.close();
-    await Promise.all([db.end(), admin.disconnect()]);
+    if (opened) {
+      const { db, admin, store } = await opened;
+      await Promise.all([store.close(), db.end(), admin.disconnect()]);
+    }
   }
+}
+
+/** Until the generation holds everything committed in PostgreSQL when it was called. */
+async function caughtUpWith({ db, admin, store, config }: Connections, topics: string[], generation: number, timeoutMs: number): Promise<void> {
+  const { rows } = await db.query('SELECT pg_current_wal_lsn()::text AS lsn');
+  // a change after that point, so the slot confirms it now rather than at the next heartbeat
+  // (10 s) when the projected tables are idle: the connector's own heartbeat statement
+  await db.query(config['heartbeat.action.query'] as string);
+  await until('Debezium to publish every committed change', async () => {
+    const slot = await db.query('SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $2', [rows[0].lsn, config['slot.name']]);
+    return slot.rows[0]?.done === true;
+  }, timeoutMs);
+  const ends = new Map<string, bigint>();
+  for (const topic of topics) {
+    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) if (high !== low) ends.set(`${topic}:${partition}`, BigInt(high));
+  }
+  await until(`generation ${generation} to reach the end of its topics (is its projector running?)`, async () => {
+    const at = new Map((await store.load()).map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
+    return [...ends].every(([key, end]) => (at.get(key) ?? 0n) >= end);
+  }, timeoutMs);
 }
 
 function print(name: string, generation: number, drift: Drift[], rechecks: number, json: boolean): void {
@@ -72,12 +90,14 @@ export async function reconcileProjector(definition: ProjectorDefinition<never>,
   if (!compare) throw new Error(`${definition.name} has no reconcile support yet`);
   const generation = options.generation ?? (await definition.generations?.live(process.env));
   if (generation === undefined) throw new Error(`${definition.name}: no generation is live; name one with --generation N`);
-  const { drift, rechecks } = await findDrift({
-    compare,
-    generation,
-    env: process.env,
-    caughtUp: () => caughtUpWith(definition, generation, options.catchUpTimeoutMs),
-  });
+  const { drift, rechecks } = await withConnections(definition, generation, (connect) =>
+    findDrift({
+      compare,
+      generation,
+      env: process.env,
+      caughtUp: async () => caughtUpWith(await connect(), definition.topics, generation, options.catchUpTimeoutMs),
+    }),
+  );
   print(definition.name, generation, drift, rechecks, options.json);
   return drift.length === 0 ? 0 : 1;
 }
