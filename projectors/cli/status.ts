@@ -1,6 +1,7 @@
 // `scripts/nova projector status`: per projector, the live generation; per partition, the
-// store's checkpoint (offset and LSN) and the lag behind the partition's end.
+// store's checkpoint (offset and commit order) and the lag behind the partition's end.
 import { Kafka, logLevel } from 'kafkajs';
+import { describeVersion } from '../runtime/decode/index.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 
 export async function printStatus(definitions: ProjectorDefinition<never>[], generation: number): Promise<number> {
@@ -14,14 +15,14 @@ export async function printStatus(definitions: ProjectorDefinition<never>[], gen
       await sink.close();
       const live = definition.generations ? await definition.generations.live(process.env) : undefined;
       console.log(`${definition.name} (generation ${generation}; readers see ${live === undefined ? 'no generation yet' : `generation ${live}`})`);
-      console.log('  topic                                   part  checkpoint        lsn        end   lag');
+      console.log('  topic                                   part  checkpoint        commit order        end   lag');
       for (const topic of definition.topics) {
         const offsets = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);
         for (const { partition, high } of offsets) {
           const c = checkpoints.get(`${topic}:${partition}`);
           const next = c?.nextOffset ?? '-';
           const lag = c ? Number(high) - Number(c.nextOffset) : Number(high);
-          console.log(`  ${topic.padEnd(40)}${String(partition).padStart(4)}  ${next.padStart(10)}  ${String(c?.lsn ?? '-').padStart(12)}  ${high.padStart(6)}  ${String(lag).padStart(4)}`);
+          console.log(`  ${topic.padEnd(40)}${String(partition).padStart(4)}  ${next.padStart(10)}  ${(c?.commitOrder === null || c === undefined ? '-' : describeVersion(c.commitOrder)).padStart(18)}  ${high.padStart(6)}  ${String(lag).padStart(4)}`);
         }
       }
     }

@@ -104,9 +104,9 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       topic: batch.topic,
       partition: batch.partition,
       nextOffset: nextOffset((records.at(-1) as RawRecord).offset),
-      lsn: (changesByPart[i] as Change[]).reduce<number | null>(
-        (lsn, c) => (c.lsn !== null && (lsn === null || c.lsn > lsn) ? c.lsn : lsn),
-        checkpoints.get(positionKey(batch.topic, batch.partition))?.lsn ?? null,
+      commitOrder: (changesByPart[i] as Change[]).reduce<bigint | null>(
+        (order, c) => (order === null || c.commitOrder > order ? c.commitOrder : order),
+        checkpoints.get(positionKey(batch.topic, batch.partition))?.commitOrder ?? null,
       ),
     }));
     // a store outage can keep apply retrying for longer than the group's session timeout:

@@ -3,8 +3,13 @@
 import type { Change } from './decode/index.ts';
 import type { Position } from './errors.ts';
 
-/** How far one partition has been applied to the store: the next offset to read, and the LSN there. */
-export type Checkpoint = { topic: string; partition: number; nextOffset: string; lsn: number | null };
+/**
+ * How far one partition has been applied to the store: the next offset to read, and the commit
+ * order of the newest change applied from it (decode/version.ts; its top bits are the source
+ * epoch), null before any. Stores keep commitOrder as a 64-bit integer: it passes 2^53 once the
+ * epoch is above 0.
+ */
+export type Checkpoint = { topic: string; partition: number; nextOffset: string; commitOrder: bigint | null };
 
 /** A store operation for one source change; the store decides what it holds. */
 export type StoreOp<Op = unknown> = { op: Op; change: Change };
@@ -17,8 +22,8 @@ export type Rejected = { position: Position; reason: string };
 
 export interface Sink<Op> {
   /**
-   * Applies the batch's ops (in order, each guarded by its change's LSN so an older change
-   * never overwrites a newer one) and records the checkpoints, one per partition the batch
+   * Applies the batch's ops (in order, each guarded by its change's version so an older change
+   * never overwrites a newer one, and by truncates' commit order) and records the checkpoints, one per partition the batch
    * covers: together where the store allows it, else the checkpoints after the effects.
    * Records the store refused are handed to onRejected before a checkpoint passes them, so
    * none is lost.

@@ -73,9 +73,9 @@ export function prepareBatches(plan: AppliedBatch[], decoded: Map<string, Decode
       }
     }
     mapMs += performance.now() - startedAt;
-    const lsn = changes.reduce<number | null>((max, c) => (c.lsn !== null && (max === null || c.lsn > max) ? c.lsn : max), null);
+    const commitOrder = changes.reduce<bigint | null>((max, c) => (max === null || c.commitOrder > max ? c.commitOrder : max), null);
     const nextOffset = ((inBatch.at(-1) as Decoded).offset + 1n).toString();
-    batches.push({ key, ops, changes: changes.length, checkpoint: { topic: batch.topic, partition: batch.partition, nextOffset, lsn } });
+    batches.push({ key, ops, changes: changes.length, checkpoint: { topic: batch.topic, partition: batch.partition, nextOffset, commitOrder } });
   }
   const sum = (f: (b: Prepared) => number) => batches.reduce((n, b) => n + f(b), 0);
   return { batches, changes: sum((b) => b.changes), ops: sum((b) => b.ops.length), unmappable, mapSeconds: mapMs / 1000 };

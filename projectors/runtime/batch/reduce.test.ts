@@ -12,7 +12,9 @@ const change = (op: Change['op'], id: number | null, lsn: number, after: Record<
     key: id === null ? null : { id },
     before,
     after,
-    lsn,
+    version: BigInt(lsn),
+    commitOrder: BigInt(lsn),
+    streamSince: 0,
     txId: null,
     commitTs: new Date(0),
     position: { topic: 't', partition: 0, offset: String(offset++) },
@@ -23,7 +25,7 @@ test('keeps the newest change per key, in first-seen order; a truncate is never 
   assert.deepEqual(reduceByKey([a1, b1, a2, t, b2]), [a2, t, b2]);
 });
 
-test('an older LSN never replaces a newer one', () => {
+test('an older version never replaces a newer one', () => {
   const [newer, older] = [change('update', 1, 20, { v: 2 }), change('update', 1, 19, { v: 1 })];
   assert.deepEqual(reduceByKey([newer, older]), [newer]);
 });
@@ -33,7 +35,7 @@ test('a value the newest change left UNCHANGED is taken from an older change of 
   const touch = change('update', 1, 31, { v: 2, blob: UNCHANGED });
   const [reduced] = reduceByKey([insert, touch]);
   assert.deepEqual(reduced?.after, { v: 2, blob: 'big' });
-  assert.equal(reduced?.lsn, 31);
+  assert.equal(reduced?.version, 31n);
   // nothing older in the batch knows it: it stays UNCHANGED for the store to keep its own
   const [alone] = reduceByKey([change('update', 1, 32, { v: 3, blob: UNCHANGED })]);
   assert.equal(alone?.after?.['blob'], UNCHANGED);

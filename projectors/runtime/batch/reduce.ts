@@ -1,5 +1,5 @@
 // Within one batch only the newest change per key matters to a store that addresses rows by
-// key: projections are states, not deltas. Keeps the highest-LSN change for each (table, key),
+// key: projections are states, not deltas. Keeps the highest-version change for each (table, key),
 // in first-seen order. A column the newest change left UNCHANGED (an unmodified TOASTed value
 // under REPLICA IDENTITY DEFAULT) takes the value an older change of the batch carried.
 import { UNCHANGED, type Change } from '../decode/index.ts';
@@ -23,7 +23,7 @@ export function reduceByKey(changes: Change[]): Change[] {
     // a truncate has no key and orders against everything: never merge across it
     const key = change.op === 'truncate' ? `truncate\u0000${change.position.offset}` : keyOf(change);
     const seen = newest.get(key);
-    if (!seen || (change.lsn ?? 0) >= (seen.lsn ?? 0)) {
+    if (!seen || change.version >= seen.version) {
       newest.delete(key);
       newest.set(key, seen ? carryUnchanged(seen, change) : change);
     }

@@ -6,14 +6,20 @@ import { incompatibility } from '../../../schemas/avro/compat.ts';
 import { DecodeError, NovaError, codes, type Position } from '../errors.ts';
 import type { Change, Decoded, Operation, Row } from './change.ts';
 import { rowConverter, type RowConverter } from './debezium-types.ts';
+import { snapshotReadVersion, sourceEpochOf, withEpoch } from './version.ts';
 
 /** The raw Kafka record the source hands over. */
-export type RawRecord = Position & { key: Buffer | null; value: Buffer | null };
+export type RawRecord = Position & {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | undefined>;
+  /** the record's Kafka timestamp, ms since the epoch */
+  timestamp?: string;
+  /** the topic whose reader schema decodes it, when not its own (a replayed dead letter) */
+  schemaTopic?: string;
+};
 
 /** Port: the writer schema (Avro JSON text) registered under a Confluent schema id. */
-/** The version of a snapshot read that carries no LSN (incremental snapshots): below every change. */
-export const snapshotReadLsn = 0;
-
 export type SchemaLookup = (id: number) => Promise<string>;
 
 /** Port: our reader schema for a topic's key or value, or undefined when we have none. */
@@ -51,8 +57,18 @@ type Envelope = {
   op: string;
   before: Row | null;
   after: Row | null;
-  source: { schema: string; table: string; lsn?: number | null; txId?: number | null; ts_ms: number };
+  source: { schema: string; table: string; lsn?: number | bigint | null; sequence?: string | null; snapshot?: string | null; txId?: number | null; ts_ms: number };
 };
+
+/**
+ * Debezium's source.sequence, `["<end of the last commit>", "<lsn>"]` as text: its first entry,
+ * or undefined when it is missing.
+ */
+function lastCommitEnd(sequence: string | null | undefined): bigint | undefined {
+  if (!sequence) return undefined;
+  const first = (JSON.parse(sequence) as unknown[])[0];
+  return typeof first === 'string' && /^\d+$/.test(first) ? BigInt(first) : undefined;
+}
 
 /**
  * The row record of a reader schema, from its JSON (avsc's parsed types drop attributes
@@ -94,7 +110,7 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
     let plan = readers.get(name);
     if (!plan) {
       const schema = readerSchemas(topic, part);
-      if (!schema) throw new DecodeError('poison', codes.noReaderSchema, position, `no reader schema for the ${part} of topic ${topic}`);
+      if (!schema) throw new DecodeError('stall', codes.noReaderSchema, position, `no reader schema for the ${part} of topic ${topic} (schemas/avro/${topic}.${part}.avsc)`);
       const type = avro.Type.forSchema(schema, typeOptions());
       const convert = rowConverter(rowSchemaOf(schema, part));
       plan = { type, before: convert, after: convert };
@@ -103,21 +119,22 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
     return plan;
   }
 
-  async function decodePart(part: 'key' | 'value', bytes: Buffer, position: Position): Promise<{ value: Row; plan: ReaderPlan }> {
+  async function decodePart(part: 'key' | 'value', bytes: Buffer, position: Position, schemaTopic: string): Promise<{ value: Row; plan: ReaderPlan }> {
     if (bytes.length < 5 || bytes.readUInt8(0) !== 0) {
       throw new DecodeError('poison', codes.notAvro, position, `${part} is not in Confluent wire format (magic byte 0 and a schema id)`);
     }
     const id = bytes.readUInt32BE(1);
-    const plan = readerPlan(position.topic, part, position);
+    const plan = readerPlan(schemaTopic, part, position);
     const writer = await writerType(id, position);
-    const resolverKey = `${position.topic}/${part}/${id}`;
+    const resolverKey = `${schemaTopic}/${part}/${id}`;
     let resolver = resolvers.get(resolverKey);
     if (!resolver) {
       try {
         resolver = plan.type.createResolver(writer);
       } catch (error) {
         const why = incompatibility(plan.type.schema(), writer.schema()) ?? (error as Error).message;
-        throw new DecodeError('fatal', codes.incompatibleSchema, position, `writer schema ${id} does not resolve to our ${part} reader schema: ${why}`, { cause: error });
+        // not the record's fault: every record of this writer schema fails alike, so its partition stalls until the reader schema is fixed
+        throw new DecodeError('stall', codes.incompatibleSchema, position, `writer schema id ${id} of ${schemaTopic}'s ${part} does not resolve to Nova's reader schema (schemas/avro/${schemaTopic}.${part}.avsc): ${why}`, { cause: error });
       }
       resolvers.set(resolverKey, resolver);
     }
@@ -130,12 +147,19 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
 
   return async (record) => {
     const position: Position = { topic: record.topic, partition: record.partition, offset: record.offset };
-    const key = record.key ? (await decodePart('key', record.key, position)).value : null;
+    const schemaTopic = record.schemaTopic ?? record.topic;
+    const key = record.key ? (await decodePart('key', record.key, position, schemaTopic)).value : null;
     if (record.value === null) return { kind: 'tombstone', key, position };
-    const { value, plan } = await decodePart('value', record.value, position);
+    const { value, plan } = await decodePart('value', record.value, position, schemaTopic);
     const envelope = value as unknown as Envelope;
     const op = ops[envelope.op];
     if (!op) throw new DecodeError('poison', codes.undecodable, position, `unknown Debezium op '${envelope.op}'`);
+    const { epoch, streamSince } = sourceEpochOf(record.headers);
+    const lsn = envelope.source.lsn === null || envelope.source.lsn === undefined ? undefined : BigInt(envelope.source.lsn);
+    if (lsn === undefined && op !== 'read') throw new DecodeError('poison', codes.undecodable, position, `a ${op} without source.lsn cannot be ordered`);
+    // an initial snapshot's reads precede everything streamed after them (version.ts); an
+    // incremental snapshot's carry the stream's position when they were read
+    const initialRead = op === 'read' && envelope.source.snapshot !== 'incremental';
     const before = plan.before(envelope.before);
     const change: Change = {
       kind: 'change',
@@ -144,7 +168,9 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
       key: key && { ...key },
       before,
       after: plan.after(envelope.after, before),
-      lsn: envelope.source.lsn ?? (op === 'read' ? snapshotReadLsn : null),
+      version: op === 'read' ? snapshotReadVersion : withEpoch(epoch, lsn as bigint),
+      commitOrder: withEpoch(epoch, initialRead ? 0n : (lastCommitEnd(envelope.source.sequence) ?? lsn ?? 0n)),
+      streamSince,
       txId: envelope.source.txId ?? null,
       commitTs: new Date(envelope.source.ts_ms),
       position,

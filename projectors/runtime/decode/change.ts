@@ -18,12 +18,12 @@ export type Change<Key extends Row = Row, Value extends Row = Row> = {
   readonly key: Key | null;
   readonly before: Value | null;
   readonly after: Value | null;
-  /**
-   * WAL position of the change: increases in commit order, the per-key version. A read from an
-   * incremental snapshot has none and gets 0: it fills a row the store lacks (history cut by
-   * retention) but never overwrites a streamed change, which is always at least as new.
-   */
-  readonly lsn: number | null;
+  /** the row's version: its WAL position, 0 for a snapshot read (version.ts says why that is exact) */
+  readonly version: bigint;
+  /** where its transaction stands in commit order, across rows and partitions (version.ts) */
+  readonly commitOrder: bigint;
+  /** the first source epoch of the unbroken stream it belongs to (a later one means a gap before it) */
+  readonly streamSince: number;
   readonly txId: number | null;
   /** when the source transaction committed */
   readonly commitTs: Date;

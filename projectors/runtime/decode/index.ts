@@ -4,3 +4,4 @@ export { UNCHANGED } from './change.ts';
 export type { Change, Decoded, Operation, Row, Tombstone, Unchanged } from './change.ts';
 export { TOAST_PLACEHOLDER } from './debezium-types.ts';
 export { registryLookup } from './registry-lookup.ts';
+export { describeVersion, epochOf, isBeforeTruncate, snapshotReadVersion, sourceEpochHeader, sourceEpochOf, streamSinceHeader, versionText, withEpoch, type Ordered } from './version.ts';

@@ -14,13 +14,17 @@ export function registryLookup(options: { url: string; timeoutMs?: number }): Sc
     } catch (error) {
       throw new NovaError('transient', codes.registryUnavailable, `schema registry at ${base} did not answer: ${(error as Error).message}`, { cause: error });
     }
-    if (response.status === 404) throw new NovaError('poison', codes.unknownSchema, `the schema registry has no schema with id ${id}`);
-    if (!response.ok) {
-      throw new NovaError('transient', codes.registryUnavailable, `schema registry answered ${response.status} for schema id ${id}`);
+    // A registry that has no such id, or refuses us, is misconfigured (a wrong URL or API path,
+    // credentials, a restore from an older backup): not the record's fault, so it stalls rather
+    // than dead-letters every record. Only overload and server errors are worth retrying soon.
+    if (response.status === 404) throw new NovaError('stall', codes.unknownSchema, `the schema registry at ${base} has no schema with id ${id} (is SCHEMA_REGISTRY_URL its Confluent-compatible API?)`);
+    if (response.status === 429 || response.status >= 500) {
+      throw new NovaError('transient', codes.registryUnavailable, `schema registry at ${base} answered ${response.status} for schema id ${id}`);
     }
-    const body = (await response.json()) as { schema?: string; schemaType?: string };
+    if (!response.ok) throw new NovaError('stall', codes.registryRefused, `schema registry at ${base} answered ${response.status} for schema id ${id}`);
+    const body = (await response.json().catch(() => ({}))) as { schema?: string; schemaType?: string };
     if (!body.schema || (body.schemaType && body.schemaType !== 'AVRO')) {
-      throw new NovaError('poison', codes.unknownSchema, `schema id ${id} is not an Avro schema`);
+      throw new NovaError('stall', codes.unknownSchema, `the schema registry at ${base} gave no Avro schema for id ${id} (is SCHEMA_REGISTRY_URL its Confluent-compatible API?)`);
     }
     return body.schema;
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { trackCatchUp } from './catch-up.ts';
 
-const checkpoint = (topic: string, partition: number, nextOffset: number) => ({ topic, partition, nextOffset: String(nextOffset), lsn: null });
+const checkpoint = (topic: string, partition: number, nextOffset: number) => ({ topic, partition, nextOffset: String(nextOffset), commitOrder: null });
 const settled = async (promise: Promise<void>) => Promise.race([promise.then(() => true), new Promise((resolve) => setImmediate(() => resolve(false)))]);
 
 test('done once every partition reached its target; progress counts only the range', async () => {

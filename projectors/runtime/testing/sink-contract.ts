@@ -1,6 +1,8 @@
-// The contract every store's sink must keep, as one suite each store runs against its
-// real server: effects are idempotent, an older change never overwrites a newer one,
-// and the checkpoint round-trips.
+// The contract every store's sink must keep, as one suite each store runs against its real
+// server: effects are idempotent, an older change never overwrites a newer one, snapshot reads
+// only fill, a truncate removes exactly what precedes it in commit order, and the checkpoint
+// round-trips. What is compared is what readers see (the view, the alias, the live label the
+// store serves), never the raw table: a row the store holds but readers cannot see is missing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Change } from '../decode/index.ts';
@@ -11,20 +13,40 @@ export type SinkContractOptions<Op> = {
   mapping: Mapping<Op>;
   /** a fresh, empty sink (its own generation) */
   sink: () => Promise<Sink<Op> & CheckpointStore>;
-  /** everything the store holds for this sink, as comparable data */
-  snapshot: () => Promise<unknown>;
+  /**
+   * What readers of the sink's generation see, read the way readers read it (the store's own
+   * reader path), as comparable data without versions or bookkeeping.
+   */
+  view: () => Promise<unknown>;
   /** clears what the sink wrote, between tests */
   reset: () => Promise<void>;
-  /** two versions of one row: `older` then `newer` (higher LSN), and an unrelated row */
-  fixtures: { older: Change; newer: Change; other: Change };
+  /**
+   * A streamed change of row `id` of one table the store projects, its values chosen by
+   * `variant` (both visible to readers, and different); the suite sets op, version and commit
+   * order itself.
+   */
+  row: (id: number, variant: 'a' | 'b') => Change;
+  /**
+   * How the store applies TRUNCATE: 'exact' (whatever order the partitions arrive in),
+   * 'in-commit-order' (exact only when the rows before and after it are applied in commit
+   * order: Redis empties keys when the truncate arrives), or 'refused' (dead-lettered:
+   * Elasticsearch).
+   */
+  truncates: 'exact' | 'in-commit-order' | 'refused';
 };
 
-const checkpoint = (nextOffset: string, lsn: number): Checkpoint => ({ topic: 'nova.contract.test', partition: 3, nextOffset, lsn });
+const checkpoint = (nextOffset: string, commitOrder: bigint | null): Checkpoint => ({ topic: 'nova.contract.test', partition: 3, nextOffset, commitOrder });
 const noRejections = async (rejected: unknown[]) => assert.deepEqual(rejected, []);
 
 export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
-  const { store, mapping, fixtures, snapshot, reset } = options;
+  const { store, mapping, row, view, reset } = options;
   const ops = (...changes: Change[]): StoreOp<Op>[] => changes.flatMap((change) => mapping(change).map((op) => ({ op, change })));
+
+  /** A streamed change of row `id` at `version`, committed at `commitOrder` (default: the version). */
+  const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => ({ ...row(id, variant), op: 'update', version, commitOrder });
+  /** A snapshot read of row `id`: version 0, read at `commitOrder` (0: an initial snapshot). */
+  const read = (id: number, variant: 'a' | 'b', commitOrder = 0n): Change => ({ ...row(id, variant), op: 'read', before: null, version: 0n, commitOrder });
+  const truncate = (version: bigint, commitOrder = version): Change => ({ ...row(0, 'a'), op: 'truncate', key: null, before: null, after: null, version, commitOrder });
 
   async function withSink(work: (sink: Sink<Op> & CheckpointStore) => Promise<void>) {
     await reset();
@@ -36,56 +58,103 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
     }
   }
 
+  /** What readers see after applying each batch of `batches` in order to an empty generation. */
+  const viewAfter = (...batches: Change[][]) =>
+    new Promise<unknown>((resolve, reject) => {
+      withSink(async (sink) => {
+        for (const [i, batch] of batches.entries()) await sink.apply(ops(...batch), [checkpoint(String(i + 1), null)], noRejections);
+        resolve(await view());
+      }).catch(reject);
+    });
+
   test(`${store}: applying a batch twice leaves the store as applying it once`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('10', fixtures.newer.lsn ?? 0)], noRejections);
-      const once = await snapshot();
-      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('10', fixtures.newer.lsn ?? 0)], noRejections);
-      assert.deepEqual(await snapshot(), once);
+      const batch = ops(streamed(1, 'b', 200n), streamed(2, 'a', 150n));
+      await sink.apply(batch, [checkpoint('10', 200n)], noRejections);
+      const once = await view();
+      await sink.apply(batch, [checkpoint('10', 200n)], noRejections);
+      assert.deepEqual(await view(), once);
     }));
 
-  test(`${store}: a change with an older LSN never overwrites a newer one`, () =>
-    withSink(async (sink) => {
-      await sink.apply(ops(fixtures.newer), [checkpoint('5', fixtures.newer.lsn ?? 0)], noRejections);
-      const newest = await snapshot();
-      await sink.apply(ops(fixtures.older), [checkpoint('6', fixtures.older.lsn ?? 0)], noRejections);
-      assert.deepEqual(await snapshot(), newest);
-    }));
+  test(`${store}: a change with an older version never overwrites a newer one`, async () => {
+    const newest = await viewAfter([streamed(1, 'b', 200n)]);
+    assert.deepEqual(await viewAfter([streamed(1, 'b', 200n)], [streamed(1, 'a', 100n)]), newest);
+    assert.notDeepEqual(await viewAfter([streamed(1, 'a', 100n)]), newest, 'the two variants look different to readers');
+  });
 
-  // incremental snapshot reads carry no LSN; the decoder gives them 0 (avro-decoder.ts)
-  const asRead = (change: Change): Change => ({ ...change, op: 'read', before: null, lsn: 0 });
+  test(`${store}: a snapshot read never overwrites a change`, async () => {
+    const newest = await viewAfter([streamed(1, 'b', 200n)]);
+    assert.deepEqual(await viewAfter([streamed(1, 'b', 200n)], [read(1, 'a')]), newest);
+    assert.deepEqual(await viewAfter([streamed(1, 'b', 200n)], [read(1, 'a', 300n)]), newest, 'an incremental read either');
+  });
 
-  test(`${store}: a snapshot read without an LSN (0) never overwrites a change`, () =>
-    withSink(async (sink) => {
-      await sink.apply(ops(fixtures.newer), [checkpoint('8', fixtures.newer.lsn ?? 0)], noRejections);
-      const newest = await snapshot();
-      await sink.apply(ops(asRead(fixtures.older)), [checkpoint('9', fixtures.newer.lsn ?? 0)], noRejections);
-      assert.deepEqual(await snapshot(), newest);
-    }));
+  // issue 8: a transaction that began before the slot's consistent point and committed after it
+  // is not in the snapshot but is streamed after it, with change LSNs below the snapshot's
+  test(`${store}: a streamed change committed after the snapshot point beats the snapshot read even with a lower change LSN`, async () => {
+    const expected = await viewAfter([streamed(1, 'b', 5n)]);
+    assert.deepEqual(await viewAfter([read(1, 'a')], [streamed(1, 'b', 5n)]), expected);
+    assert.deepEqual(await viewAfter([read(1, 'a'), streamed(1, 'b', 5n)]), expected, 'in one batch');
+  });
 
-  test(`${store}: a snapshot read without an LSN (0) fills a row the store lacks`, () =>
-    withSink(async (sink) => {
-      const empty = await snapshot();
-      await sink.apply(ops(asRead(fixtures.other)), [checkpoint('1', 0)], noRejections);
-      assert.notDeepEqual(await snapshot(), empty);
-    }));
+  test(`${store}: a snapshot read fills a row the store lacks exactly as the same row streamed`, async () => {
+    const empty = await viewAfter([]);
+    const filled = await viewAfter([read(2, 'a')]);
+    assert.notDeepEqual(filled, empty);
+    assert.deepEqual(filled, await viewAfter([streamed(2, 'a', 150n)]));
+    assert.deepEqual(await viewAfter([read(2, 'a', 700n)]), filled, 'an incremental read fills alike');
+  });
 
   test(`${store}: the checkpoints of every partition in a call round-trip through load()`, () =>
     withSink(async (sink) => {
-      const elsewhere: Checkpoint = { topic: 'nova.contract.other', partition: 0, nextOffset: '7', lsn: null };
-      await sink.apply(ops(fixtures.other), [checkpoint('42', 4242), elsewhere], noRejections);
+      // a commit order of epoch 5: past 2^53, so it must be kept as a 64-bit integer
+      const high = checkpoint('42', (5n << 56n) | 4242n);
+      const elsewhere: Checkpoint = { topic: 'nova.contract.other', partition: 0, nextOffset: '7', commitOrder: null };
+      await sink.apply(ops(streamed(2, 'a', 150n)), [high, elsewhere], noRejections);
       const loaded = (await sink.load()).filter((c) => c.topic.startsWith('nova.contract.'));
-      assert.deepEqual(loaded.sort((a, b) => a.topic.localeCompare(b.topic)), [elsewhere, checkpoint('42', 4242)]);
+      assert.deepEqual(loaded.sort((a, b) => a.topic.localeCompare(b.topic)), [elsewhere, high]);
     }));
 
   test(`${store}: replaying from before a crash converges to the same state`, () =>
     withSink(async (sink) => {
-      await sink.apply(ops(fixtures.older), [checkpoint('1', fixtures.older.lsn ?? 0)], noRejections);
-      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('3', fixtures.newer.lsn ?? 0)], noRejections);
-      const expected = await snapshot();
+      const first = ops(streamed(1, 'a', 100n));
+      const second = ops(streamed(1, 'b', 200n), streamed(2, 'a', 150n));
+      await sink.apply(first, [checkpoint('1', 100n)], noRejections);
+      await sink.apply(second, [checkpoint('3', 200n)], noRejections);
+      const expected = await view();
       // a crash after the effects but before the checkpoint: the range is read again
-      await sink.apply(ops(fixtures.older), [checkpoint('1', fixtures.older.lsn ?? 0)], noRejections);
-      await sink.apply(ops(fixtures.newer, fixtures.other), [checkpoint('3', fixtures.newer.lsn ?? 0)], noRejections);
-      assert.deepEqual(await snapshot(), expected);
+      await sink.apply(first, [checkpoint('1', 100n)], noRejections);
+      await sink.apply(second, [checkpoint('3', 200n)], noRejections);
+      assert.deepEqual(await view(), expected);
     }));
+
+  if (options.truncates === 'refused') return;
+
+  // The truncate commits at (order 500, version 510). Rows arrive on other partitions in any order.
+  const T = truncate(510n, 500n);
+  const before = [streamed(1, 'a', 100n, 90n), read(2, 'a'), read(5, 'b', 400n)];
+  const after = [streamed(3, 'b', 520n, 505n), read(4, 'a', 600n)];
+
+  test(`${store}: a truncate removes exactly what precedes it in commit order`, async () => {
+    const survivors = await viewAfter(after);
+    assert.notDeepEqual(survivors, await viewAfter([]));
+    assert.deepEqual(await viewAfter(before, [T], after), survivors);
+    // a change from before it, on a partition that lags, arrives after it: refused
+    assert.deepEqual(await viewAfter(before, [T], [streamed(7, 'a', 300n), read(8, 'a', 450n)], after), survivors);
+  });
+
+  if (options.truncates === 'exact') {
+    test(`${store}: a truncate removes exactly what precedes it, whatever order the partitions arrive in`, async () => {
+      const survivors = await viewAfter(after);
+      // what came after it was applied first (another partition ran ahead), what came before it arrives late
+      assert.deepEqual(await viewAfter(after, [T], before), survivors);
+      assert.deepEqual(await viewAfter([...after, ...before, T]), survivors, 'in one batch');
+    });
+  }
+
+  test(`${store}: a change in the truncating transaction after the truncate survives it`, async () => {
+    // TRUNCATE then INSERT in one transaction: the same commit order, the insert's version is higher
+    const expected = await viewAfter([streamed(6, 'a', 530n, 500n)]);
+    assert.deepEqual(await viewAfter([T], [streamed(6, 'a', 530n, 500n)]), expected);
+    if (options.truncates === 'exact') assert.deepEqual(await viewAfter([streamed(6, 'a', 530n, 500n)], [T]), expected, 'applied before the truncate');
+  });
 }
