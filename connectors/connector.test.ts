@@ -26,7 +26,7 @@ test('register run twice updates the connector in place and creates no topics', 
   assert.equal(first.code, 0, first.stderr);
   const second = await nova('connector', 'register');
   assert.equal(second.code, 0, second.stderr);
-  assert.equal(second.stdout, `connector ${name} updated\n`);
+  assert.match(second.stdout, new RegExp(`^connector ${name} updated \\(source epoch \\d+, stream since epoch \\d+\\)\n$`));
 });
 
 test('status shows the connector and its task RUNNING and the slot lag in bytes', { timeout: 60_000 }, async () => {
@@ -37,7 +37,8 @@ test('status shows the connector and its task RUNNING and the slot lag in bytes'
   });
   assert.match(status.stdout, new RegExp(`^connector ${name}: RUNNING on `, 'm'));
   assert.match(status.stdout, /^ {2}task 0: RUNNING$/m);
-  assert.match(status.stdout, new RegExp(`^ {2}slot ${config['slot.name']}: active, lag \\d+ bytes$`, 'm'));
+  assert.match(status.stdout, new RegExp(`^ {2}slot ${config['slot.name']}: active, wal_status reserved, lag \\d+ bytes$`, 'm'));
+  assert.match(status.stdout, /^ {2}source epoch \d+, stream since epoch \d+$/m);
 });
 
 test("every planned topic exists with the connector JSON's partitions and retention.ms", async () => {
@@ -51,13 +52,13 @@ test("every planned topic exists with the connector JSON's partitions and retent
     const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: topics.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms'] })),
+      resources: topics.map((topic) => ({ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'max.message.bytes'] })),
     });
-    const retention = new Map(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
+    const config = new Map(resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
     const actual = Object.fromEntries(
-      metadata.map((m) => [m.name, { partitions: m.partitions.length, retentionMs: Number(retention.get(m.name)) }]),
+      metadata.map((m) => [m.name, { partitions: m.partitions.length, retentionMs: Number(config.get(m.name)?.get('retention.ms')), maxMessageBytes: Number(config.get(m.name)?.get('max.message.bytes')) }]),
     );
-    const expected = Object.fromEntries(plan.map((t) => [t.topic, { partitions: t.partitions, retentionMs: t.retentionMs }]));
+    const expected = Object.fromEntries(plan.map((t) => [t.topic, { partitions: t.partitions, retentionMs: t.retentionMs, maxMessageBytes: t.maxMessageBytes }]));
     assert.deepEqual(actual, expected);
   } finally {
     await admin.disconnect();
@@ -99,9 +100,9 @@ test('register repairs drifted retention, refuses a topic whose partition count 
         { topic: repartitioned, numPartitions: 2 },
       ],
     });
-    const spec = (topic: string, partitions: number) => ({ topic, table: 'public.t', partitions, retentionMs: 86_400_000 });
-    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], retentionSet: [drifted] });
-    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], retentionSet: [] }, 'a second run changes nothing');
+    const spec = (topic: string, partitions: number) => ({ topic, table: 'public.t', partitions, retentionMs: 86_400_000, maxMessageBytes: 1_048_588 });
+    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], aligned: [drifted] });
+    assert.deepEqual(await ensureTopics(admin, [spec(drifted, 2)]), { created: [], aligned: [] }, 'a second run changes nothing');
     await assert.rejects(ensureTopics(admin, [spec(repartitioned, 4)]), new RegExp(`${repartitioned.replaceAll('.', '\\.')} has 2 partitions, the plan says 4`));
   } finally {
     await admin.deleteTopics({ topics: [drifted, repartitioned] }).catch(() => {});
@@ -114,7 +115,7 @@ test('register fails loudly when Kafka Connect does not answer, instead of repor
   await admin.connect();
   try {
     const connector = { name: 'nova-unreachable', config: { 'topic.prefix': 'nova', 'table.include.list': '' } };
-    await assert.rejects(registerConnector({ connectUrl: 'http://127.0.0.1:9', admin, connector }), /fetch failed|ECONNREFUSED/);
+    await assert.rejects(registerConnector({ connectUrl: 'http://127.0.0.1:9', admin, db, connector }), /fetch failed|ECONNREFUSED/);
   } finally {
     await admin.disconnect();
   }

@@ -3,6 +3,9 @@
 // partitions and retention the connector JSON gives them.
 import { readFile } from 'node:fs/promises';
 import kafkajs, { type Admin } from 'kafkajs';
+import type pg from 'pg';
+import { connectorOffsets, putConnectorConfig } from './connect-rest.ts';
+import { currentEpoch, deployedConfig, withSourceEpoch, type SourceEpoch } from './epoch.ts';
 import { topicPlan, type ConnectorConfig, type TopicSpec } from './topic-plan.ts';
 
 // kafkajs is CommonJS and Node cannot see every named export: take them from the default
@@ -20,11 +23,11 @@ export async function loadConnector(file: string | URL = defaultConnectorFile): 
   return parsed as ConnectorFile;
 }
 
-export type TopicsOutcome = { created: string[]; retentionSet: string[] };
+export type TopicsOutcome = { created: string[]; aligned: string[] };
 
 /**
- * Creates the planned topics that do not exist and sets retention.ms where an existing one
- * drifted from the plan. A partition count that differs is refused, not changed: adding
+ * Creates the planned topics that do not exist and sets retention.ms and max.message.bytes
+ * where an existing one drifted from the plan. A partition count that differs is refused, not changed: adding
  * partitions re-maps keys, so a row's later changes would land on another partition than its
  * history and per-key order across the two would be lost.
  */
@@ -44,75 +47,64 @@ export async function ensureTopics(admin: Admin, plan: TopicSpec[]): Promise<Top
   if (missing.length > 0) {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, configEntries: retentionEntries(t) })),
+      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, configEntries: plannedEntries(t) })),
     });
   }
-  return { created: missing.map((t) => t.topic), retentionSet: await alignRetention(admin, present) };
+  return { created: missing.map((t) => t.topic), aligned: await alignConfigs(admin, present) };
 }
 
-const retentionEntries = (t: TopicSpec) => (t.retentionMs === null ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]);
+const plannedEntries = (t: TopicSpec) => [
+  ...(t.retentionMs === null ? [] : [{ name: 'retention.ms', value: String(t.retentionMs) }]),
+  ...(t.maxMessageBytes === null ? [] : [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }]),
+];
 
-async function alignRetention(admin: Admin, topics: TopicSpec[]): Promise<string[]> {
-  const planned = topics.filter((t) => t.retentionMs !== null);
+async function alignConfigs(admin: Admin, topics: TopicSpec[]): Promise<string[]> {
+  const planned = topics.filter((t) => plannedEntries(t).length > 0);
   if (planned.length === 0) return [];
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: planned.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic, configNames: ['retention.ms'] })),
+    resources: planned.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic, configNames: ['retention.ms', 'max.message.bytes'] })),
   });
-  const current = new Map(resources.map((r) => [r.resourceName, r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue]));
-  const drifted = planned.filter((t) => current.get(t.topic) !== String(t.retentionMs));
+  const current = new Map(resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
+  const drifted = planned.filter((t) => plannedEntries(t).some(({ name, value }) => current.get(t.topic)?.get(name) !== value));
   if (drifted.length > 0) {
-    // incremental: only retention.ms changes, the topic's other settings stay as they are
+    // alterConfigs replaces a topic's overrides: the planned ones are all Nova sets
     await admin.alterConfigs({
       validateOnly: false,
-      resources: drifted.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic, configEntries: retentionEntries(t) })),
+      resources: drifted.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.topic, configEntries: plannedEntries(t) })),
     });
   }
   return drifted.map((t) => t.topic);
 }
 
-/** Kafka Connect answered with an error status. */
-export class ConnectError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
+/** The replication slot's state: missing, or PostgreSQL's wal_status ('lost' once max_slot_wal_keep_size passed it). */
+export async function slotState(db: pg.ClientBase, slot: string): Promise<{ exists: boolean; walStatus: string | null; active: boolean; lagBytes: number | null }> {
+  const { rows } = await db.query(
+    `SELECT wal_status, active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const row = rows[0];
+  return row ? { exists: true, walStatus: row.wal_status, active: row.active, lagBytes: row.lag === null ? null : Number(row.lag) } : { exists: false, walStatus: null, active: false, lagBytes: null };
 }
 
-export async function connectRequest(connectUrl: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${connectUrl.replace(/\/+$/, '')}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new ConnectError(`Kafka Connect ${method} ${path} answered ${response.status}: ${text}`, response.status);
-  return text ? JSON.parse(text) : null;
-}
+/** What to do once a connector that has streamed has no usable slot: changes since its last position are gone. */
+export const lostSlotRepair = (slot: string) =>
+  `replication slot ${slot} is missing or lost, but the connector has streamed before: the changes since its last position are gone. ` +
+  'Start a new stream with `scripts/nova connector epoch --bump --after-gap` (it drops the old slot, resets the offsets and snapshots again), ' +
+  'then rebuild every projector: `scripts/nova projector rebuild NAME --generation M --snapshot --promote`.';
 
-export async function registerConnector(options: { connectUrl: string; admin: Admin; connector: ConnectorFile }) {
-  const { connectUrl, admin, connector } = options;
+export async function registerConnector(options: { connectUrl: string; admin: Admin; db: pg.ClientBase; connector: ConnectorFile }): Promise<{ topics: TopicsOutcome; action: 'created' | 'updated'; epoch: SourceEpoch }> {
+  const { connectUrl, admin, db, connector } = options;
   const topics = await ensureTopics(admin, topicPlan(connector.config));
   // only a 404 means "not there yet": any other failure (Connect down, 500) is reported as itself
-  const existed = await connectRequest(connectUrl, 'GET', `/connectors/${encodeURIComponent(connector.name)}`).then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof ConnectError && error.status === 404) return false;
-      throw error;
-    },
-  );
-  await connectRequest(connectUrl, 'PUT', `/connectors/${encodeURIComponent(connector.name)}/config`, connector.config);
-  return { topics, action: existed ? ('updated' as const) : ('created' as const) };
-}
-
-export type ConnectorStatus = {
-  connector: { state: string; worker_id: string };
-  tasks: { id: number; state: string; trace?: string }[];
-};
-
-export function connectorStatus(connectUrl: string, name: string): Promise<ConnectorStatus> {
-  return connectRequest(connectUrl, 'GET', `/connectors/${encodeURIComponent(name)}/status`) as Promise<ConnectorStatus>;
+  const existed = (await deployedConfig(connectUrl, connector.name)) !== undefined;
+  const slot = connector.config['slot.name'] as string;
+  if (existed && (await connectorOffsets(connectUrl, connector.name)).length > 0) {
+    const state = await slotState(db, slot);
+    // Debezium would fail its task (or, configured otherwise, stream on from a new slot past the hole)
+    if (!state.exists || state.walStatus === 'lost') throw new Error(lostSlotRepair(slot));
+  }
+  const epoch = await currentEpoch({ db, connectUrl, name: connector.name, file: connector.config });
+  await putConnectorConfig(connectUrl, connector.name, withSourceEpoch(connector.config, epoch));
+  return { topics, action: existed ? 'updated' : 'created', epoch };
 }

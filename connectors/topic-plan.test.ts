@@ -9,7 +9,7 @@ const day = 86_400_000;
 test("every projected table gets a topic named for its domain, with the seed's partitions and retention", () => {
   const plan = Object.fromEntries(topicPlan(config).map((t) => [t.table, t]));
   const expect = (table: string, topic: string, partitions: number, days: number) =>
-    assert.deepEqual(plan[`public.${table}`], { topic, table: `public.${table}`, partitions, retentionMs: days * day });
+    assert.deepEqual(plan[`public.${table}`], { topic, table: `public.${table}`, partitions, retentionMs: days * day, maxMessageBytes: 1_048_588 });
   expect('follows', 'nova.social.follows', 8, 7);
   expect('users', 'nova.social.users', 8, 7);
   expect('messages', 'nova.message.messages', 16, 30);

@@ -2,7 +2,7 @@
 // retention its topic.creation groups give them. Derived from the connector JSON itself,
 // so that file stays the one place topics are defined.
 export type ConnectorConfig = Record<string, string>;
-export type TopicSpec = { topic: string; table: string; partitions: number; retentionMs: number | null };
+export type TopicSpec = { topic: string; table: string; partitions: number; retentionMs: number | null; maxMessageBytes: number | null };
 
 /** Applies the connector's RegexRouter transforms, in order, to Debezium's default topic name. */
 export function topicFor(config: ConnectorConfig, table: string): string {
@@ -29,6 +29,7 @@ export function topicPlan(config: ConnectorConfig): TopicSpec[] {
     const group = groupFor(config, topic);
     const partitions = Number(config[`topic.creation.${group}.partitions`] ?? -1);
     const retention = config[`topic.creation.${group}.retention.ms`];
-    return { topic, table, partitions, retentionMs: retention === undefined ? null : Number(retention) };
+    const maxMessageBytes = config[`topic.creation.${group}.max.message.bytes`];
+    return { topic, table, partitions, retentionMs: retention === undefined ? null : Number(retention), maxMessageBytes: maxMessageBytes === undefined ? null : Number(maxMessageBytes) };
   });
 }

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { deployedConfig, epochOfConfig } from '../../connectors/epoch.ts';
 import { loadConnector } from '../../connectors/register.ts';
 import { incrementalSnapshot } from '../../connectors/snapshot.ts';
 import { topicPlan } from '../../connectors/topic-plan.ts';
@@ -15,14 +16,18 @@ import { printStatus } from './status.ts';
 export const usage = `Usage: scripts/nova projector <command> NAME [options]
 
   run NAME     run one projector in this process until SIGTERM/SIGINT (finishes the batch
-               in flight, checkpoints, exits 0); logs are pino JSON on stdout
+               in flight, checkpoints, exits 0); logs are pino JSON on stdout. It runs the
+               live generation (the one readers see; generation 1 before any); another one
+               only with --shadow or --promote-when-caught-up
   rebuild NAME --generation N
                fill generation N (not the live one) from the earliest retained records, or
                resume it from its checkpoints, until everything the topics held at start is
-               applied; progress on stderr; exits 0 when caught up. --promote then points
-               readers at it. --snapshot first has Debezium re-publish every current row of
-               the projector's tables (an incremental snapshot): needed, and demanded, once
-               retention has deleted a topic's oldest records. To rebuild without a gap, run instead
+               applied; progress on stderr; exits 0 when caught up, 1 when a partition cannot
+               be completed (a gap). --promote then points readers at it. --snapshot first has
+               Debezium re-publish every current row of the projector's tables (an incremental
+               snapshot): needed, and demanded, once retention has deleted a topic's oldest
+               records or the stream restarted after a gap (records before it are passed
+               unapplied). To rebuild without a gap for readers, run instead
                \`run NAME --generation N --promote-when-caught-up\` as the new live process,
                then stop the old generation's process and drop it.
   promote NAME --generation N
@@ -43,12 +48,14 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
 Options:
   --dry-run             with dlq-replay: list, do not re-feed
   --json                with reconcile: the report as one JSON object
-  --generation N        which generation of the views (default 1 for run and status)
+  --generation N        which generation of the views (default: the live one for run, status, reconcile)
+  --shadow              with run: run a generation readers do not see (not the live one)
   --promote             with rebuild: promote the generation once caught up
   --snapshot            with rebuild: an incremental snapshot of the projector's tables first
   --promote-when-caught-up
                         with run: promote the generation once caught up, then keep running
   --metrics-port P      /metrics, /healthz, /readyz on 127.0.0.1:P (default 0: any free port)
+  --stuck-after S       /readyz turns unready after S seconds without progress while records wait (default 60)
   --max-batch N         records per batch at most (default 2000)
 
 Projectors: ${Object.keys(projectors).join(', ')}`;
@@ -118,6 +125,13 @@ async function refuseTruncatedHistory(definition: ProjectorDefinition<never>): P
   }
 }
 
+/** The first source epoch of the connector's current unbroken stream (connectors/epoch.ts). */
+async function currentStreamSince(): Promise<number> {
+  const { name, config } = await loadConnector();
+  const deployed = await deployedConfig(process.env.KAFKA_CONNECT_URL ?? '', name);
+  return epochOfConfig(deployed ?? config)?.streamSince ?? 0;
+}
+
 const cliKafka = () => new Kafka({ clientId: 'nova-projector-cli', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
 
 export async function run(args: string[]): Promise<number> {
@@ -132,6 +146,8 @@ export async function run(args: string[]): Promise<number> {
       promote: { type: 'boolean', default: false },
       snapshot: { type: 'boolean', default: false },
       'promote-when-caught-up': { type: 'boolean', default: false },
+      shadow: { type: 'boolean', default: false },
+      'stuck-after': { type: 'string', default: '60' },
       help: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -145,19 +161,27 @@ export async function run(args: string[]): Promise<number> {
     if (values.generation === undefined) throw new Error(`${command} needs --generation N`);
     return positiveInteger(values.generation);
   };
-  const generationOrDefault = () => (values.generation === undefined ? 1 : positiveInteger(values.generation));
+  /** the one named, else the live one (1 before any is live: the first run claims it) */
+  const generationOrLive = async (definition: ProjectorDefinition<never>) =>
+    values.generation === undefined ? ((await definition.generations?.live(process.env)) ?? 1) : positiveInteger(values.generation);
   const pick = (n: string | undefined) => {
     const definition = n ? projectors[n] : undefined;
     if (!definition) throw new Error(`unknown projector '${n ?? ''}' (one of: ${Object.keys(projectors).join(', ')})`);
     return definition;
   };
   try {
-    const runOptions = { metricsPort: Number(values['metrics-port']), maxBatchRecords: positiveInteger(values['max-batch']) };
+    const runOptions = { metricsPort: Number(values['metrics-port']), maxBatchRecords: positiveInteger(values['max-batch']), stuckAfterMs: positiveInteger(values['stuck-after']) * 1000 };
     if (command === 'run') {
       const definition = pick(name);
       if (values['promote-when-caught-up']) generationsOf(definition);
+      const generation = await generationOrLive(definition);
+      // a restarted service must keep the view readers see up to date, not refill an old one
+      const live = await definition.generations?.live(process.env);
+      if (live !== undefined && generation !== live && !values.shadow && !values['promote-when-caught-up']) {
+        throw new Error(`generation ${generation} is not the live one (readers see generation ${live}): run the live one, or pass --shadow to fill generation ${generation} on purpose`);
+      }
       const whenCaughtUp = values['promote-when-caught-up'] ? { promote: true, stop: false } : undefined;
-      return await runProjectorProcess(definition, { ...runOptions, generation: generationOrDefault(), ...(whenCaughtUp ? { whenCaughtUp } : {}) });
+      return await runProjectorProcess(definition, { ...runOptions, generation, ...(whenCaughtUp ? { whenCaughtUp } : {}) });
     }
     if (command === 'rebuild') {
       const definition = pick(name);
@@ -165,8 +189,16 @@ export async function run(args: string[]): Promise<number> {
       if (values.promote) generationsOf(definition);
       const live = await definition.generations?.live(process.env);
       if (live === target) throw new Error(`generation ${target} is live: rebuild into another one, then promote it`);
+      const streamSince = await currentStreamSince();
+      if (streamSince > 0 && !values.snapshot) throw new Error(`the stream restarted after a gap at source epoch ${streamSince}: records before it are not applied, so rebuild with --snapshot`);
       const before = values.snapshot ? await snapshotOf(definition) : await refuseTruncatedHistory(definition);
-      return await runProjectorProcess(definition, { ...runOptions, generation: target, whenCaughtUp: { promote: values.promote, stop: true, before } });
+      return await runProjectorProcess(definition, {
+        ...runOptions,
+        generation: target,
+        whenCaughtUp: { promote: values.promote, stop: true, before },
+        snapshotFills: values.snapshot,
+        ...(streamSince > 0 ? { skipBeforeEpoch: streamSince } : {}),
+      });
     }
     if (command === 'promote') {
       const target = generationGiven();
@@ -186,10 +218,13 @@ export async function run(args: string[]): Promise<number> {
       const given = values.generation === undefined ? undefined : positiveInteger(values.generation);
       return await reconcileProjector(pick(name), { generation: given, json: values.json, catchUpTimeoutMs: 120_000 });
     }
-    if (command === 'status') return await printStatus(name ? [pick(name)] : Object.values(projectors), generationOrDefault());
+    if (command === 'status') {
+      const definitions = name ? [pick(name)] : Object.values(projectors);
+      return await printStatus(definitions, values.generation === undefined ? undefined : positiveInteger(values.generation));
+    }
     if (command === 'dlq-replay') {
       const report = await replayDeadLetters({ kafka: cliKafka(), projector: pick(name).name, dryRun: values['dry-run'], onLetter: (line) => console.log(line) });
-      console.log(`${report.refed} ${values['dry-run'] ? 'to re-feed' : 're-fed'}, ${report.skipped} skipped`);
+      console.log(`${report.handedBack} ${values['dry-run'] ? 'to hand back' : `handed back to the ${name} projector (it applies them as it runs)`}, ${report.skipped} skipped`);
       return 0;
     }
   } catch (error) {

@@ -5,9 +5,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { loadReaderSchemas } from '../../schemas/avro/reader-schemas.ts';
-import { kafkaDeadLetter } from '../runtime/dead-letter.ts';
+import { kafkaDeadLetter, replayTopic } from '../runtime/dead-letter.ts';
 import { createDecoder, registryLookup } from '../runtime/decode/index.ts';
 import { ProjectorEventBus } from '../runtime/events.ts';
+import { projectorHealth } from '../runtime/health.ts';
 import { projectorMetrics, serveMetrics } from '../runtime/metrics.ts';
 import { trackCatchUp, type CatchUp } from '../runtime/replay/catch-up.ts';
 import { runProjector } from '../runtime/run-projector.ts';
@@ -23,6 +24,12 @@ export type RunOptions = {
    * resolved: an incremental snapshot run meanwhile), promote the generation, and/or stop.
    */
   whenCaughtUp?: { promote: boolean; stop: boolean; before?: () => Promise<void> };
+  /** a snapshot re-publishes every row: partitions this generation has none of may start past retention's cut */
+  snapshotFills?: boolean;
+  /** records of source epochs before this are passed unapplied (a rebuild past a stream gap) */
+  skipBeforeEpoch?: number;
+  /** /readyz turns unready after this long without progress while records wait */
+  stuckAfterMs?: number;
 };
 
 const required = (name: string) => {
@@ -37,7 +44,11 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   const events = new ProjectorEventBus((error, event) => log.error({ err: error, event }, 'an event listener failed'));
   events.on('projector.batch_applied', (e) => log.debug({ stage: 'sink', ...e, freshnessMs: undefined }, 'batch applied'));
   let ready = false;
-  const server = serveMetrics({ registry: projectorMetrics(events, definition.name), port: options.metricsPort, ready: () => ready });
+  const health = projectorHealth(events, { started: () => ready, stuckAfterMs: options.stuckAfterMs });
+  const server = serveMetrics({ registry: projectorMetrics(events, definition.name), port: options.metricsPort, health });
+  events.on('projector.order_regression', (e) =>
+    log.warn({ stage: 'decode', ...e }, 'a change is earlier in commit order than its partition checkpoint: after a Connect crash this is a re-sent record (harmless); if it goes on, the source positions restarted lower and every change is refused: bump the source epoch (scripts/nova connector epoch --bump)'),
+  );
 
   const sink = await definition.createSink({ generation: options.generation, env: process.env });
   // checkpoints written before the catch-up tracker exists (a snapshot may run first) are kept for it
@@ -45,29 +56,45 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
   let tracker: CatchUp | undefined;
   if (options.whenCaughtUp) events.on('projector.checkpoint', (c) => (tracker ? tracker.onCheckpoint(c) : seen.set(`${c.topic}:${c.partition}`, c)));
 
+  let stopping = false;
+  let failed = false;
+  let stopRunning: () => Promise<void> = async () => {};
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping after the batch in flight');
+    void stopRunning();
+  };
+  // a one-shot run waits for every partition: one that can never go on (a gap) fails it now
+  if (options.whenCaughtUp?.stop) {
+    events.on('projector.stalled', (e) => {
+      if (e.retryInMs !== null) return;
+      log.fatal({ stage: 'source', ...e }, 'a partition cannot be completed: giving up');
+      failed = true;
+      stop('a partition cannot be completed');
+    });
+  }
+
   const running = await runProjector({
     definition,
     sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
     source: kafkajsSource({ kafka, groupId: `nova-projector-${definition.name}-g${options.generation}` }),
     decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
-    deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name }),
+    deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation: options.generation, sourceTopics: definition.topics }),
     events,
     log,
     maxBatchRecords: options.maxBatchRecords,
+    replayTopic: replayTopic(definition.name),
+    snapshotFills: options.snapshotFills,
+    skipBeforeEpoch: options.skipBeforeEpoch,
   });
+  stopRunning = running.stop;
+  if (stopping) void running.stop();
   ready = true;
   const address = server.address();
   log.info({ stage: 'source', topics: definition.topics, metrics: typeof address === 'object' && address ? `http://127.0.0.1:${address.port}/metrics` : undefined }, 'projector running');
 
-  let stopping = false;
-  let failed = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping after the batch in flight');
-    void running.stop();
-  };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   if (options.whenCaughtUp) {

@@ -4,17 +4,19 @@ import { Kafka, logLevel } from 'kafkajs';
 import { describeVersion } from '../runtime/decode/index.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 
-export async function printStatus(definitions: ProjectorDefinition<never>[], generation: number): Promise<number> {
+/** `generation` undefined: each projector's live one (1 before any is live). */
+export async function printStatus(definitions: ProjectorDefinition<never>[], generation: number | undefined): Promise<number> {
   const kafka = new Kafka({ clientId: 'nova-projector-status', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
     for (const definition of definitions) {
-      const sink = await definition.createSink({ generation, env: process.env });
+      const live = definition.generations ? await definition.generations.live(process.env) : undefined;
+      const shown = generation ?? live ?? 1;
+      const sink = await definition.createSink({ generation: shown, env: process.env });
       const checkpoints = new Map((await sink.load()).map((c) => [`${c.topic}:${c.partition}`, c]));
       await sink.close();
-      const live = definition.generations ? await definition.generations.live(process.env) : undefined;
-      console.log(`${definition.name} (generation ${generation}; readers see ${live === undefined ? 'no generation yet' : `generation ${live}`})`);
+      console.log(`${definition.name} (generation ${shown}; readers see ${live === undefined ? 'no generation yet' : `generation ${live}`})`);
       console.log('  topic                                   part  checkpoint        commit order        end   lag');
       for (const topic of definition.topics) {
         const offsets = (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition);

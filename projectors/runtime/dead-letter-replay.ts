@@ -1,21 +1,24 @@
-// Re-feeds a projector's dead letters after a fix: each one goes back, byte for byte, to
-// the topic and partition it came from, so the projector (and any other consumer of that
-// topic) meets it again; per-key LSN guards make the repeat harmless to stores that had
-// applied it. Progress is a consumer group of its own, so a letter is re-fed once.
+// `dlq-replay`: after a fix, hands a projector's dead letters back to it, once each. Each letter
+// is copied, bytes and headers as they are, to the projector's replay topic, which the running
+// projector consumes beside its sources and applies with its own mapping and sink (its version
+// guards make a letter that a newer change superseded harmless). A letter that fails again is
+// dead-lettered again with its replay count raised. Progress is a consumer group of its own.
 import type { Kafka } from 'kafkajs';
-import { deadLetterHeaders, deadLetterTopic } from './dead-letter.ts';
+import { deadLetterHeaders, deadLetterTopic, replayTopic } from './dead-letter.ts';
 
-export type ReplayReport = { refed: number; skipped: number };
+export type ReplayReport = { handedBack: number; skipped: number };
 
 export async function replayDeadLetters(options: { kafka: Kafka; projector: string; dryRun?: boolean; onLetter?: (line: string) => void }): Promise<ReplayReport> {
   const { kafka, projector, dryRun = false, onLetter = () => {} } = options;
   const topic = deadLetterTopic(projector);
+  const target = replayTopic(projector);
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const [ends, existing] = await Promise.all([admin.fetchTopicOffsets(topic), admin.listTopics()]).finally(() => admin.disconnect());
+  if (!existing.includes(target)) throw new Error(`${target} does not exist: start the ${projector} projector once (it creates its letter topics)`);
   const end = new Map(ends.map((o) => [o.partition, BigInt(o.high)]));
   const pending = new Set(ends.filter((o) => o.high !== o.low).map((o) => o.partition));
-  const report: ReplayReport = { refed: 0, skipped: 0 };
+  const report: ReplayReport = { handedBack: 0, skipped: 0 };
   if (pending.size === 0) return report;
 
   const consumer = kafka.consumer({ groupId: `nova-dlq-replay-${projector}` });
@@ -35,9 +38,9 @@ export async function replayDeadLetters(options: { kafka: Kafka; projector: stri
               report.skipped++;
               onLetter(`skipped ${where}: no source headers`);
             } else {
-              if (!dryRun) await producer.send({ topic: source.topic, acks: -1, messages: [{ key: message.key, value: message.value, partition: source.partition }] });
-              report.refed++;
-              onLetter(`${dryRun ? 'would re-feed' : 're-fed'} ${where}`);
+              if (!dryRun) await producer.send({ topic: target, acks: -1, messages: [{ key: message.key, value: message.value, headers: message.headers }] });
+              report.handedBack++;
+              onLetter(`${dryRun ? 'would hand back' : 'handed back'} ${where}`);
             }
             const next = BigInt(message.offset) + 1n;
             if (!dryRun) await consumer.commitOffsets([{ topic, partition, offset: next.toString() }]);

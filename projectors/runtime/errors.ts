@@ -31,6 +31,7 @@ export const codes = {
   beyondEnd: 'NOVA_C1002', // the store's checkpoint is after the partition's end (the topic was recreated)
   streamGap: 'NOVA_C1003', // records of a stream that began after a gap (a lost replication slot) meet a generation filled before it
   deadLetterRate: 'NOVA_R1001', // most recent records went to the dead-letter topic: the fault is likely not in them
+  deadLetterUnavailable: 'NOVA_R1002', // a letter could not be written to the dead-letter topic (retried if Kafka says so, else the partition stalls)
 } as const;
 
 export type ErrorCode = (typeof codes)[keyof typeof codes];

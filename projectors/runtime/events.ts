@@ -2,6 +2,7 @@
 // pipeline never waits on them, and a listener that throws is logged, not fatal.
 import { EventEmitter } from 'node:events';
 import type { Checkpoint } from './sink.ts';
+import type { AssignedPartition } from './source/source.ts';
 
 export type ProjectorEvents = {
   'projector.batch_applied': {
@@ -16,8 +17,23 @@ export type ProjectorEvents = {
     freshnessMs: number[];
   };
   'projector.checkpoint': Checkpoint & { highWatermark: string };
+  /** records of a partition arrived that are not applied yet (the first of them, and the partition's end) */
+  'projector.fetched': { topic: string; partition: number; highWatermark: string; firstOffset: string; firstTimestamp: number | null };
+  /** partitions handed to this process, with what their topics retain */
+  'projector.assigned': { partitions: AssignedPartition[] };
   'projector.dead_letter': { topic: string; partition: number; offset: string; code: string; reason: string };
   'projector.retry': { stage: string; attempt: number; delayMs: number; error: string };
+  /** a partition stopped loudly (stalls.ts); retryInMs null: until an operator repairs it */
+  'projector.stalled': { topic: string; partition: number; code: string; reason: string; retryInMs: number | null };
+  'projector.unstalled': { topic: string; partition: number };
+  /** the dead-letter breaker (breaker.ts) opened or closed */
+  'projector.breaker': { open: boolean; coolDownMs: number };
+  /**
+   * a streamed change earlier in commit order than its partition's checkpoint: Connect re-sent
+   * records after a crash (harmless, brief), or the source restarted its positions lower (a
+   * restore, an upgrade) and every later change is refused until the epoch is bumped
+   */
+  'projector.order_regression': { topic: string; partition: number; offset: string; commitOrder: bigint; checkpointOrder: bigint };
   'projector.crash': { error: string };
 };
 

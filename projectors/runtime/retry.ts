@@ -1,28 +1,35 @@
-// Capped, jittered exponential backoff for transient failures. Everything else is
-// rethrown at once: the error's kind (errors.ts) decides.
+// Capped, jittered exponential backoff. How often an error is tried is decided by its kind
+// (errors.ts): a transient one for as long as it takes, a bounded one a few times, anything
+// else once.
 import { NovaError } from './errors.ts';
 
 export type RetryOptions = {
   initialMs?: number;
   maxMs?: number;
-  /** undefined: retry a transient error for as long as it takes (a batch is never dropped) */
-  maxAttempts?: number;
+  /** how many attempts an error gets in all (Infinity: until it succeeds); default: attemptsFor */
+  attempts?: (error: unknown) => number;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   sleep?: (ms: number) => Promise<void>;
-  isTransient?: (error: unknown) => boolean;
 };
 
 export const isTransient = (error: unknown) => error instanceof NovaError && error.kind === 'transient';
 
+/** Attempts a bounded error gets before the caller splits its batch. */
+export const boundedAttempts = 4;
+
+/** Transient: until it succeeds (a batch is never dropped); bounded: a few; the rest: once. */
+export const attemptsFor = (error: unknown): number =>
+  error instanceof NovaError ? (error.kind === 'transient' ? Infinity : error.kind === 'bounded' ? boundedAttempts : 1) : 1;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function retry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { initialMs = 100, maxMs = 10_000, maxAttempts, onRetry, sleep = defaultSleep, isTransient: transient = isTransient } = options;
+  const { initialMs = 100, maxMs = 10_000, attempts = attemptsFor, onRetry, sleep = defaultSleep } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (!transient(error) || (maxAttempts !== undefined && attempt >= maxAttempts)) throw error;
+      if (attempt >= attempts(error)) throw error;
       const ceiling = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
       const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
       onRetry?.(error, attempt, delayMs);

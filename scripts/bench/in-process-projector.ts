@@ -62,9 +62,10 @@ function timed<A extends unknown[], R>(into: Stage, work: (...args: A) => Promis
 
 function timedSource(inner: Source, stages: Stages, options: { startAt?: StartAt; onFirstBatch: () => void }): Source {
   return {
-    run: ({ topics, startAt, onBatch }) =>
+    run: ({ topics, startAt, onAssign, onBatch }) =>
       inner.run({
         topics,
+        onAssign,
         startAt: (topic, partition) => startAt(topic, partition) ?? options.startAt?.(topic, partition),
         onBatch: timed(stages.batch, async (batch) => {
           options.onFirstBatch();
@@ -72,6 +73,8 @@ function timedSource(inner: Source, stages: Stages, options: { startAt?: StartAt
         }),
       }),
     commit: timed(stages.commit, (checkpoints) => inner.commit(checkpoints)),
+    pause: (topic, partition) => inner.pause(topic, partition),
+    resume: (topic, partition, offset) => inner.resume(topic, partition, offset),
     stop: () => inner.stop(),
   };
 }

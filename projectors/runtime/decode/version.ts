@@ -3,9 +3,15 @@
 // string):
 //
 // version: guards one row. A streamed change's version is its own WAL position (source.lsn).
-//   For one row that order is commit order: a writer of a row holds the row lock (or, for an
-//   insert, the unique-index entry) until it commits, so a later writer's change is written
-//   after the earlier one committed. A snapshot read's version is 0, the lowest there is: it
+//   For one row that order is commit order: an UPDATE or DELETE takes the row lock before it
+//   writes its WAL record and holds it until commit, so a later writer's record comes after the
+//   earlier one committed; INSERT ... ON CONFLICT checks for the conflicting row before it
+//   inserts. One case escapes: a plain INSERT writes its heap record before its unique-index
+//   check, so an INSERT of a key whose old row a concurrent, uncommitted transaction is deleting
+//   can carry a lower LSN than that delete although it commits after it. Nova's keys never come
+//   back that way (serial ids; settings, read marks and embeddings are upserted); a view keyed
+//   by something other than the primary key (Neo4j's follow pairs, where unfollow and follow
+//   race) compares (commitOrder, version) instead, which is exact. A snapshot read's version is 0, the lowest there is: it
 //   fills a row the store lacks and never overwrites one. That is exact because a row's read
 //   always precedes the streamed changes that are newer than it: an initial snapshot is read
 //   from the slot's exported snapshot and every transaction committed after that point is

@@ -1,9 +1,12 @@
 // The Source port over kafkajs: one consumer group per projector, manual commits, and a
 // seek to the store's checkpoint whenever partitions are assigned.
-import { type Consumer, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { NovaError } from '../errors.ts';
 import type { Checkpoint } from '../sink.ts';
-import type { Source, SourceBatch } from './source.ts';
+import type { AssignedPartition, Source, SourceBatch } from './source.ts';
+
+// kafkajs is CommonJS and Node cannot see every named export: take them from the default
+const { ConfigResourceTypes } = kafkajs;
 
 export type KafkajsSourceOptions = {
   kafka: Kafka;
@@ -23,28 +26,35 @@ export type KafkajsSourceOptions = {
   sessionTimeoutMs?: number;
 };
 
+const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** retention.ms of each topic (null: kept forever) */
+async function retentionOf(admin: Admin, topics: string[]): Promise<Map<string, number | null>> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['retention.ms'] })),
+  });
+  return new Map(
+    resources.map((r) => {
+      const value = Number(r.configEntries.find((e) => e.configName === 'retention.ms')?.configValue ?? -1);
+      return [r.resourceName, value < 0 ? null : value] as const;
+    }),
+  );
+}
+
 export function kafkajsSource(options: KafkajsSourceOptions): Source {
   const { kafka, groupId, maxWaitTimeInMs = 100, maxBytesPerPartition = 1024 * 1024, partitionsConsumedConcurrently = 64, sessionTimeoutMs = 10_000 } = options;
   let consumer: Consumer | undefined;
   let stopped: () => void = () => {};
+  const paused = new Set<string>();
 
-  async function earliestOffsets(topics: string[]): Promise<Map<string, string>> {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const earliest = new Map<string, string>();
-      for (const topic of topics) {
-        for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, 0)) earliest.set(`${topic}:${o.partition}`, o.offset);
-      }
-      return earliest;
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const pauseNow = (topic: string, partition: number) => consumer?.pause([{ topic, partitions: [partition] }]);
 
   return {
-    async run({ topics, startAt, onBatch }) {
-      const earliest = await earliestOffsets(topics);
+    async run({ topics, startAt, onAssign, onBatch }) {
+      const admin = kafka.admin();
+      await admin.connect();
+      const retention = await retentionOf(admin, topics);
       consumer = kafka.consumer({
         groupId,
         maxWaitTimeInMs,
@@ -59,44 +69,88 @@ export function kafkajsSource(options: KafkajsSourceOptions): Source {
         retry: { restartOnFailure: async (error: Error) => !(error instanceof NovaError || (error as { cause?: unknown }).cause instanceof NovaError) },
       });
       const current = consumer;
+      let failed: (error: unknown) => void = () => {};
       const finished = new Promise<void>((resolve, reject) => {
         stopped = resolve;
+        failed = reject;
         current.on(current.events.CRASH, ({ payload }) => {
           if (!payload.restart) reject(payload.error);
         });
       });
-      // Seeks synchronously on every assignment, before the first fetch: a partition resumes
-      // at the store's checkpoint whatever offset the group last committed.
+      // Batches wait for the newest assignment's check (the store's checkpoints against what
+      // the topic still retains); until it is done nothing of those partitions is applied.
+      let assigned: Promise<void> = Promise.resolve();
       current.on(current.events.GROUP_JOIN, ({ payload }) => {
-        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
-          for (const partition of partitions) {
-            current.seek({ topic, partition, offset: startAt(topic, partition) ?? earliest.get(`${topic}:${partition}`) ?? '0' });
-          }
+        const partitions = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
+        // seek synchronously, before the first fetch: a partition resumes at the store's
+        // checkpoint whatever offset the group last committed (the check below may pause it)
+        for (const { topic, partition } of partitions) {
+          const offset = startAt(topic, partition);
+          if (offset !== undefined) current.seek({ topic, partition, offset });
+          if (paused.has(keyOf(topic, partition))) pauseNow(topic, partition);
         }
+        assigned = (async () => {
+          const ranges: AssignedPartition[] = [];
+          for (const topic of new Set(partitions.map((p) => p.topic))) {
+            for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
+              if (partitions.some((p) => p.topic === topic && p.partition === partition)) {
+                ranges.push({ topic, partition, low, high, retentionMs: retention.get(topic) ?? null });
+                // no checkpoint: kafkajs starts at its default (earliest); seek there explicitly
+                if (startAt(topic, partition) === undefined) current.seek({ topic, partition, offset: low });
+              }
+            }
+          }
+          await onAssign(ranges);
+        })();
+        assigned.catch(failed);
       });
-      await current.connect();
-      await current.subscribe({ topics, fromBeginning: true });
-      await current.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const sourceBatch: SourceBatch = {
-            topic: batch.topic,
-            partition: batch.partition,
-            highWatermark: batch.highWatermark,
-            heartbeat,
-            records: batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, value: m.value })),
-          };
-          await onBatch(sourceBatch);
-          resolveOffset(batch.lastOffset());
-        },
-      });
-      await finished;
+      try {
+        await current.connect();
+        await current.subscribe({ topics, fromBeginning: true });
+        await current.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently,
+          eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+            await assigned;
+            const key = keyOf(batch.topic, batch.partition);
+            // a batch fetched before its partition was paused is dropped: it is read again on resume
+            if (!isRunning() || isStale() || paused.has(key) || batch.messages.length === 0) return;
+            const sourceBatch: SourceBatch = {
+              topic: batch.topic,
+              partition: batch.partition,
+              highWatermark: batch.highWatermark,
+              heartbeat,
+              records: batch.messages.map((m) => ({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: m.offset,
+                key: m.key,
+                value: m.value,
+                timestamp: m.timestamp,
+                headers: Object.fromEntries(Object.entries(m.headers ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value])),
+              })),
+            };
+            await onBatch(sourceBatch);
+            if (!paused.has(key)) resolveOffset(batch.lastOffset());
+          },
+        });
+        await finished;
+      } finally {
+        await admin.disconnect();
+      }
     },
     async commit(checkpoints: Checkpoint[]) {
       await consumer?.commitOffsets(checkpoints.map(({ topic, partition, nextOffset }) => ({ topic, partition, offset: nextOffset })));
+    },
+    pause(topic, partition) {
+      paused.add(keyOf(topic, partition));
+      pauseNow(topic, partition);
+    },
+    resume(topic, partition, offset) {
+      if (!paused.delete(keyOf(topic, partition))) return;
+      if (offset !== undefined) consumer?.seek({ topic, partition, offset });
+      consumer?.resume([{ topic, partitions: [partition] }]);
     },
     async stop() {
       await consumer?.disconnect();

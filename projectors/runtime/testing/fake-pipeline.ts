@@ -1,0 +1,163 @@
+// Pure test doubles for the runtime's own unit tests (run-projector.test.ts): a partitioned log
+// behind the Source port, a decoder that reads JSON, and an in-memory sink that can be told to
+// fail. Not a Kafka or store emulator: they model only what the ports promise.
+import pino from 'pino';
+import type { DeadLetter } from '../dead-letter.ts';
+import type { Change, DecodeRecord, RawRecord } from '../decode/index.ts';
+import { NovaError, codes, type ErrorKind } from '../errors.ts';
+import { ProjectorEventBus } from '../events.ts';
+import type { Checkpoint, CheckpointStore, ProjectorDefinition, Sink, StoreOp } from '../sink.ts';
+import type { AssignedPartition, Source, SourceRunOptions } from '../source/source.ts';
+
+/** What a test record carries (the fake decoder turns it into a Change). */
+export type FakeRow = { id: number; value: string; version?: number; order?: number; epoch?: number; since?: number; op?: Change['op'] };
+
+/** A partitioned log: records per partition, and what retention has deleted (low). */
+export class FakeLog {
+  readonly partitions = new Map<number, { low: number; records: RawRecord[] }>();
+  constructor(readonly topic = 't') {}
+  append(partition: number, ...rows: (FakeRow | Buffer)[]): void {
+    const p = this.partitions.get(partition) ?? { low: 0, records: [] };
+    for (const row of rows) {
+      const offset = String(p.records.length);
+      p.records.push({ topic: this.topic, partition, offset, key: null, value: Buffer.isBuffer(row) ? row : Buffer.from(JSON.stringify(row)), timestamp: String(Date.now()) });
+    }
+    this.partitions.set(partition, p);
+  }
+  cut(partition: number, low: number): void {
+    (this.partitions.get(partition) as { low: number }).low = low;
+  }
+}
+
+/** A Source over a FakeLog: one assignment of every partition, batches of `batchSize` until `stop`. */
+export function fakeSource(log: FakeLog, batchSize = 3) {
+  const paused = new Set<number>();
+  const positions = new Map<number, number>();
+  const calls: string[] = [];
+  let running = false;
+  let wake: () => void = () => {};
+  const source: Source & { calls: string[] } = {
+    calls,
+    async run({ startAt, onAssign, onBatch }: SourceRunOptions) {
+      running = true;
+      const ranges: AssignedPartition[] = [...log.partitions].map(([partition, p]) => ({ topic: log.topic, partition, low: String(p.low), high: String(p.records.length), retentionMs: 60_000 }));
+      for (const { partition, low } of ranges) positions.set(partition, Number(startAt(log.topic, partition) ?? low));
+      await onAssign(ranges);
+      while (running) {
+        let delivered = false;
+        for (const [partition, p] of log.partitions) {
+          const at = Math.max(positions.get(partition) ?? 0, p.low);
+          if (paused.has(partition) || at >= p.records.length) continue;
+          const records = p.records.slice(at, at + batchSize);
+          delivered = true;
+          await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => {} });
+          if (!paused.has(partition)) positions.set(partition, at + records.length);
+        }
+        if (!delivered) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 5)));
+      }
+    },
+    async commit() {},
+    pause(_topic, partition) {
+      calls.push(`pause ${partition}`);
+      paused.add(partition);
+    },
+    resume(_topic, partition, offset) {
+      calls.push(`resume ${partition}@${offset}`);
+      paused.delete(partition);
+      if (offset !== undefined) positions.set(partition, Number(offset));
+      wake();
+    },
+    async stop() {
+      running = false;
+      wake();
+    },
+  };
+  return source;
+}
+
+/** Decodes a FakeRow; a record whose value is not JSON throws the error `unreadable` says. */
+export function fakeDecoder(unreadable: (record: RawRecord) => NovaError = () => new NovaError('poison', codes.undecodable, 'not json')): DecodeRecord {
+  return async (record) => {
+    let row: FakeRow;
+    try {
+      row = JSON.parse((record.value as Buffer).toString()) as FakeRow;
+    } catch {
+      throw unreadable(record);
+    }
+    const epoch = BigInt(row.epoch ?? 0) << 56n;
+    const op = row.op ?? 'update';
+    return {
+      kind: 'change',
+      op,
+      table: 'public.t',
+      key: { id: row.id },
+      before: null,
+      after: { id: row.id, value: row.value },
+      version: op === 'read' ? 0n : epoch | BigInt(row.version ?? Number(record.offset) + 1),
+      commitOrder: epoch | BigInt(row.order ?? row.version ?? Number(record.offset) + 1),
+      streamSince: row.since ?? 0,
+      txId: null,
+      commitTs: new Date(),
+      position: { topic: record.topic, partition: record.partition, offset: record.offset },
+    };
+  };
+}
+
+/** What the fake store does with one call: refuse some ops (onRejected), then fail, or apply the rest. */
+export type Behaviour = { reject?: (op: FakeOp) => boolean; fail?: ErrorKind };
+
+/** A store in memory: values by id, the newest version wins; `behave` decides each call. */
+export function fakeSink(behave: (ops: StoreOp<FakeOp>[]) => Behaviour = () => ({})) {
+  const rows = new Map<number, { value: string; version: bigint }>();
+  const saved = new Map<string, Checkpoint>();
+  const sink: Sink<FakeOp> & CheckpointStore & { rows: typeof rows; saved: typeof saved } = {
+    rows,
+    saved,
+    async apply(ops, checkpoints, onRejected) {
+      const { reject = () => false, fail } = behave(ops);
+      const refused = ops.filter(({ op }) => reject(op));
+      if (refused.length > 0) await onRejected(refused.map(({ change }) => ({ position: change.position, reason: 'refused' })));
+      if (fail) throw new NovaError(fail, fail === 'bounded' ? codes.storeTimeout : codes.storeUnavailable, `the fake store says ${fail}`);
+      for (const { op } of ops) {
+        const held = rows.get(op.id);
+        if (!reject(op) && (!held || op.version > held.version)) rows.set(op.id, { value: op.value, version: op.version });
+      }
+      for (const c of checkpoints) saved.set(`${c.topic}:${c.partition}`, c);
+    },
+    async load() {
+      return [...saved.values()];
+    },
+    async close() {},
+  };
+  return sink;
+}
+
+export type FakeOp = { id: number; value: string; version: bigint };
+
+export const fakeDefinition: ProjectorDefinition<FakeOp> = {
+  name: 'fake',
+  topics: ['t'],
+  mapping: (change) => {
+    if (change.after?.['value'] === 'unmappable') throw new Error('cannot map this one');
+    return [{ id: Number(change.key?.['id']), value: String(change.after?.['value']), version: change.version }];
+  },
+  createSink: async () => fakeSink(),
+};
+
+/** A dead-letter topic in memory: the letters sent, in order. */
+export function fakeDeadLetter() {
+  const letters: { offset: string; partition: number; code: string }[] = [];
+  const deadLetter: DeadLetter & { letters: typeof letters } = {
+    letters,
+    send: async (record, error) => void letters.push({ offset: record.offset, partition: record.partition, code: error.code }),
+    close: async () => {},
+  };
+  return deadLetter;
+}
+
+export const quietLog = () => pino({ level: 'silent' });
+
+export const eventBus = () =>
+  new ProjectorEventBus((error) => {
+    throw error;
+  });
