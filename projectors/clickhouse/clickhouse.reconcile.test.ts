@@ -60,7 +60,7 @@ test('reconcile: no drift once caught up; then exactly the row versions planted 
 
   // versions newer than any change can carry: the projector never overwrites them
   const newest = '18446744073709551615';
-  const row = (id: string, value: number, deleted: 0 | 1) => ({ id, user_id: user.id, target_type: 'post', target_id: 7, interaction_type: 'like', interaction_value: value, created_at: 1_714_564_800, lsn: newest, is_deleted: deleted });
+  const row = (id: string, value: number, deleted: 0 | 1) => ({ id, user_id: user.id, target_type: 'post', target_id: 7, interaction_type: 'like', interaction_value: value, created_at: 1_714_564_800, version: newest, commit_order: newest, is_deleted: deleted });
   await ch.insert({ table: sqlIdentifier(generationTable(userBehaviorEvents, generation)), format: 'JSONEachRow', values: [row(changed, 0.25, 0), row(revived, 1, 0), row(hidden, 2, 1)] });
 
   const drifted = await reconcile();

@@ -1,6 +1,6 @@
 // The connection to ClickHouse, and what its failures mean to the runtime.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { NovaError, codes, storeError } from '../runtime/errors.ts';
+import { storeError, type ErrorKind, type NovaError } from '../runtime/errors.ts';
 
 /**
  * A client from CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and, if set,
@@ -19,13 +19,17 @@ export function clickhouseClient(env: NodeJS.ProcessEnv): ClickHouseClient {
   });
 }
 
-// 18.16's errors reach the client as text ("Code: 27, e.displayText() = ..."), which it does
-// not parse (err.code is undefined), so the code is read from the message. Numbers are
-// ClickHouse's ErrorCodes.
-const codeOf = (error: unknown): number | undefined => {
-  const match = /^Code: (\d+),/.exec((error as Error)?.message ?? '');
+/**
+ * The server's error code (ClickHouse's ErrorCodes). A current server's error text is parsed by
+ * the client into `code`; 18.16's ("Code: 27, e.displayText() = ...") is not, so there the
+ * code is the text's "Code: N," prefix, which the server writes for every error.
+ */
+export function clickhouseCode(error: unknown): number | undefined {
+  const parsed = (error as { code?: unknown } | undefined)?.code;
+  if (typeof parsed === 'string' && /^\d+$/.test(parsed)) return Number(parsed);
+  const match = /^Code: (\d+),/.exec((error as Error | undefined)?.message ?? '');
   return match ? Number(match[1]) : undefined;
-};
+}
 
 /** The server refused the data itself (a value it cannot parse or convert): retrying cannot help. */
 const refusedData = new Set([
@@ -41,25 +45,29 @@ const refusedData = new Set([
   117, // INCORRECT_DATA
 ]);
 
-/** The server is busy or short of something for now: the same request can succeed later. */
-const overloaded = new Set([
-  159, // TIMEOUT_EXCEEDED
-  202, // TOO_MANY_SIMULTANEOUS_QUERIES
-  209, // SOCKET_TIMEOUT
-  210, // NETWORK_ERROR
-  241, // MEMORY_LIMIT_EXCEEDED
-  252, // TOO_MANY_PARTS: inserts outrun merges
+/** The rows of an INSERT the server refused: the sink dead-letters those it refuses one by one. */
+export const isRefusedData = (error: unknown): boolean => refusedData.has(clickhouseCode(error) ?? -1);
+
+const kinds = new Map<number, ErrorKind>([
+  // may be the request's own size: retried a few times, then the batch is split
+  [159, 'bounded'], // TIMEOUT_EXCEEDED
+  [241, 'bounded'], // MEMORY_LIMIT_EXCEEDED
+  // the server is busy or unreachable for now: the same request succeeds later
+  [202, 'transient'], // TOO_MANY_SIMULTANEOUS_QUERIES
+  [209, 'transient'], // SOCKET_TIMEOUT
+  [210, 'transient'], // NETWORK_ERROR
+  [252, 'transient'], // TOO_MANY_PARTS: inserts outrun merges
 ]);
 
-export const isRefusedData = (error: unknown): boolean => refusedData.has(codeOf(error) ?? -1);
+/** The kind of a ClickHouse failure, by its code; undefined for one it does not know. */
+export const clickhouseKind = (error: unknown): ErrorKind | undefined => kinds.get(clickhouseCode(error) ?? -1);
 
-/** A failure classified once: overload and the network are transient, anything else fatal. */
-export function clickhouseError(error: unknown): NovaError {
-  if (overloaded.has(codeOf(error) ?? -1)) {
-    return new NovaError('transient', codes.storeUnavailable, `clickhouse: ${(error as Error).message}`, { cause: error });
-  }
-  return storeError(error, 'clickhouse');
-}
+/**
+ * A failure classified once, by code: the codes above, Node's network codes transient, anything
+ * else fatal. Refused data is not poison here: outside a row INSERT (insertRows) it is not a
+ * record's fault (a checkpoint the table cannot take is the table's).
+ */
+export const clickhouseError = (error: unknown): NovaError => storeError(error, 'clickhouse', clickhouseKind);
 
 /** Runs `work`, throwing any failure classified. */
 export async function guard<T>(work: () => Promise<T>): Promise<T> {
@@ -67,5 +75,16 @@ export async function guard<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     throw clickhouseError(error);
+  }
+}
+
+const tableAlreadyExists = 57; // TABLE_ALREADY_EXISTS
+
+/** CREATE ... IF NOT EXISTS still fails when another process creates the same table at that moment. */
+export async function createIfMissing(client: ClickHouseClient, statement: string): Promise<void> {
+  try {
+    await client.command({ query: statement });
+  } catch (error) {
+    if (clickhouseCode(error) !== tableAlreadyExists) throw error;
   }
 }

@@ -22,7 +22,7 @@ export const sqlString = (value: string): string => escapeBetween(value, "'");
 /** An identifier (table, view or column name): `` `...` ``, so a keyword or odd name stays a name. */
 export const sqlIdentifier = (name: string): string => escapeBetween(name, '`');
 
-/** A non-negative integer literal (a generation, an id, an LSN), refused unless it is exactly that. */
+/** A non-negative integer literal (a generation, an id, a version), refused unless it is exactly that. */
 export function sqlUnsigned(value: number | bigint): string {
   const valid = typeof value === 'bigint' ? value >= 0n && value < 2n ** 64n : Number.isSafeInteger(value) && value >= 0;
   if (!valid) throw new TypeError(`clickhouse: ${String(value)} is not an unsigned 64-bit integer literal`);

@@ -9,29 +9,22 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointTableStatement, clearCheckpoints } from './checkpoint.ts';
-import { clickhouseClient, clickhouseError } from './client.ts';
+import { clickhouseClient, clickhouseError, createIfMissing } from './client.ts';
 import { sqlIdentifier, sqlString } from './escape.ts';
-import { createTableStatements, currentStateQuery, generationTable, projectedTables, truncationsTable, type ProjectedTable } from './tables.ts';
-
-const tableAlreadyExists = (error: unknown) => /^Code: 57,/.test((error as Error)?.message ?? '');
-
-/** CREATE ... IF NOT EXISTS still fails when another process creates the same table at that moment. */
-async function createIfMissing(client: ClickHouseClient, statement: string) {
-  try {
-    await client.command({ query: statement });
-  } catch (error) {
-    if (!tableAlreadyExists(error)) throw error;
-  }
-}
+import { claimGeneration } from './format.ts';
+import { createTableStatements, currentStateQuery, formatTable, generationTable, projectedTables, truncationsTable, type ProjectedTable } from './tables.ts';
 
 /**
- * Creates the generation's tables and the checkpoint table if missing. A stable view that does
- * not exist yet is pointed at this generation; one that exists is left alone, because moving it
- * is the rebuild's decision (swapView), not a side effect of starting a projector.
+ * Creates the generation's tables and the checkpoint table if missing, the generation marked
+ * with this Nova's format first; refuses (throws) a generation another Nova wrote (format.ts).
+ * A stable view that does not exist yet is pointed at this generation; one that exists is left
+ * alone, because moving it is the rebuild's decision (swapView), not a side effect of starting
+ * a projector.
  */
 export async function ensureGeneration(client: ClickHouseClient, generation: number): Promise<void> {
   await createIfMissing(client, checkpointTableStatement);
   for (const table of projectedTables) {
+    await claimGeneration(client, table, generation);
     for (const statement of createTableStatements(table, generation)) await createIfMissing(client, statement);
     await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(table)} AS ${currentStateQuery(table, generation)}`);
   }
@@ -84,6 +77,8 @@ export async function dropGeneration(client: ClickHouseClient, generation: numbe
     if ((await liveGeneration(client, table, name)) === generation) await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(name)}` });
     await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(generationTable(table, generation))}` });
     await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(truncationsTable(table, generation))}` });
+    // last: a drop cut short leaves a marked generation, never unmarked rows
+    await client.command({ query: `DROP TABLE IF EXISTS ${sqlIdentifier(formatTable(table, generation))}` });
   }
 }
 
@@ -112,6 +107,7 @@ export function clickhouseGenerations(projector: string): Generations {
       withClient(env, async (client) => {
         if ((await liveGeneration(client, table)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first`);
         await dropGeneration(client, generation);
+        // returns once they are gone: a rebuild of this generation started next must not load them
         await clearCheckpoints(client, { projector, generation });
       }),
   };

@@ -1,7 +1,7 @@
 // The ClickHouse sink. ClickHouse has neither transactions nor upserts, so every row is a new
-// version carrying its change's LSN (ReplacingMergeTree(lsn) keeps the highest per key) and the
-// checkpoints are written after the effects: a crash in between replays versions that collapse
-// onto the ones already there.
+// version carrying its change's version and commit order (tables.ts: ReplacingMergeTree(version)
+// keeps the highest per id, readers apply truncates) and the checkpoints are written after the
+// effects: a crash in between replays versions that collapse onto the ones already there.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Position } from '../runtime/errors.ts';
 import type { CheckpointStore, Rejected, Sink, StoreOp } from '../runtime/sink.ts';
@@ -24,12 +24,9 @@ type Insertable = { values: object; position: Position };
 function byTable(ops: StoreOp<ClickhouseOp>[], generation: number): Map<string, Insertable[]> {
   const tables = new Map<string, Insertable[]>();
   for (const { op, change } of ops) {
-    const [table, values] =
-      op.kind === 'row'
-        ? [generationTable(op.table, generation), op.row]
-        : [truncationsTable(op.table, generation), { lsn: op.lsn, truncated_at: op.truncated_at }];
+    const table = op.kind === 'row' ? generationTable(op.table, generation) : truncationsTable(op.table, generation);
     const rows = tables.get(table) ?? [];
-    rows.push({ values, position: change.position });
+    rows.push({ values: op.row, position: change.position });
     tables.set(table, rows);
   }
   return tables;
@@ -58,8 +55,8 @@ export function createClickhouseSink(options: ClickhouseSinkOptions): Sink<Click
   const { client, generation, projector } = options;
   const scope = { projector, generation };
   return {
-    // Rows of one batch may go in any order: a row's versions are ordered by their LSN, and a
-    // truncate's watermark by its own, whichever is inserted first.
+    // Rows of one batch may go in any order: a row's versions are ordered by their version, and
+    // what a truncate removes by commit order, whichever is inserted first.
     async apply(ops, checkpoints, onRejected) {
       const rejected: Rejected[] = [];
       for (const [table, rows] of byTable(ops, generation)) rejected.push(...(await insertRows(client, table, rows)));

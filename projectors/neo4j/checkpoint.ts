@@ -1,5 +1,5 @@
 // Where the Neo4j projector's position lives: one (:NovaCheckpoint {projector, generation,
-// topic, partition, nextOffset, lsn}) node per partition, written in the batch's own
+// topic, partition, nextOffset, commitOrder}) node per partition, written in the batch's own
 // transaction, so a checkpoint exists exactly when the effects before it do.
 import type { Driver, ManagedTransaction, Transaction } from 'neo4j-driver';
 import neo4j from 'neo4j-driver';
@@ -14,12 +14,17 @@ export async function writeCheckpoints(tx: Transaction | ManagedTransaction, { p
   await tx.run(
     `UNWIND $checkpoints AS c
      MERGE (n:${checkpointLabel} {projector: $projector, generation: $generation, topic: c.topic, partition: c.partition})
-     SET n.nextOffset = c.nextOffset, n.lsn = c.lsn`,
+     SET n.nextOffset = c.nextOffset, n.commitOrder = c.commitOrder`,
     {
       projector,
       generation: neo4j.int(generation),
-      // a Kafka offset is 64-bit: kept as the runtime's string
-      checkpoints: checkpoints.map((c) => ({ topic: c.topic, partition: neo4j.int(c.partition), nextOffset: c.nextOffset, lsn: c.lsn === null ? null : neo4j.int(c.lsn) })),
+      // a Kafka offset is 64-bit: kept as the runtime's string; a commit order as a 64-bit integer
+      checkpoints: checkpoints.map((c) => ({
+        topic: c.topic,
+        partition: neo4j.int(c.partition),
+        nextOffset: c.nextOffset,
+        commitOrder: c.commitOrder === null ? null : neo4j.int(c.commitOrder),
+      })),
     },
   );
 }
@@ -28,9 +33,12 @@ export function loadCheckpoints(driver: Driver, { projector, generation }: Check
   return withSession(driver, async (session) => {
     const result = await session.run(
       `MATCH (n:${checkpointLabel} {projector: $projector, generation: $generation})
-       RETURN n.topic AS topic, n.partition AS partition, n.nextOffset AS nextOffset, n.lsn AS lsn`,
+       RETURN n.topic AS topic, n.partition AS partition, n.nextOffset AS nextOffset, toString(n.commitOrder) AS commitOrder`,
       { projector, generation: neo4j.int(generation) },
     );
-    return result.records.map((r) => ({ topic: r.get('topic'), partition: r.get('partition'), nextOffset: r.get('nextOffset'), lsn: r.get('lsn') }));
+    return result.records.map((r) => {
+      const commitOrder: string | null = r.get('commitOrder');
+      return { topic: r.get('topic'), partition: r.get('partition'), nextOffset: r.get('nextOffset'), commitOrder: commitOrder === null ? null : BigInt(commitOrder) };
+    });
   });
 }

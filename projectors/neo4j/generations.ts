@@ -5,7 +5,7 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import type { Generations } from '../runtime/sink.ts';
 import { connectNeo4j, inTransaction, withSession } from './connection.ts';
-import { checkpointLabel, generationLabel, liveLabel, userConstraint, userLabel } from './graph-names.ts';
+import { checkpointLabel, generationLabel, isVisible, liveLabel, userConstraint, userLabel } from './graph-names.ts';
 
 /** Idempotent, at sink start: the generation's uniqueness constraint and what every generation shares. */
 export async function ensureGraphSchema(driver: Driver, generation: number): Promise<void> {
@@ -42,7 +42,7 @@ export async function promote(driver: Driver, generation: number): Promise<void>
       throw new Error(`generation ${generation} has never been filled: rebuild it first`);
     }
     await tx.run(`MATCH (u:${liveLabel}) WHERE NOT u:${label} REMOVE u:${liveLabel}`);
-    await tx.run(`MATCH (u:${label}) WHERE u.deleted IS NULL SET u:${liveLabel}`);
+    await tx.run(`MATCH (u:${label}) WHERE ${isVisible('u')} SET u:${liveLabel}`);
   });
 }
 

@@ -11,9 +11,9 @@
 // querying `User_gN` after looking up N, would make a swap one write but break the contract.
 export const liveLabel = 'User';
 export const followsType = 'FOLLOWS';
-/** A pair that does not follow (any more): remembers the LSN that ended it, invisible to readers. */
+/** A pair that does not follow (any more): remembers the version that ended it, invisible to readers. */
 export const followsTombstoneType = 'FOLLOWS_TOMBSTONE';
-/** One per generation: its lock, whether it is live, and when its tables were truncated. */
+/** One per generation: its lock, whether it is live, its format (format.ts), and its tables' newest truncates. */
 export const generationLabel = 'NovaGeneration';
 export const checkpointLabel = 'NovaCheckpoint';
 
@@ -25,5 +25,12 @@ export function userLabel(generation: number): string {
   if (!Number.isSafeInteger(generation) || generation < 1) throw new Error(`neo4j: a generation is a positive integer, not ${generation}`);
   return `User_g${generation}`;
 }
+
+/**
+ * Cypher: is node `u` of a generation one readers see? A users delete leaves a tombstone
+ * (`deleted`) they must not; every other node they do. Promoting labels exactly these `User`,
+ * and writes into the live generation keep it so.
+ */
+export const isVisible = (u: string) => `${u}.deleted IS NULL`;
 
 export const userConstraint = (generation: number) => `nova_user_g${generation}_id`;

@@ -1,142 +1,194 @@
-// The Cypher a batch runs, and the plan that feeds it. Every write is guarded by LSN:
-//   - a User node keeps `lsn`, the newest users change applied to it; an older one is skipped.
-//   - a users delete keeps the node as a tombstone (no `User` label, no properties,
-//     `deleted`, `deleted_lsn`), so replaying an older insert cannot bring it back, and removes
-//     its relationships older than the delete: PostgreSQL's foreign keys mean every follows
-//     row of the user was deleted before it. `deleted_lsn` stays after a re-insert of the same
-//     id, so a follows change from before the delete can never reattach.
+// The Cypher a batch runs, and the plan that feeds it. Every node and relationship keeps the
+// `version` and `commit_order` of the change that last wrote it (runtime/decode/version.ts),
+// both exact 64-bit integers:
+//   - a User node is written only by a users change of a higher version: a snapshot read
+//     (version 0) thus fills a node the generation lacks, or one only a follow created (bare),
+//     and never overwrites a change.
+//   - a users delete keeps the node as a tombstone (no `User` label, no properties, `deleted`,
+//     `deleted_version`, `deleted_commit_order`), so replaying an older insert cannot bring it
+//     back, and removes its relationships from before it in commit order: PostgreSQL's foreign
+//     keys mean every follows row of the user was deleted before it, in an earlier transaction
+//     or earlier in the same one. The deletion stays after a re-insert of the same id, so a
+//     follows change from before it can never reattach; a follows change after it (a snapshot
+//     read included: it carries the commit order it was read at) can.
 //   - a (follower, followee) pair holds at most one relationship: FOLLOWS while the newest
 //     change for the pair says active, else FOLLOWS_TOMBSTONE; either keeps that change's
-//     `lsn`. Pair changes from different rows (and partitions) thus order by LSN alone.
-//   - a truncate keeps its LSN on the generation node; anything of that table older than it
-//     is removed now and refused later. Truncating users empties follows too (foreign keys).
-//     Applied, not dead-lettered: the truncate stays in the topic, so a replay would meet it
-//     again and a dead-lettered one would leave the graph wrong for good. It runs inside the
-//     batch's transaction, so its size is bounded by Neo4j's transaction memory; past that the
-//     server's out-of-memory error is transient and retried, visible in the logs, and
-//     rebuilding into a new generation is the way out.
+//     version. Pair changes from different rows (and partitions) thus order by version, with
+//     one tie (pairWins).
+//   - a truncate keeps its (commit order, version) on the generation node, per table; anything
+//     of that table before it in commit order is removed now and refused later, and what a
+//     faster partition already wrote after it stays. Truncating users empties follows too
+//     (foreign keys). Applied, not dead-lettered: the truncate stays in the topic, so a replay
+//     would meet it again and a dead-lettered one would leave the graph wrong for good. It runs
+//     inside the batch's transaction, so its size is bounded by Neo4j's transaction memory;
+//     past that the server's memory error is 'bounded' (connection.ts): retried a few times,
+//     then the batch split; a truncate too big alone stalls its partition, and rebuilding into
+//     a new generation is the way out.
 // Within a batch each target (user id, pair) is reduced to its newest op first: the rows of
 // one UNWIND all read before any of them writes, so two ops for one target must not meet there.
 // The runtime hands over every change, in order (batchChanges 'every-change'), so a row moved
 // from pair to pair within a batch has left an op for each pair it left: newest per pair is right.
 import neo4j from 'neo4j-driver';
+import { isBeforeTruncate, type Ordered } from '../runtime/decode/index.ts';
 import type { StoreOp } from '../runtime/sink.ts';
-import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, liveLabel, userLabel } from './graph-names.ts';
+import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, isVisible, liveLabel, userLabel } from './graph-names.ts';
 import type { GraphOp } from './mapping/index.ts';
 
 type Op<K extends GraphOp['kind']> = Extract<GraphOp, { kind: K }>;
+export type Table = Op<'truncate'>['table'];
+type At = { version: neo4j.Integer; commit_order: neo4j.Integer };
 
 /** A batch's ops, newest per target, as driver parameters. */
 export type WritePlan = {
-  /** per table, the newest truncate's LSN */
-  truncates: Partial<Record<'users' | 'follows', number>>;
-  users: Array<{ id: neo4j.Integer; lsn: neo4j.Integer; username: string; avatar_url: string | null; bio: string | null; created_at: neo4j.Integer | null }>;
-  deletedUsers: Array<{ id: neo4j.Integer; lsn: neo4j.Integer }>;
-  pairs: Array<{ follower: neo4j.Integer; followee: neo4j.Integer; lsn: neo4j.Integer; edge: { created_at: neo4j.Integer | null } | null }>;
+  /** per table, the batch's latest truncate in commit order */
+  truncates: Partial<Record<Table, Ordered>>;
+  users: Array<At & { id: neo4j.Integer; username: string; avatar_url: string | null; bio: string | null; created_at: neo4j.Integer | null }>;
+  deletedUsers: Array<At & { id: neo4j.Integer }>;
+  pairs: Array<At & { follower: neo4j.Integer; followee: neo4j.Integer; edge: { created_at: neo4j.Integer | null } | null }>;
 };
 
-const int = (value: number) => neo4j.int(value);
 const intOrNull = (value: number | null) => (value === null ? null : neo4j.int(value));
 
-function newest<T extends { lsn: number }>(into: Map<string, T>, key: string, op: T) {
-  const seen = into.get(key);
-  if (!seen || op.lsn >= seen.lsn) into.set(key, op);
+/** Where an op or truncate stands, as parameters; absent (no truncate yet) is before everything. */
+export const at = (ordered: Ordered | undefined): At => ({ version: neo4j.int(ordered?.version ?? -1n), commit_order: neo4j.int(ordered?.commitOrder ?? -1n) });
+
+/** The later of two in commit order, as given: `b` only if `a` is absent or strictly before it. */
+export const later = (a: Ordered | undefined, b: Ordered | undefined) => (!a ? b : b && isBeforeTruncate(a, b) ? b : a);
+
+/**
+ * Does pair op `op` replace what `held` left? The newer version does; at an equal version an
+ * active FOLLOWS beats a FOLLOWS_TOMBSTONE. One row's changes never tie: each is its own WAL
+ * record. Two rows of one pair (UNIQUE(follower_id, followee_id)) share a version only when
+ * one statement moved a key: an update of a follows row's id reaches Debezium as a delete of
+ * the old id and a create of the new one, both at that update's LSN, on two partitions. The
+ * create is the state after the update, so where the two differ (the new row is active) it
+ * must win, in whichever order they arrive; where both are tombstones either is right.
+ * (Snapshot reads all tie at 0, but two reads of one pair are of two of its rows, and the
+ * stream holds the changes that replaced the one with the other.) writePairs' guard is this
+ * same rule in Cypher.
+ */
+const pairWins = (op: Op<'follows'>, held: Op<'follows'>) => op.version > held.version || (op.version === held.version && (op.edge !== null || held.edge === null));
+
+/** A user's newer change replaces an older one; the later of a batch wins (one row's changes never tie). */
+const userWins = (op: Op<'user'>, held: Op<'user'>) => op.version >= held.version;
+
+function keepNewest<T>(into: Map<string, T>, key: string, op: T, wins: (op: T, held: T) => boolean) {
+  const held = into.get(key);
+  if (!held || wins(op, held)) into.set(key, op);
 }
 
 export function planWrites(ops: StoreOp<GraphOp>[]): WritePlan {
   const users = new Map<string, Op<'user'>>();
   const pairs = new Map<string, Op<'follows'>>();
-  const truncated: Partial<Record<'users' | 'follows', number>> = {};
+  const truncates: WritePlan['truncates'] = {};
   for (const { op } of ops) {
-    if (op.kind === 'user') newest(users, String(op.id), op);
-    else if (op.kind === 'follows') newest(pairs, `${op.follower}:${op.followee}`, op);
-    else truncated[op.table] = Math.max(op.lsn, truncated[op.table] ?? op.lsn);
+    if (op.kind === 'user') keepNewest(users, String(op.id), op, userWins);
+    else if (op.kind === 'follows') keepNewest(pairs, `${op.follower}:${op.followee}`, op, pairWins);
+    else truncates[op.table] = later(truncates[op.table], op);
   }
   const all = [...users.values()];
   return {
-    truncates: truncated,
-    users: all.flatMap(({ id, lsn, user }) => (user ? [{ id: int(id), lsn: int(lsn), ...user, created_at: intOrNull(user.created_at) }] : [])),
-    deletedUsers: all.flatMap(({ id, lsn, user }) => (user ? [] : [{ id: int(id), lsn: int(lsn) }])),
-    pairs: [...pairs.values()].map(({ follower, followee, lsn, edge }) => ({
-      follower: int(follower),
-      followee: int(followee),
-      lsn: int(lsn),
-      edge: edge && { created_at: intOrNull(edge.created_at) },
+    truncates,
+    users: all.flatMap((op) => (op.user ? [{ id: neo4j.int(op.id), ...at(op), ...op.user, created_at: intOrNull(op.user.created_at) }] : [])),
+    deletedUsers: all.flatMap((op) => (op.user ? [] : [{ id: neo4j.int(op.id), ...at(op) }])),
+    pairs: [...pairs.values()].map((op) => ({
+      follower: neo4j.int(op.follower),
+      followee: neo4j.int(op.followee),
+      ...at(op),
+      edge: op.edge && { created_at: intOrNull(op.edge.created_at) },
     })),
   };
 }
 
-/** The statements of one generation; `$live` and `$truncatedAt` come from lockGeneration. */
+/** The generation node's properties that keep a table's newest truncate. */
+const truncateProperties = (table: Table) => ({ commitOrder: `${table}TruncateCommitOrder`, version: `${table}TruncateVersion` });
+
+/** Cypher: is `a` before `b` in commit order (version.ts isBeforeTruncate)? Each is [commit order, version]; absent is before everything. */
+function before([aOrder, aVersion]: [string, string], [bOrder, bVersion]: [string, string]): string {
+  const [ao, av, bo, bv] = [aOrder, aVersion, bOrder, bVersion].map((x) => `coalesce(${x}, -1)`);
+  return `(${ao} < ${bo} OR (${ao} = ${bo} AND ${av} < ${bv}))`;
+}
+const written = (x: string): [string, string] => [`${x}.commit_order`, `${x}.version`];
+const deleted = (u: string): [string, string] => [`${u}.deleted_commit_order`, `${u}.deleted_version`];
+const truncate = written('$truncate');
+
+/** The statements of one generation; `$live` and `$truncate` ({version, commit_order}) come from lockGeneration's state. */
 export function graphWrites(generation: number) {
   const L = userLabel(generation);
+  const [users, follows] = [truncateProperties('users'), truncateProperties('follows')];
   return {
     /** First in every batch: takes the generation node's write lock, so the batches and promotions of a generation never interleave (nor deadlock) */
     lockGeneration: `
       MERGE (g:${generationLabel} {generation: $generation})
-        ON CREATE SET g.live = false
+        ON CREATE SET g.live = false, g.format = $format
       SET g.appliedAt = datetime()
-      RETURN g.live AS live, coalesce(g.usersTruncatedAt, -1) AS usersTruncatedAt, coalesce(g.followsTruncatedAt, -1) AS followsTruncatedAt`,
+      RETURN g.live AS live,
+        toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
+        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion`,
 
-    markTruncated: (property: 'usersTruncatedAt' | 'followsTruncatedAt') => `
+    /** only ever with a later truncate than the one kept: the lock is held */
+    markTruncated: (table: Table) => `
       MATCH (g:${generationLabel} {generation: $generation})
-      SET g.${property} = CASE WHEN coalesce(g.${property}, -1) < $lsn THEN $lsn ELSE g.${property} END`,
+      SET g.${truncateProperties(table).commitOrder} = $truncate.commit_order, g.${truncateProperties(table).version} = $truncate.version`,
 
     truncateFollows: `
-      MATCH (:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L}) WHERE r.lsn < $lsn
+      MATCH (:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L}) WHERE ${before(written('r'), truncate)}
       DELETE r`,
 
-    /** after truncateFollows: a node older than the truncate goes, unless a newer follow still ends at it */
+    /** after truncateFollows: a node before the truncate goes, unless a later follow still ends at it */
     deleteUsersBefore: `
-      MATCH (u:${L}) WHERE coalesce(u.lsn, -1) < $lsn AND NOT EXISTS { (u)--() }
+      MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() }
       DETACH DELETE u`,
 
-    /** what deleteUsersBefore left: endpoints of newer follows, bare until their new users row arrives */
+    /** what deleteUsersBefore left: endpoints of later follows, bare until their new users row arrives */
     stripUsersBefore: `
-      MATCH (u:${L}) WHERE coalesce(u.lsn, -1) < $lsn
-      SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.lsn = null, u.deleted = null
+      MATCH (u:${L}) WHERE ${before(written('u'), truncate)}
+      SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = null, u.commit_order = null, u.deleted = null
       WITH u WHERE $live
       SET u:${liveLabel}`,
 
     upsertUsers: `
       UNWIND $rows AS row
-      WITH row WHERE row.lsn > $truncatedAt
+      WITH row WHERE NOT ${before(written('row'), truncate)}
       MERGE (u:${L} {id: row.id})
-      WITH u, row WHERE coalesce(u.lsn, -1) < row.lsn
-      SET u.username = row.username, u.avatar_url = row.avatar_url, u.bio = row.bio, u.created_at = row.created_at, u.lsn = row.lsn
+      WITH u, row WHERE coalesce(u.version, -1) < row.version
+      SET u.username = row.username, u.avatar_url = row.avatar_url, u.bio = row.bio, u.created_at = row.created_at,
+          u.version = row.version, u.commit_order = row.commit_order
       REMOVE u.deleted
       WITH u WHERE $live
       SET u:${liveLabel}`,
 
     deleteUsers: `
       UNWIND $rows AS row
-      WITH row WHERE row.lsn > $truncatedAt
+      WITH row WHERE NOT ${before(written('row'), truncate)}
       MERGE (u:${L} {id: row.id})
-      WITH u, row WHERE coalesce(u.lsn, -1) < row.lsn
-      SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.lsn = row.lsn, u.deleted = true, u.deleted_lsn = row.lsn
+      WITH u, row WHERE coalesce(u.version, -1) < row.version
+      SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = row.version, u.commit_order = row.commit_order,
+          u.deleted = true, u.deleted_version = row.version, u.deleted_commit_order = row.commit_order
       REMOVE u:${liveLabel}
       WITH u, row
       OPTIONAL MATCH (u)-[r:${FOLLOWS}|${TOMBSTONE}]-()
-      WHERE r.lsn < row.lsn
+      WHERE ${before(written('r'), written('row'))}
       DELETE r`,
 
     writePairs: `
       UNWIND $rows AS p
-      WITH p WHERE p.lsn > $truncatedAt
+      WITH p WHERE NOT ${before(written('p'), truncate)}
       OPTIONAL MATCH (a:${L} {id: p.follower})
       OPTIONAL MATCH (b:${L} {id: p.followee})
-      WITH p, a, b WHERE p.lsn > coalesce(a.deleted_lsn, -1) AND p.lsn > coalesce(b.deleted_lsn, -1)
+      WITH p, a, b WHERE NOT ${before(written('p'), deleted('a'))} AND NOT ${before(written('p'), deleted('b'))}
       OPTIONAL MATCH (a)-[r:${FOLLOWS}|${TOMBSTONE}]->(b)
-      WITH p, max(r.lsn) AS version
-      WHERE version IS NULL OR version < p.lsn
+      WITH p, collect(r) AS held
+      WHERE all(r IN held WHERE r.version < p.version OR (r.version = p.version AND p.edge IS NOT NULL AND type(r) = '${TOMBSTONE}'))
       MERGE (a:${L} {id: p.follower})
       MERGE (b:${L} {id: p.followee})
       WITH p, a, b
       OPTIONAL MATCH (a)-[old:${FOLLOWS}|${TOMBSTONE}]->(b)
       DELETE old
       WITH DISTINCT p, a, b
-      FOREACH (_ IN CASE WHEN $live AND a.deleted IS NULL THEN [1] ELSE [] END | SET a:${liveLabel})
-      FOREACH (_ IN CASE WHEN $live AND b.deleted IS NULL THEN [1] ELSE [] END | SET b:${liveLabel})
-      FOREACH (e IN CASE WHEN p.edge IS NULL THEN [] ELSE [p.edge] END | CREATE (a)-[:${FOLLOWS} {created_at: e.created_at, lsn: p.lsn}]->(b))
-      FOREACH (_ IN CASE WHEN p.edge IS NULL THEN [1] ELSE [] END | CREATE (a)-[:${TOMBSTONE} {lsn: p.lsn}]->(b))`,
+      FOREACH (_ IN CASE WHEN $live AND ${isVisible('a')} THEN [1] ELSE [] END | SET a:${liveLabel})
+      FOREACH (_ IN CASE WHEN $live AND ${isVisible('b')} THEN [1] ELSE [] END | SET b:${liveLabel})
+      FOREACH (e IN CASE WHEN p.edge IS NULL THEN [] ELSE [p.edge] END | CREATE (a)-[:${FOLLOWS} {created_at: e.created_at, version: p.version, commit_order: p.commit_order}]->(b))
+      FOREACH (_ IN CASE WHEN p.edge IS NULL THEN [1] ELSE [] END | CREATE (a)-[:${TOMBSTONE} {version: p.version, commit_order: p.commit_order}]->(b))`,
   };
 }

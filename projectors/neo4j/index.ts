@@ -1,7 +1,7 @@
 // The Neo4j projector: the seed's social graph (section 4.2), User nodes and FOLLOWS
 // relationships, from public.users and public.follows.
 import type { ProjectorDefinition } from '../runtime/sink.ts';
-import { connectNeo4j, neo4jError } from './connection.ts';
+import { connectNeo4j } from './connection.ts';
 import { compareNeo4jWithPostgres } from './drift.ts';
 import { claimLiveIfNone, neo4jGenerations } from './generations.ts';
 import { mapToGraph, neo4jTopics, type GraphOp } from './mapping/index.ts';
@@ -29,8 +29,10 @@ export const neo4jProjector: ProjectorDefinition<GraphOp> = {
       await claimLiveIfNone(driver, generation);
       return sink;
     } catch (error) {
+      // as thrown: the driver's failures come out of connection.ts classified, and a refused
+      // generation (format.ts) is no store failure
       await driver.close();
-      throw neo4jError(error);
+      throw error;
     }
   },
   generations: neo4jGenerations,

@@ -1,5 +1,6 @@
 // Blue/green on the real server: two generations filled side by side, promoted in turn; the
-// seed's friend-of-friend query on `User` answers from the promoted one only. The live
+// seed's friend-of-friend query on `User` answers from the promoted one only, and `User` shows
+// exactly the reader view (reader-view.ts) of the live generation. The live
 // generation is global to the database, so this file puts back whichever was live before it.
 // Its users have ids far above any sequence's, so a reader meanwhile never meets them.
 import assert from 'node:assert/strict';
@@ -8,8 +9,10 @@ import { after, before, test } from 'node:test';
 import neo4j from 'neo4j-driver';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
 import { connectNeo4j, createNeo4jSink, dropGeneration, liveLabel, neo4jGenerations, promote, userLabel, type GraphOp } from './index.ts';
+import { readerView } from './reader-view.ts';
 import { followUpsert, opsOf, userDelete, userUpsert } from './test/changes.ts';
 import { friendsOfFriendsCypher } from './test/friends-of-friends.ts';
+import { usersScope } from './test/oracle.ts';
 
 const driver = connectNeo4j(process.env);
 const [blue, green] = [randomInt(3_000_000, 3_500_000), randomInt(3_500_000, 4_000_000)];
@@ -33,7 +36,7 @@ const recommendedFor = async (id: number) => (await read(friendsOfFriendsCypher(
 before(async () => {
   liveBefore = await neo4jGenerations.live(process.env);
   for (const generation of [blue, green]) sinks.set(generation, await createNeo4jSink({ driver: connectNeo4j(process.env), generation, projector: `generations-test-${generation}` }));
-  const follow = (row: number, follower: number, followee: number, lsn: number) => followUpsert({ row, follower, followee }, 'active', lsn);
+  const follow = (row: number, follower: number, followee: number, version: number) => followUpsert({ row, follower, followee }, 'active', version);
   const users = [me, friend, other, star, extra].map((id, i) => userUpsert(id, `user-${i}`, 10 + i));
   // blue: me -> friend -> star; green: me -> friend -> star <- other <- me, and other -> extra
   await apply(blue, ...users, follow(1, me, friend, 20), follow(2, friend, star, 21));
@@ -67,6 +70,17 @@ test('writes into the live generation label what they add, and unlabel what they
   await apply(green, followUpsert({ row: 6, follower: loner, followee: me }, 'active', 30), userDelete(other, 31));
   const labelled = await read(`MATCH (u:${userLabel(green)}) WHERE u.id IN $ids RETURN u.id AS id, u:${liveLabel} AS live ORDER BY id`, { ids: [loner, other].map((id) => neo4j.int(id)) });
   assert.deepEqual(labelled, [{ id: other, live: false }, { id: loner, live: true }]);
+});
+
+test('`User` shows exactly the reader view of the live generation: tombstones and the shadow generation left out', async () => {
+  const scope = usersScope([me, friend, other, star, extra, loner]);
+  await promote(driver, blue);
+  assert.deepEqual(await readerView(driver, 'live', scope), await readerView(driver, blue, scope));
+  await promote(driver, green);
+  const live = await readerView(driver, 'live', scope);
+  assert.deepEqual(live, await readerView(driver, green, scope));
+  assert.notDeepEqual(live, await readerView(driver, blue, scope), 'the shadow generation looks different');
+  assert.deepEqual([live.User.has(String(other)), live.User.get(String(loner))?.['username']], [false, null], 'a deleted user unseen, a bare endpoint seen without properties');
 });
 
 test('promoting a generation never filled, or dropping the live one, is refused', async () => {

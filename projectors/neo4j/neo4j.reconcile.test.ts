@@ -21,7 +21,7 @@ import { outputTail, type ProjectorProcess, runNova, startProjector } from '../r
 import { connectNeo4j, createNeo4jSink, neo4jProjector, userLabel } from './index.ts';
 import { endOffsets } from './test/harness.ts';
 import { ownGeneration } from './test/own-generation.ts';
-import { actualFromNeo4j, differences, expectedFromPostgres, summary, usersScope } from './test/oracle.ts';
+import { readerView, differences, expectedFromPostgres, summary, usersScope } from './test/oracle.ts';
 
 const { name } = neo4jProjector;
 const generation = randomInt(5_000_000, 6_000_000);
@@ -42,7 +42,7 @@ async function startAtTopicEnds(): Promise<void> {
   try {
     const checkpoints = [...(await endOffsets(admin))].map(([key, end]) => {
       const [topic, partition] = key.split(':') as [string, string];
-      return { topic, partition: Number(partition), nextOffset: String(end), lsn: null };
+      return { topic, partition: Number(partition), nextOffset: String(end), commitOrder: null };
     });
     await sink.apply([], checkpoints, async () => {});
   } finally {
@@ -81,13 +81,13 @@ test('reconcile --generation N --json names a planted FOLLOWS, a missing one and
   const scope = usersScope(ours);
   let found: Drift[] = [];
   await waitFor('the projector to bring these users into the generation', async () => {
-    found = differences(await expectedFromPostgres(db, scope), await actualFromNeo4j(driver, generation, scope));
+    found = differences(await expectedFromPostgres(db, scope), await readerView(driver, generation, scope));
     return found.length === 0 ? true : undefined;
   }, 60_000).catch((error: Error) => assert.fail(`${error.message}: ${summary(found)}\n${logTail()}`));
 
   const L = userLabel(generation);
   const ids = { a: neo4j.int(a), b: neo4j.int(b), c: neo4j.int(c) };
-  await run(`MATCH (a:${L} {id: $a}), (b:${L} {id: $b}) CREATE (a)-[:FOLLOWS {created_at: 0, lsn: 0}]->(b)`, ids);
+  await run(`MATCH (a:${L} {id: $a}), (b:${L} {id: $b}) CREATE (a)-[:FOLLOWS {created_at: 0, version: 0, commit_order: 0}]->(b)`, ids);
   await run(`MATCH (:${L} {id: $a})-[r:FOLLOWS]->(:${L} {id: $c}) DELETE r`, ids);
   await run(`MATCH (b:${L} {id: $b}) SET b.bio = 'not what PostgreSQL says'`, ids);
 

@@ -1,6 +1,7 @@
 // The Neo4j sink's graph rules against the real server, beyond the shared contract: a pair's
 // rows arriving in any order (re-inserted with a new id on another partition, blocked and
-// active again), users deletes as tombstones, bare endpoints filled later, and truncates.
+// active again, a primary key moved), users deletes as tombstones, bare endpoints filled
+// later, truncates and snapshot reads of follows, and failures classified by their code.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -8,8 +9,9 @@ import neo4j from 'neo4j-driver';
 import type { Change } from '../runtime/decode/index.ts';
 import type { NovaError } from '../runtime/errors.ts';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
+import { neo4jError } from './connection.ts';
 import { connectNeo4j, createNeo4jSink, dropGeneration, userLabel, type GraphOp } from './index.ts';
-import { followDelete, followUpsert, opsOf, truncate, userDelete, userUpsert } from './test/changes.ts';
+import { followDelete, followRead, followUpsert, opsOf, truncate, userDelete, userUpsert } from './test/changes.ts';
 
 const driver = connectNeo4j(process.env);
 const generations: number[] = [];
@@ -38,20 +40,23 @@ async function query(cypher: string, params: Record<string, unknown>) {
   }
 }
 
-/** `FOLLOWS@lsn`, `FOLLOWS_TOMBSTONE@lsn`, or `none` for the pair. */
+/** `FOLLOWS@version`, `FOLLOWS_TOMBSTONE@version`, or `none` for the pair. */
 async function pairState(generation: number, follower: number, followee: number): Promise<string> {
   const L = userLabel(generation);
-  const found = await query(`MATCH (:${L} {id: $a})-[r]->(:${L} {id: $b}) RETURN type(r) + '@' + r.lsn AS state`, { a: neo4j.int(follower), b: neo4j.int(followee) });
+  const found = await query(`MATCH (:${L} {id: $a})-[r]->(:${L} {id: $b}) RETURN type(r) + '@' + toString(r.version) AS state`, { a: neo4j.int(follower), b: neo4j.int(followee) });
   return found.map((r) => r.get('state')).join(',') || 'none';
 }
 
-/** `absent`, `bare`, `tombstone@lsn` or `username@lsn`, and how many relationships it has. */
+/** `absent`, `bare`, `tombstone@version` or `username@version`, and how many relationships it has. */
 async function userState(generation: number, id: number): Promise<string> {
-  const found = await query(`MATCH (u:${userLabel(generation)} {id: $id}) RETURN u, COUNT { (u)--() } AS degree`, { id: neo4j.int(id) });
+  const found = await query(
+    `MATCH (u:${userLabel(generation)} {id: $id}) RETURN u.deleted AS deleted, u.username AS username, toString(u.version) AS version, COUNT { (u)--() } AS degree`,
+    { id: neo4j.int(id) },
+  );
   const record = found[0];
   if (!record) return 'absent';
-  const { properties: p } = record.get('u') as { properties: Record<string, unknown> };
-  const state = p['deleted'] ? `tombstone@${p['lsn']}` : p['lsn'] === undefined ? 'bare' : `${p['username']}@${p['lsn']}`;
+  const version = record.get('version');
+  const state = record.get('deleted') ? `tombstone@${version}` : version === null ? 'bare' : `${record.get('username')}@${version}`;
   return `${state} degree ${record.get('degree')}`;
 }
 
@@ -64,7 +69,7 @@ describe('a pair of users', () => {
   let sink: Awaited<ReturnType<typeof freshSink>>;
   before(async () => (sink = await freshSink()));
 
-  test('follow, block, unfollow, follow again with a new row on another partition: every arrival order ends FOLLOWS at the last LSN', async () => {
+  test('follow, block, unfollow, follow again with a new row on another partition: every arrival order ends FOLLOWS at the last version', async () => {
     let base = 0;
     for (const order of permutations([0, 1, 2, 3])) {
       base += 10;
@@ -95,13 +100,45 @@ describe('a pair of users', () => {
 
   test("every change of a row in one batch (batchChanges 'every-change'): moved on, changed, moved back: the newest op per pair wins", async () => {
     const row = { row: 960, follower: 960, followee: 961 };
-    const moved = (from: number, to: number, status: string, lsn: number): Change => ({
-      ...followUpsert({ ...row, followee: to }, status, lsn),
+    const moved = (from: number, to: number, status: string, version: number): Change => ({
+      ...followUpsert({ ...row, followee: to }, status, version),
       before: { id: 960, follower_id: 960, followee_id: from, status: 'active', created_at: null },
     });
     await sink.apply(followUpsert(row, 'active', 10), moved(961, 962, 'active', 20), moved(962, 962, 'muted', 30), moved(962, 963, 'active', 40), moved(963, 961, 'active', 50));
     const states = [await pairState(sink.generation, 960, 961), await pairState(sink.generation, 960, 962), await pairState(sink.generation, 960, 963)];
     assert.deepEqual(states, ['FOLLOWS@50', 'FOLLOWS_TOMBSTONE@40', 'FOLLOWS_TOMBSTONE@50']);
+  });
+
+  // UPDATE follows SET id = 71 WHERE id = 70: Debezium's delete of row 70 and create of row 71,
+  // one version (the update's LSN), two partitions
+  test('a primary key moved: the delete of the old id and the create of the new one tie; the active create wins in either arrival order', async () => {
+    let base = 2000;
+    const arrivals: Array<[string, (moved: Change[]) => Change[][]]> = [
+      ['delete first', ([gone, made]) => [[gone as Change], [made as Change]]],
+      ['create first', ([gone, made]) => [[made as Change], [gone as Change]]],
+      ['one batch, delete first', (moved) => [moved]],
+      ['one batch, create first', (moved) => [[...moved].reverse()]],
+    ];
+    for (const [name, order] of arrivals) {
+      base += 10;
+      const [old, renumbered] = [{ row: base, follower: base, followee: base + 1 }, { row: base + 1, follower: base, followee: base + 1 }];
+      await sink.apply(followUpsert(old, 'active', 10));
+      const moved = [followDelete(old, 50, 1), { ...followUpsert(renumbered, 'active', 50, 2), op: 'create' as const, before: null }];
+      for (const batch of order(moved)) await sink.apply(...batch);
+      assert.equal(await pairState(sink.generation, base, base + 1), 'FOLLOWS@50', name);
+      for (const batch of order(moved)) await sink.apply(...batch);
+      assert.equal(await pairState(sink.generation, base, base + 1), 'FOLLOWS@50', `${name}, replayed`);
+    }
+  });
+
+  test('a primary key moved with the row muted: a tombstone either way; a later change still applies', async () => {
+    const [old, renumbered] = [{ row: 2100, follower: 2100, followee: 2101 }, { row: 2101, follower: 2100, followee: 2101 }];
+    await sink.apply(followUpsert(old, 'active', 10));
+    await sink.apply({ ...followUpsert(renumbered, 'muted', 50, 2), op: 'create', before: null });
+    await sink.apply(followDelete(old, 50, 1));
+    assert.equal(await pairState(sink.generation, 2100, 2101), 'FOLLOWS_TOMBSTONE@50');
+    await sink.apply(followUpsert(renumbered, 'active', 60, 2));
+    assert.equal(await pairState(sink.generation, 2100, 2101), 'FOLLOWS@60');
   });
 
   test('a follow whose users rows have not arrived MERGEs bare nodes, filled when they do', async () => {
@@ -159,6 +196,21 @@ describe('truncates', () => {
     await sink.apply(userUpsert(1, 'one', 5), userUpsert(2, 'two again', 110), followUpsert({ row: 1, follower: 1, followee: 2 }, 'active', 10));
     assert.deepEqual([await userState(sink.generation, 1), await userState(sink.generation, 2), await pairState(sink.generation, 1, 2)], ['absent', 'two again@110 degree 1', 'none']);
   });
+
+  test('follows snapshot reads: they fill only; a truncate removes and refuses those read before it in commit order, whatever the arrival order', async () => {
+    const sink = await freshSink();
+    const pair = (n: number) => ({ row: n, follower: n, followee: n + 1 });
+    await sink.apply(followUpsert(pair(1), 'active', 100), followRead(pair(2), 'active', 300), followRead(pair(3), 'active', 400));
+    // read later (commit order 450) as blocked: the streamed change of pair 1 and the read of pair 2 stay
+    await sink.apply(followRead(pair(1), 'blocked', 450), followRead(pair(2), 'blocked', 450));
+    assert.deepEqual([await pairState(sink.generation, 1, 2), await pairState(sink.generation, 2, 3)], ['FOLLOWS@100', 'FOLLOWS@0']);
+    // the truncate commits at 500; a faster partition already brought a read from after it
+    await sink.apply(followRead(pair(5), 'active', 600));
+    await sink.apply(truncate('follows', 500));
+    await sink.apply(followRead(pair(4), 'active', 400), followRead(pair(6), 'active', 700));
+    const states = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => pairState(sink.generation, n, n + 1)));
+    assert.deepEqual(states, ['none', 'none', 'none', 'none', 'FOLLOWS@0', 'FOLLOWS@0']);
+  });
 });
 
 test('an unreachable server is a transient failure (the runtime retries it), not a crash', async () => {
@@ -167,5 +219,20 @@ test('an unreachable server is a transient failure (the runtime retries it), not
     await assert.rejects(createNeo4jSink({ driver: unreachable, generation: 2_999_999, projector: 'unreachable' }), (error: NovaError) => error.kind === 'transient' && error.code === 'NOVA_S1001');
   } finally {
     await unreachable.close();
+  }
+});
+
+test('failures are classified by their code: a transaction past its timeout is bounded, a statement the server refuses fatal', async () => {
+  const session = driver.session();
+  try {
+    // lazy, no memory: runs until the server's transaction monitor stops it
+    const slow = session.run('UNWIND range(1, 10000000000) AS x WITH x WHERE x < 0 RETURN count(*)', {}, { timeout: 1 });
+    await assert.rejects(slow, (error: unknown) => {
+      const classified = neo4jError(error);
+      return (error as { code: string }).code === 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration' && classified.kind === 'bounded' && classified.code === 'NOVA_S1003';
+    });
+    await assert.rejects(session.run('RETURN 1 +'), (error: unknown) => neo4jError(error).kind === 'fatal');
+  } finally {
+    await session.close();
   }
 });

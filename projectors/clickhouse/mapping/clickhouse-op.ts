@@ -10,23 +10,29 @@ export type UInt64 = number | string;
 /** A float as JSONEachRow takes it; JSON has no NaN or infinities, ClickHouse reads these spellings. */
 export type Float = number | 'nan' | 'inf' | '-inf';
 
+/** A change's version and commit order (runtime/decode/version.ts), as decimal text: exact past 2^53. */
+export type Ordering = { version: string; commit_order: string };
+
 /**
- * One row version for the generation's table of `table` (`row` carries `lsn` and `is_deleted`),
- * or a truncate's watermark for it. The sink resolves `table` to the generation's tables.
+ * One row version for the generation's table of `table`, or a truncate for its truncations
+ * table. The sink resolves `table` to the generation's tables.
  */
 export type ClickhouseOp =
-  | { kind: 'row'; table: ProjectedTable; row: Record<string, unknown> & { lsn: number; is_deleted: 0 | 1 } }
-  | { kind: 'truncate'; table: ProjectedTable; lsn: number; truncated_at: number };
+  | { kind: 'row'; table: ProjectedTable; row: Record<string, unknown> & Ordering & { is_deleted: 0 | 1 } }
+  | { kind: 'truncate'; table: ProjectedTable; row: Ordering & { truncated_at: number } };
 
-/** The change's LSN, the version of everything it writes; a change without one cannot be ordered. */
-export function versionOf(change: Change): number {
-  if (change.lsn === null) throw new Error(`${change.table}: a change without an LSN cannot be versioned`);
-  return change.lsn;
+/** A UInt64 as decimal text, the form JSONEachRow reads whole. */
+function decimal(value: bigint, column: string): string {
+  if (value < 0n || value >= 2n ** 64n) throw new Error(`${column}: ${value} does not fit a UInt64`);
+  return value.toString();
 }
+
+/** What orders everything the change writes. */
+export const orderingOf = (change: Change): Ordering => ({ version: decimal(change.version, 'version'), commit_order: decimal(change.commitOrder, 'commit order') });
 
 export function unsigned(value: unknown, column: string): UInt64 {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'bigint' && value >= 0n && value < 2n ** 64n) return value.toString();
+  if (typeof value === 'bigint') return decimal(value, column);
   throw new Error(`${column}: ${String(value)} does not fit a UInt64`);
 }
 

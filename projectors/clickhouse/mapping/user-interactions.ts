@@ -2,7 +2,7 @@
 import type { Change } from '../../runtime/decode/index.ts';
 import type { UserInteractionsRow } from '../../../schemas/avro/types.ts';
 import { userBehaviorEvents as table } from '../tables.ts';
-import { dateTime, float, known, rowAfter, unsigned, versionOf, type ClickhouseOp } from './clickhouse-op.ts';
+import { dateTime, float, known, orderingOf, rowAfter, unsigned, type ClickhouseOp, type Ordering } from './clickhouse-op.ts';
 
 const source = 'public.user_interactions';
 
@@ -11,7 +11,7 @@ function idOf(change: Change) {
   return unsigned(change.key?.['id'], `${source}.id`);
 }
 
-function eventRow(change: Change, lsn: number): ClickhouseOp {
+function eventRow(change: Change, ordering: Ordering): ClickhouseOp {
   const row = rowAfter<UserInteractionsRow>(change);
   return {
     kind: 'row',
@@ -24,7 +24,7 @@ function eventRow(change: Change, lsn: number): ClickhouseOp {
       interaction_type: known(row.interaction_type, `${source}.interaction_type`),
       interaction_value: row.interaction_value === null ? null : float(row.interaction_value),
       created_at: row.created_at === null ? null : dateTime(row.created_at, `${source}.created_at`),
-      lsn,
+      ...ordering,
       is_deleted: 0,
     },
   };
@@ -34,21 +34,21 @@ function eventRow(change: Change, lsn: number): ClickhouseOp {
  * A delete carries only the key (REPLICA IDENTITY DEFAULT), so its tombstone has the key, the
  * version and zero values; readers never see them, they filter is_deleted.
  */
-function tombstone(change: Change, lsn: number): ClickhouseOp {
-  const row = { id: idOf(change), user_id: 0, target_type: '', target_id: 0, interaction_type: '', interaction_value: null, created_at: null, lsn, is_deleted: 1 as const };
+function tombstone(change: Change, ordering: Ordering): ClickhouseOp {
+  const row = { id: idOf(change), user_id: 0, target_type: '', target_id: 0, interaction_type: '', interaction_value: null, created_at: null, ...ordering, is_deleted: 1 as const };
   return { kind: 'row', table, row };
 }
 
 export function mapUserInteraction(change: Change): ClickhouseOp[] {
-  const lsn = versionOf(change);
+  const ordering = orderingOf(change);
   switch (change.op) {
     case 'create':
     case 'read':
     case 'update':
-      return [eventRow(change, lsn)];
+      return [eventRow(change, ordering)];
     case 'delete':
-      return [tombstone(change, lsn)];
+      return [tombstone(change, ordering)];
     case 'truncate':
-      return [{ kind: 'truncate', table, lsn, truncated_at: dateTime(change.commitTs, `${source} truncate commit time`) }];
+      return [{ kind: 'truncate', table, row: { ...ordering, truncated_at: dateTime(change.commitTs, `${source} truncate commit time`) } }];
   }
 }

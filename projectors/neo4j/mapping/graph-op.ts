@@ -1,7 +1,8 @@
 // What the Neo4j mappings produce and the sink writes: plain data, so a mapping is a pure
-// function and its tests are tables of fixtures. Every op carries its change's LSN, the
-// version the sink compares against what the graph holds for the same target.
-import { UNCHANGED, type Change, type Unchanged } from '../../runtime/decode/index.ts';
+// function and its tests are tables of fixtures. Every op carries its change's version and
+// commit order (runtime/decode/version.ts), which the sink compares against what the graph
+// holds for the same target and against the generation's truncates.
+import { UNCHANGED, type Change, type Ordered, type Unchanged } from '../../runtime/decode/index.ts';
 
 /** The seed's User properties (section 4.2); created_at in epoch seconds. */
 export type UserProps = { username: string; avatar_url: string | null; bio: string | null; created_at: number | null };
@@ -10,18 +11,15 @@ export type UserProps = { username: string; avatar_url: string | null; bio: stri
 export type FollowsProps = { created_at: number | null };
 
 export type GraphOp =
-  /** a users row as of `lsn`; null: deleted (the node stays behind as a tombstone) */
-  | { kind: 'user'; id: number; lsn: number; user: UserProps | null }
-  /** the (follower, followee) pair as of `lsn`; null: no FOLLOWS (deleted, blocked or muted) */
-  | { kind: 'follows'; follower: number; followee: number; lsn: number; edge: FollowsProps | null }
-  /** the whole table emptied at `lsn`: everything it projected with an older LSN goes */
-  | { kind: 'truncate'; table: 'users' | 'follows'; lsn: number };
+  /** a users row as of its change; null: deleted (the node stays behind as a tombstone) */
+  | ({ kind: 'user'; id: number; user: UserProps | null } & Ordered)
+  /** the (follower, followee) pair as of its change; null: no FOLLOWS (deleted, blocked or muted) */
+  | ({ kind: 'follows'; follower: number; followee: number; edge: FollowsProps | null } & Ordered)
+  /** the whole table emptied: everything it projected before this in commit order goes */
+  | ({ kind: 'truncate'; table: 'users' | 'follows' } & Ordered);
 
-/** The change's LSN; a change without one cannot be ordered, so it is refused (dead-lettered). */
-export function lsnOf(change: Change): number {
-  if (change.lsn === null) throw new Error(`${change.table}: a ${change.op} without an LSN cannot be ordered`);
-  return change.lsn;
-}
+/** Where the change stands: its version and commit order, exactly as decoded. */
+export const orderOf = ({ version, commitOrder }: Change): Ordered => ({ version, commitOrder });
 
 /**
  * A column's value, refusing the "unchanged TOASTed value" marker. users and follows are

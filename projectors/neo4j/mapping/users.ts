@@ -1,7 +1,7 @@
 // public.users -> (:User {id, username, avatar_url, bio, created_at}).
 import type { Change } from '../../runtime/decode/index.ts';
 import type { UsersRow } from '../../../schemas/avro/types.ts';
-import { epochSeconds, known, lsnOf, type GraphOp } from './graph-op.ts';
+import { epochSeconds, known, orderOf, type GraphOp } from './graph-op.ts';
 
 const table = 'public.users';
 
@@ -12,7 +12,7 @@ function userId(change: Change): number {
 }
 
 export function mapUser(change: Change): GraphOp[] {
-  const lsn = lsnOf(change);
+  const at = orderOf(change);
   switch (change.op) {
     case 'create':
     case 'read':
@@ -25,11 +25,11 @@ export function mapUser(change: Change): GraphOp[] {
         bio: known(row.bio, table, 'bio'),
         created_at: epochSeconds(row.created_at),
       };
-      return [{ kind: 'user', id: userId(change), lsn, user }];
+      return [{ kind: 'user', id: userId(change), user, ...at }];
     }
     case 'delete':
-      return [{ kind: 'user', id: userId(change), lsn, user: null }];
+      return [{ kind: 'user', id: userId(change), user: null, ...at }];
     case 'truncate':
-      return [{ kind: 'truncate', table: 'users', lsn }];
+      return [{ kind: 'truncate', table: 'users', ...at }];
   }
 }

@@ -4,7 +4,9 @@
 import neo4j, { type Driver } from 'neo4j-driver';
 import { userLabel } from '../graph-names.ts';
 
-const sortedJson = (props: Record<string, unknown>) => JSON.stringify(Object.fromEntries(Object.entries(props).sort(([a], [b]) => a.localeCompare(b))));
+const sortedJson = (props: Array<[string, string]>) => JSON.stringify(Object.fromEntries(props.sort(([a], [b]) => a.localeCompare(b))));
+/** Cypher: the properties of `x` as [name, text] pairs: a version read back as a number would lose its low bits */
+const propertiesOf = (x: string) => `[k IN keys(${x}) | [k, toString(${x}[k])]]`;
 
 /** `ids` limits it to those users and the pairs they are in. */
 export async function graphState(driver: Driver, generation: number, ids?: number[]): Promise<Map<string, string>> {
@@ -13,10 +15,10 @@ export async function graphState(driver: Driver, generation: number, ids?: numbe
   const session = driver.session();
   try {
     const state = new Map<string, string>();
-    const nodes = await session.run(`MATCH (u:${L}) ${ids ? 'WHERE u.id IN $ids' : ''} RETURN u.id AS id, labels(u) AS labels, properties(u) AS props`, params);
+    const nodes = await session.run(`MATCH (u:${L}) ${ids ? 'WHERE u.id IN $ids' : ''} RETURN u.id AS id, labels(u) AS labels, ${propertiesOf('u')} AS props`, params);
     for (const r of nodes.records) state.set(`user ${r.get('id')}`, `${[...r.get('labels')].sort().join(':')} ${sortedJson(r.get('props'))}`);
     const relationships = await session.run(
-      `MATCH (a:${L})-[r]->(b:${L}) ${ids ? 'WHERE a.id IN $ids OR b.id IN $ids' : ''} RETURN a.id AS a, b.id AS b, type(r) AS type, properties(r) AS props`,
+      `MATCH (a:${L})-[r]->(b:${L}) ${ids ? 'WHERE a.id IN $ids OR b.id IN $ids' : ''} RETURN a.id AS a, b.id AS b, type(r) AS type, ${propertiesOf('r')} AS props`,
       params,
     );
     for (const r of relationships.records) {

@@ -10,7 +10,7 @@ import { createDecoder, registryLookup } from '../../runtime/decode/index.ts';
 import { captureTopics } from '../../runtime/testing/kafka-capture.ts';
 import { loadCheckpoints } from '../checkpoint.ts';
 import { mapToGraph, neo4jTopics } from '../mapping/index.ts';
-import { actualFromNeo4j, differences, expectedFromPostgres, summary, usersScope } from './oracle.ts';
+import { readerView, differences, expectedFromPostgres, summary, usersScope } from './oracle.ts';
 
 export type Offsets = Map<string, bigint>;
 
@@ -51,7 +51,7 @@ export async function caughtUp(options: { driver: Driver; admin: Admin; db: pg.C
 /** The graph for these users equals what PostgreSQL says for them. */
 export async function assertMatchesPostgres(driver: Driver, db: pg.Client, generation: number, ids: number[]): Promise<void> {
   const scope = usersScope(ids);
-  const found = differences(await expectedFromPostgres(db, scope), await actualFromNeo4j(driver, generation, scope));
+  const found = differences(await expectedFromPostgres(db, scope), await readerView(driver, generation, scope));
   assert.ok(found.length === 0, `generation ${generation} differs from PostgreSQL: ${summary(found)}`);
 }
 

@@ -1,9 +1,10 @@
 // What only the tests need on top of the reconcile comparison (../drift.ts): a scope of some
 // users (them and every pair they are in), and a short summary of the differences.
 import type { Drift } from '../../runtime/sink.ts';
-import type { Scope } from '../drift.ts';
+import type { Scope } from '../reader-view.ts';
 
-export { actualFromNeo4j, differences, expectedFromPostgres, type GraphView, type Scope } from '../drift.ts';
+export { differences, expectedFromPostgres } from '../drift.ts';
+export { readerView, type Scope } from '../reader-view.ts';
 
 /** These users, and every pair with one of them at either end. */
 export const usersScope = (ids: number[]): Scope => {
