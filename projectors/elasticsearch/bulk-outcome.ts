@@ -1,5 +1,5 @@
 // What one _bulk response means, item by item (style.md section 8): 2xx applied; 409 already
-// applied (the store holds this LSN or a newer one); 429/5xx transient, so the whole bulk is
+// applied (the store holds this version or a newer one); 429/5xx transient, so the whole bulk is
 // sent again, which the external versions make idempotent; any other 4xx is this record's
 // fault (mapping or parse errors) and it is rejected to the dead-letter topic.
 import type { estypes } from '@elastic/elasticsearch';
@@ -8,7 +8,7 @@ import type { EsOp } from './mapping/index.ts';
 
 export type BulkOutcome = {
   applied: number;
-  /** version conflicts: an equal or newer LSN is already in the index */
+  /** version conflicts: an equal or newer version is already in the index */
   alreadyApplied: number;
   rejected: Rejected[];
   /** reasons of items the store could not take now (429, 5xx) */
@@ -40,9 +40,7 @@ export function bulkOutcome(ops: StoreOp<EsOp>[], items: BulkItems): BulkOutcome
   items.forEach((entry, i) => {
     const item = Object.values(entry)[0] as estypes.BulkResponseItem;
     const { status, error } = item;
-    // a delete of a document the index never had answers 404 with no error: nothing to remove,
-    // and Elasticsearch still remembers the version, which keeps an older index from resurrecting it
-    if ((status >= 200 && status < 300) || (status === 404 && !error)) outcome.applied++;
+    if (status >= 200 && status < 300) outcome.applied++;
     else if (status === 409) outcome.alreadyApplied++;
     else if (isTransient(status)) outcome.transient.push(describe(status, error));
     else {

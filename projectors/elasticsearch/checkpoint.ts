@@ -1,7 +1,7 @@
 // Where the Elasticsearch projector's position lives: one document per (projector, generation,
 // topic, partition) in `nova_checkpoints`. Elasticsearch has no transaction spanning the bulk
 // and this write, so the sink writes them after the effects; replaying from an older checkpoint
-// is harmless because every effect is guarded by its external version (the LSN).
+// is harmless because every effect is guarded by its external version (the change's version).
 import type { Client } from '@elastic/elasticsearch';
 import { NovaError, codes } from '../runtime/errors.ts';
 import { bulkFailures } from './bulk-outcome.ts';
@@ -18,14 +18,17 @@ export const checkpointMappings = {
     partition: { type: 'integer' },
     // a Kafka offset is a 64-bit integer; kept as the runtime's string to avoid precision loss
     nextOffset: { type: 'keyword' },
-    lsn: { type: 'long' },
+    // 64 bits with the source epoch on top: JSON would bring a long back as a rounded double,
+    // so it is kept as its decimal text (an index an older Nova made gets it by put-mapping)
+    commitOrder: { type: 'keyword' },
     updated_at: { type: 'date' },
   },
 } as const;
 
 export type CheckpointScope = { projector: string; generation: number };
 
-type CheckpointDoc = Checkpoint & CheckpointScope & { updated_at: string };
+/** `commitOrder` absent: written by an older Nova (its `lsn` meant something else), so unknown. */
+type CheckpointDoc = Omit<Checkpoint, 'commitOrder'> & CheckpointScope & { commitOrder?: string | null; updated_at: string };
 
 export const checkpointId = ({ projector, generation }: CheckpointScope, topic: string, partition: number) =>
   `${projector}:g${generation}:${topic}:${partition}`;
@@ -40,8 +43,8 @@ export async function writeCheckpoints(client: Client, scope: CheckpointScope, c
   const updated_at = new Date().toISOString();
   const response = await client.bulk({
     refresh: false,
-    operations: checkpoints.flatMap(({ topic, partition, nextOffset, lsn }): object[] => {
-      const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, lsn, updated_at };
+    operations: checkpoints.flatMap(({ topic, partition, nextOffset, commitOrder }): object[] => {
+      const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, commitOrder: commitOrder === null ? null : commitOrder.toString(), updated_at };
       return [{ index: { _index: checkpointIndex, _id: checkpointId(scope, topic, partition) } }, document];
     }),
   });
@@ -62,6 +65,6 @@ export async function loadCheckpoints(client: Client, scope: CheckpointScope): P
   });
   return found.hits.hits.flatMap((hit) => {
     const doc = hit._source;
-    return doc ? [{ topic: doc.topic, partition: doc.partition, nextOffset: doc.nextOffset, lsn: doc.lsn }] : [];
+    return doc ? [{ topic: doc.topic, partition: doc.partition, nextOffset: doc.nextOffset, commitOrder: typeof doc.commitOrder === 'string' ? BigInt(doc.commitOrder) : null }] : [];
   });
 }

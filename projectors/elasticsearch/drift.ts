@@ -12,10 +12,12 @@ import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { aliasNames, indexName, type AliasName } from './index-names.ts';
+import { readerFilter } from './tombstones.ts';
 
 export type Doc = Record<string, unknown>;
 /** id -> _source, per alias */
 export type View = Record<AliasName, Map<string, Doc>>;
+/** _version as the client parses it, a double: exact below 2^53, and two reads of one document compare alike above it */
 export type Versions = Record<AliasName, Map<string, number>>;
 /** Some ids per alias; an alias left out is not read. */
 export type Ids = Partial<Record<AliasName, Set<string>>>;
@@ -63,20 +65,16 @@ export async function expectedFromPostgres(db: pg.Client, deletedMessages: Reado
   return view;
 }
 
-/** One index's documents (or those of `ids`), refreshed first, with their _version. */
+/**
+ * What readers see of one index (or of its documents `ids`), refreshed first, with each
+ * document's _version: tombstones are left out by the readers' own filter.
+ */
 async function readIndex(es: Client, index: string, ids?: string[]): Promise<[Map<string, Doc>, Map<string, number>]> {
   const [docs, versions] = [new Map<string, Doc>(), new Map<string, number>()];
   if (ids?.length === 0) return [docs, versions];
   await es.indices.refresh({ index });
-  if (ids) {
-    for (const hit of (await es.mget<Doc>({ index, ids })).docs) {
-      if (!('found' in hit) || !hit.found) continue;
-      docs.set(hit._id, hit._source as Doc);
-      versions.set(hit._id, hit._version as number);
-    }
-    return [docs, versions];
-  }
-  let page = await es.search<Doc>({ index, scroll: '1m', size: 10_000, version: true, sort: ['_doc'] });
+  const query = { bool: { filter: ids ? [readerFilter, { ids: { values: ids } }] : [readerFilter] } };
+  let page = await es.search<Doc>({ index, scroll: '1m', size: 10_000, version: true, sort: ['_doc'], query });
   while (page.hits.hits.length > 0) {
     for (const hit of page.hits.hits) {
       docs.set(hit._id as string, hit._source as Doc);
@@ -88,7 +86,7 @@ async function readIndex(es: Client, index: string, ids?: string[]): Promise<[Ma
   return [docs, versions];
 }
 
-/** Every document of the generation's indices (or those of `only`), with its _version. */
+/** What readers see of the generation's indices (or of the documents `only` names), with each one's _version. */
 export async function actualFromElasticsearch(es: Client, generation: number, only?: Ids): Promise<{ view: View; versions: Versions }> {
   const read = await Promise.all(aliasNames.map((alias) => readIndex(es, indexName(alias, generation), only ? [...(only[alias] ?? [])] : undefined)));
   const [view, versions] = [{} as View, {} as Versions];

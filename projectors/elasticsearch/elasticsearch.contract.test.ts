@@ -7,9 +7,13 @@ import { Client } from '@elastic/elasticsearch';
 import type { Change, Operation, Row } from '../runtime/decode/index.ts';
 import { NovaError } from '../runtime/errors.ts';
 import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
+import { waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { checkpointId, checkpointIndex } from './checkpoint.ts';
+import { actualFromElasticsearch } from './drift.ts';
+import { elasticsearchError } from './error-kinds.ts';
 import { aliasNames, createElasticsearchSink, ensureIndices, indexName, swapAliases, type BulkOutcome, type EsOp } from './index.ts';
 import { mapChange } from './mapping/index.ts';
+import { readerFilter } from './tombstones.ts';
 
 const node = process.env['ELASTICSEARCH_URL'];
 if (!node) throw new Error('ELASTICSEARCH_URL is not set: set -a; source .nova/stack.env; set +a');
@@ -23,16 +27,18 @@ const sink = createElasticsearchSink({ client: es, generation, projector, onBulk
 const aliasesBefore = new Map<string, boolean>();
 
 let offset = 0;
-let lsn = 1_000;
-function change(table: string, op: Operation, row: Row, at = ++lsn): Change {
+let version = 1_000n;
+function change(table: string, op: Operation, row: Row, at = ++version): Change {
   const [before, after] = op === 'delete' ? [row, null] : [null, row];
   const position = { topic, partition: 0, offset: String(++offset) };
-  return { kind: 'change', op, table, key: { id: row['id'] }, before, after, lsn: at, txId: 1, commitTs: new Date(), position };
+  return { kind: 'change', op, table, key: { id: row['id'] }, before, after, version: at, commitOrder: at, streamSince: 0, txId: 1, commitTs: new Date(), position };
 }
 const storeOps = (...changes: Change[]): StoreOp<EsOp>[] => changes.flatMap((c) => mapChange(c).map((op) => ({ op, change: c })));
-const checkpointAt = (partition = 0): Checkpoint => ({ topic, partition, nextOffset: String(offset + 1), lsn });
+const checkpointAt = (partition = 0): Checkpoint => ({ topic, partition, nextOffset: String(offset + 1), commitOrder: version });
 const noRejections = async (rejected: Rejected[]) => assert.fail(`unexpected rejections: ${JSON.stringify(rejected)}`);
 const source = async (alias: string, id: number) => (await es.get({ index: indexName(alias, generation), id: String(id) }, { ignore: [404] }));
+/** What readers see of one document of the generation (drift.ts reads through the readers' filter). */
+const visible = async (alias: 'messages' | 'posts' | 'users', id: number) => (await actualFromElasticsearch(es, generation, { [alias]: new Set([String(id)]) })).view[alias].get(String(id));
 
 const message = (id: number, content: string) => ({ id, conversation_id: 3, sender_id: 9, content, message_type: 'text', metadata: null, is_deleted: false, created_at: new Date('2024-05-01T08:30:00Z') });
 const post = (id: number, text: string) => ({ id, author_id: 9, text, created_at: new Date('2024-05-01T08:30:00Z') });
@@ -51,14 +57,15 @@ after(async () => {
 });
 
 describe('elasticsearch sink (real server)', () => {
-  test('creates generation indices with explicit mappings and no replicas; claims only missing aliases', async () => {
+  test('creates generation indices of format 2 with explicit mappings and no replicas; claims only missing aliases, filtered', async () => {
     for (const alias of aliasNames) {
       const index = indexName(alias, generation);
       const settings = await es.indices.getSettings({ index });
       assert.equal(settings[index]?.settings?.index?.number_of_replicas, '0');
-      const aliased = Object.keys(await es.indices.getAlias({ name: alias }));
-      if (aliasesBefore.get(alias)) assert.ok(!aliased.includes(index), `${alias} existed: left where it was`);
-      else assert.deepEqual(aliased, [index]);
+      assert.deepEqual((await es.indices.getMapping({ index }))[index]?.mappings._meta, { nova_format: 2 });
+      const aliased = await es.indices.getAlias({ name: alias });
+      if (aliasesBefore.get(alias)) assert.ok(!(index in aliased), `${alias} existed: left where it was`);
+      else assert.deepEqual(aliased, { [index]: { aliases: { [alias]: { filter: readerFilter } } } });
     }
     const mapping = await es.indices.getMapping({ index: indexName('messages', generation) });
     assert.deepEqual(mapping[indexName('messages', generation)]?.mappings.properties?.['content'], { type: 'text', analyzer: 'standard' });
@@ -74,9 +81,9 @@ describe('elasticsearch sink (real server)', () => {
     assert.deepEqual(outcomes.slice(-2).map((o) => [o.applied, o.alreadyApplied]), [[2, 0], [0, 2]]);
   });
 
-  test('a stale LSN after a newer one leaves the newer document', async () => {
-    const newer = change('public.posts', 'update', post(202, 'newer'), 5_000);
-    const stale = change('public.posts', 'update', post(202, 'stale'), 4_000);
+  test('a stale version after a newer one leaves the newer document', async () => {
+    const newer = change('public.posts', 'update', post(202, 'newer'), 5_000n);
+    const stale = change('public.posts', 'update', post(202, 'stale'), 4_000n);
     await sink.apply(storeOps(newer), [checkpointAt()], noRejections);
     await sink.apply(storeOps(stale), [checkpointAt()], noRejections);
     const doc = await source('posts', 202);
@@ -84,24 +91,48 @@ describe('elasticsearch sink (real server)', () => {
     assert.equal(doc._version, 5_000);
   });
 
-  test('a delete older than the document is ignored; a newer one removes it (posts) or flags it (messages)', async () => {
-    await sink.apply(storeOps(change('public.posts', 'create', post(203, 'kept'), 6_000)), [checkpointAt()], noRejections);
-    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 5_500)), [checkpointAt()], noRejections);
-    assert.equal((await source('posts', 203)).found, true);
-    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 6_500)), [checkpointAt()], noRejections);
-    assert.equal((await source('posts', 203)).found, false);
-    await sink.apply(storeOps(change('public.messages', 'create', message(102, 'to delete'), 7_000)), [checkpointAt()], noRejections);
-    await sink.apply(storeOps(change('public.messages', 'delete', message(102, 'to delete'), 7_500)), [checkpointAt()], noRejections);
-    assert.deepEqual((await source('messages', 102))._source, { ...mapChange(change('public.messages', 'create', message(102, 'to delete')))[0]?.doc, is_deleted: true });
+  test('a delete older than the document is ignored; a newer one hides it from readers (posts) or flags it (messages)', async () => {
+    await sink.apply(storeOps(change('public.posts', 'create', post(203, 'kept'), 6_000n)), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 5_500n)), [checkpointAt()], noRejections);
+    assert.deepEqual(await visible('posts', 203), mapChange(change('public.posts', 'create', post(203, 'kept')))[0]?.doc);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(203, 'kept'), 6_500n)), [checkpointAt()], noRejections);
+    assert.equal(await visible('posts', 203), undefined);
+    const kept = await source('posts', 203);
+    assert.deepEqual([kept._source, kept._version], [{ nova_tombstone: true }, 6_500], 'a tombstone at the delete’s version remembers it');
+    await sink.apply(storeOps(change('public.messages', 'create', message(102, 'to delete'), 7_000n)), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(change('public.messages', 'delete', message(102, 'to delete'), 7_500n)), [checkpointAt()], noRejections);
+    assert.deepEqual(await visible('messages', 102), { ...mapChange(change('public.messages', 'create', message(102, 'to delete')))[0]?.doc, is_deleted: true });
   });
 
-  test('the checkpoint round-trips through load()', async () => {
-    await sink.apply([], [{ topic, partition: 7, nextOffset: '42', lsn: 9_000 }], noRejections);
-    await sink.apply([], [{ topic, partition: 7, nextOffset: '43', lsn: 9_001 }], noRejections);
-    await sink.apply([], [{ topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null }], noRejections);
+  test('a create older than a delete, applied once Elasticsearch has forgotten delete versions, does not bring the post back', async () => {
+    const index = indexName('posts', generation);
+    await es.indices.putSettings({ index, settings: { index: { gc_deletes: '0s' } } });
+    const created = change('public.posts', 'create', post(206, 'deleted later'), 8_000n);
+    await sink.apply(storeOps(created), [checkpointAt()], noRejections);
+    await sink.apply(storeOps(change('public.posts', 'delete', post(206, 'deleted later'), 8_500n)), [checkpointAt()], noRejections);
+    // Elasticsearch's own delete of another document at the same versions: once an older write
+    // is taken on it, the server has forgotten deletes (it prunes them at a refresh)
+    const control = { index, id: 'control', document: { text: 'control' }, version_type: 'external' as const };
+    await es.index({ ...control, version: 8_000 });
+    await es.delete({ index, id: 'control', version: 8_500, version_type: 'external' });
+    await waitFor('Elasticsearch to forget the delete of the control document', async () => {
+      await es.indices.refresh({ index });
+      return (await es.index({ ...control, version: 8_200 }, { ignore: [409] })).result === 'created' ? true : undefined;
+    });
+    await es.delete({ index, id: 'control' });
+    await sink.apply(storeOps({ ...created, version: 8_200n }), [checkpointAt()], noRejections);
+    assert.deepEqual([outcomes.at(-1)?.applied, outcomes.at(-1)?.alreadyApplied], [0, 1], 'refused by the tombstone');
+    assert.equal(await visible('posts', 206), undefined);
+  });
+
+  test('the checkpoint round-trips through load(), its commit order exactly', async () => {
+    const beyondDoubles = (1n << 56n) | 9_007_199_254_740_993n;
+    await sink.apply([], [{ topic, partition: 7, nextOffset: '42', commitOrder: 9_000n }], noRejections);
+    await sink.apply([], [{ topic, partition: 7, nextOffset: '43', commitOrder: beyondDoubles }], noRejections);
+    await sink.apply([], [{ topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', commitOrder: null }], noRejections);
     const loaded = await sink.load();
-    assert.deepEqual(loaded.find((c) => c.partition === 7), { topic, partition: 7, nextOffset: '43', lsn: 9_001 });
-    assert.deepEqual(loaded.find((c) => c.topic === 'nova.social.posts'), { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', lsn: null });
+    assert.deepEqual(loaded.find((c) => c.partition === 7), { topic, partition: 7, nextOffset: '43', commitOrder: beyondDoubles });
+    assert.deepEqual(loaded.find((c) => c.topic === 'nova.social.posts'), { topic: 'nova.social.posts', partition: 2, nextOffset: '9007199254740993', commitOrder: null });
     const other = createElasticsearchSink({ client: es, generation: generation + 1, projector });
     assert.deepEqual(await other.load(), [], 'another generation has its own checkpoints');
   });
@@ -109,8 +140,8 @@ describe('elasticsearch sink (real server)', () => {
   test('a rejected item goes to onRejected, before the checkpoint, while the rest of the bulk applies', async () => {
     const good = storeOps(change('public.messages', 'create', message(103, 'good one')), change('public.posts', 'create', post(204, 'good too')));
     const badChange = change('public.messages', 'create', message(104, 'bad date'));
-    const bad: StoreOp<EsOp> = { change: badChange, op: { index: 'messages', id: '104', version: badChange.lsn as number, doc: { message_id: 104, created_at: 'not a date' } } };
-    const checkpoint = { topic, partition: 11, nextOffset: '500', lsn };
+    const bad: StoreOp<EsOp> = { change: badChange, op: { index: 'messages', id: '104', version: badChange.version, doc: { message_id: 104, created_at: 'not a date' } } };
+    const checkpoint = { topic, partition: 11, nextOffset: '500', commitOrder: version };
     let handed: Rejected[] = [];
     await sink.apply([good[0] as StoreOp<EsOp>, bad, good[1] as StoreOp<EsOp>], [checkpoint], async (rejected) => {
       handed = rejected;
@@ -135,11 +166,11 @@ describe('elasticsearch sink (real server)', () => {
     assert.deepEqual(found.hits.hits.map((h) => h._id), ['105']);
   });
 
-  test('swapAliases moves aliases in one step and reports the indices they left', async () => {
+  test('swapAliases moves aliases in one step, keeping the readers\' filter, and reports the indices they left', async () => {
     for (const g of [1, 2]) await es.indices.create({ index: indexName(scratchAlias, g), settings: { number_of_replicas: 0 } });
     assert.deepEqual(await swapAliases(es, [scratchAlias], 1), []);
     assert.deepEqual(await swapAliases(es, [scratchAlias], 2), [indexName(scratchAlias, 1)]);
-    assert.deepEqual(Object.keys(await es.indices.getAlias({ name: scratchAlias })), [indexName(scratchAlias, 2)]);
+    assert.deepEqual(await es.indices.getAlias({ name: scratchAlias }), { [indexName(scratchAlias, 2)]: { aliases: { [scratchAlias]: { filter: readerFilter } } } });
   });
 
   test('an unreachable server is a transient store error', async () => {
@@ -151,5 +182,15 @@ describe('elasticsearch sink (real server)', () => {
       return true;
     });
     await down.close();
+  });
+
+  test('a request the server does not answer within the client\'s timeout is bounded, not transient', async () => {
+    const impatient = new Client({ node, requestTimeout: 200, maxRetries: 0 });
+    // a single node never sees a second one: the server holds the request for its own 30 s
+    const failure = await impatient.cluster.health({ wait_for_nodes: '>=2', timeout: '30s' }).then(() => assert.fail('answered'), (error: unknown) => error);
+    const classified = elasticsearchError(failure);
+    assert.ok(classified instanceof NovaError);
+    assert.deepEqual([classified.kind, classified.code], ['bounded', 'NOVA_S1003']);
+    await impatient.close();
   });
 });

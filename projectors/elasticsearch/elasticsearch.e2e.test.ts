@@ -69,7 +69,7 @@ async function freshGeneration(from: 'earliest' | 'end' = 'earliest'): Promise<[
     if (from === 'end') {
       for (const topic of topics) {
         for (const { partition, high } of await admin.fetchTopicOffsets(topic)) {
-          await store.apply([], [{ topic, partition, nextOffset: high, lsn: null }], async () => {});
+          await store.apply([], [{ topic, partition, nextOffset: high, commitOrder: null }], async () => {});
         }
       }
     }

@@ -2,10 +2,11 @@
 // promoting moves all three to another generation in one _aliases call, so no reader ever sees
 // messages from one generation and posts from another.
 import { Client } from '@elastic/elasticsearch';
-import { storeError } from '../runtime/errors.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointIndex } from './checkpoint.ts';
-import { aliasNames, indexName, swapAliases } from './index-names.ts';
+import { elasticsearchError } from './error-kinds.ts';
+import { ensureFormat } from './format.ts';
+import { aliasNames, aliasTargets, indexName, swapAliases } from './index-names.ts';
 
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
   if (!env.ELASTICSEARCH_URL) throw new Error('ELASTICSEARCH_URL is not set');
@@ -13,7 +14,7 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => P
   try {
     return await work(client);
   } catch (error) {
-    throw storeError(error, 'elasticsearch');
+    throw elasticsearchError(error);
   } finally {
     await client.close();
   }
@@ -22,9 +23,7 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => P
 const generationOf = (index: string) => Number(index.slice(index.lastIndexOf('_v') + 2));
 
 async function liveGeneration(client: Client): Promise<number | undefined> {
-  const alias = aliasNames[0] as string;
-  if (!(await client.indices.existsAlias({ name: alias }))) return undefined;
-  const [index] = Object.keys(await client.indices.getAlias({ name: alias }));
+  const [index] = await aliasTargets(client, aliasNames[0] as string);
   return index === undefined ? undefined : generationOf(index);
 }
 
@@ -36,6 +35,7 @@ export function elasticsearchGenerations(projector: string): Generations {
         const missing = [];
         for (const alias of aliasNames) if (!(await client.indices.exists({ index: indexName(alias, generation) }))) missing.push(indexName(alias, generation));
         if (missing.length > 0) throw new Error(`elasticsearch: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
+        for (const alias of aliasNames) await ensureFormat(client, alias, generation, indexName(alias, generation));
         await swapAliases(client, aliasNames, generation);
       }),
     drop: (generation, env) =>

@@ -7,10 +7,13 @@
 // still matches, as phrase queries over characters rather than dictionary words. Switching
 // to ik later is a new generation plus a replay, not a change here in place.
 import type { estypes } from '@elastic/elasticsearch';
+import { tombstoneField } from './tombstones.ts';
 
 const text = { type: 'text', analyzer: 'standard' } as const;
 const date = { type: 'date' } as const;
 const long = { type: 'long' } as const;
+/** a deleted row's document (tombstones.ts), in every index */
+const tombstone = { [tombstoneField]: { type: 'boolean' } } as const;
 
 export const indexMappings = {
   messages: {
@@ -23,11 +26,12 @@ export const indexMappings = {
       message_type: { type: 'keyword' },
       is_deleted: { type: 'boolean' },
       created_at: date,
+      ...tombstone,
     },
   },
   posts: {
     dynamic: 'strict',
-    properties: { post_id: long, author_id: long, text, created_at: date },
+    properties: { post_id: long, author_id: long, text, created_at: date, ...tombstone },
   },
   users: {
     dynamic: 'strict',
@@ -38,6 +42,7 @@ export const indexMappings = {
       // returned with the document, never searched
       avatar_url: { type: 'keyword', index: false },
       created_at: date,
+      ...tombstone,
     },
   },
 } satisfies Record<string, estypes.MappingTypeMapping>;

@@ -1,15 +1,24 @@
 // Readers query stable aliases (`messages`, `posts`, `users`); each points at one generation
-// index `<alias>_v<generation>`. A replay fills a new generation beside the live one and then
-// swaps the alias, so readers never see a half-built index.
+// index `<alias>_v<generation>` and hides its tombstones (tombstones.ts). A replay fills a new
+// generation beside the live one and then swaps the alias, so readers never see a half-built index.
 import { errors, type Client } from '@elastic/elasticsearch';
 import { checkpointIndex, checkpointMappings } from './checkpoint.ts';
+import { ensureFormat, generationMappings } from './format.ts';
 import { indexMappings, type AliasName } from './index-mappings.ts';
+import { readerFilter } from './tombstones.ts';
 
 export type { AliasName } from './index-mappings.ts';
 
 export const aliasNames = Object.keys(indexMappings) as AliasName[];
 
 export const indexName = (alias: string, generation: number) => `${alias}_v${generation}`;
+
+/** The action that points `alias` at `index` the way readers must see it: always with readerFilter. */
+export const readerAlias = (alias: string, index: string) => ({ add: { index, alias, filter: readerFilter } });
+
+/** The indices `alias` points at (none when it does not exist). */
+export const aliasTargets = async (client: Client, alias: string): Promise<string[]> =>
+  (await client.indices.existsAlias({ name: alias })) ? Object.keys(await client.indices.getAlias({ name: alias })) : [];
 
 const alreadyExists = (error: unknown) =>
   error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception';
@@ -22,19 +31,29 @@ async function createIfMissing(client: Client, index: string, mappings: object) 
   }
 }
 
+/** Creates `index`, or brings one an older Nova made up to `mappings` (fields are only ever added: idempotent). */
+export async function ensureIndex(client: Client, index: string, mappings: { properties: Record<string, object> }) {
+  await createIfMissing(client, index, mappings);
+  await client.indices.putMapping({ index, properties: mappings.properties });
+}
+
 /**
- * Creates the generation's indices and the checkpoint index if missing. An alias that does not
- * exist yet is pointed at this generation; one that exists is left alone, because moving it is
- * the rebuild tool's decision (swapAliases, through generations.ts), not a side effect of starting a projector.
+ * Creates the generation's indices and the checkpoint index if missing (the checkpoint index
+ * of an older Nova gains the fields it lacks), and refuses a generation an older Nova filled
+ * (format.ts) before any alias moves. An alias that does not exist yet is then pointed at this
+ * generation, and one already on it gets readerFilter (an older Nova's alias had none); one on
+ * another generation is left alone, because moving it is the rebuild tool's decision
+ * (swapAliases, through generations.ts), not a side effect of starting a projector.
  */
 export async function ensureIndices(client: Client, generation: number): Promise<void> {
-  await createIfMissing(client, checkpointIndex, checkpointMappings);
+  await ensureIndex(client, checkpointIndex, checkpointMappings);
   for (const alias of aliasNames) {
-    const index = indexName(alias, generation);
-    await createIfMissing(client, index, indexMappings[alias]);
-    if (!(await client.indices.existsAlias({ name: alias }))) {
-      await client.indices.updateAliases({ actions: [{ add: { index, alias } }] });
-    }
+    await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
+    await ensureFormat(client, alias, generation, indexName(alias, generation));
+  }
+  for (const alias of aliasNames) {
+    const [index, targets] = [indexName(alias, generation), await aliasTargets(client, alias)];
+    if (targets.length === 0 || targets.includes(index)) await client.indices.updateAliases({ actions: [readerAlias(alias, index)] });
   }
 }
 
@@ -44,12 +63,11 @@ export async function swapAliases(client: Client, aliases: readonly string[], ge
   const left: string[] = [];
   for (const alias of aliases) {
     const target = indexName(alias, generation);
-    const current = (await client.indices.existsAlias({ name: alias })) ? Object.keys(await client.indices.getAlias({ name: alias })) : [];
-    for (const index of current.filter((i) => i !== target)) {
+    for (const index of (await aliasTargets(client, alias)).filter((i) => i !== target)) {
       actions.push({ remove: { index, alias } });
       left.push(index);
     }
-    actions.push({ add: { index: target, alias } });
+    actions.push(readerAlias(alias, target));
   }
   await client.indices.updateAliases({ actions });
   return left;

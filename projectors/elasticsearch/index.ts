@@ -1,8 +1,8 @@
 // The Elasticsearch projector: messages, posts and users, searchable through stable aliases.
 import { Client } from '@elastic/elasticsearch';
-import { storeError } from '../runtime/errors.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareElasticsearchWithPostgres } from './drift.ts';
+import { elasticsearchError } from './error-kinds.ts';
 import { elasticsearchGenerations } from './generations.ts';
 import { ensureIndices } from './index-names.ts';
 import { mapChange, type EsOp } from './mapping/index.ts';
@@ -27,7 +27,7 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
       await ensureIndices(client, generation);
     } catch (error) {
       await client.close();
-      throw storeError(error, 'elasticsearch');
+      throw elasticsearchError(error); // a generation an older Nova filled is refused as it is, naming the repair
     }
     return createElasticsearchSink({ client, generation, projector: name });
   },

@@ -1,13 +1,17 @@
-// Elasticsearch has no transaction across documents, so each write carries its change's LSN
+// Elasticsearch has no transaction across documents, so each write carries its change's version
 // as an external version (an older or repeated change is refused with a 409) and the
 // checkpoint is written after the bulk: a crash in between replays work the versions ignore.
-import { errors, type Client } from '@elastic/elasticsearch';
-import { NovaError, codes, storeError } from '../runtime/errors.ts';
+// External versions compare strictly, as version.ts needs: a snapshot read (0) creates a
+// missing document and meets a 409 on any existing one, a tombstone included.
+import type { Client } from '@elastic/elasticsearch';
+import { NovaError, codes } from '../runtime/errors.ts';
 import type { CheckpointStore, Sink, StoreOp } from '../runtime/sink.ts';
 import { bulkOutcome, type BulkOutcome } from './bulk-outcome.ts';
 import { loadCheckpoints, writeCheckpoints } from './checkpoint.ts';
+import { elasticsearchError } from './error-kinds.ts';
 import { indexName } from './index-names.ts';
 import type { EsOp } from './mapping/index.ts';
+import { tombstone } from './tombstones.ts';
 
 export type ElasticsearchSinkOptions = {
   /** handed over: close() closes it */
@@ -18,22 +22,22 @@ export type ElasticsearchSinkOptions = {
   onBulk?: (outcome: BulkOutcome) => void;
 };
 
-/** A failure of the whole request: overload and server errors are retried, the rest classified as the runtime does. */
+/** A failure of the whole request, classified by error-kinds.ts. */
 async function guard<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    const status = error instanceof errors.ResponseError ? error.statusCode ?? 0 : 0;
-    if (status === 429 || status >= 500) {
-      throw new NovaError('transient', codes.storeUnavailable, `elasticsearch: ${(error as Error).message}`, { cause: error });
-    }
-    throw storeError(error, 'elasticsearch');
+    throw elasticsearchError(error);
   }
 }
 
+/**
+ * The version goes as its decimal text: JSON numbers are doubles in the client, and
+ * Elasticsearch reads the text as the exact long. A delete indexes the row's tombstone.
+ */
 function bulkLines({ op }: StoreOp<EsOp>, generation: number): object[] {
-  const target = { _index: indexName(op.index, generation), _id: op.id, version: op.version, version_type: 'external' as const };
-  return op.doc === null ? [{ delete: target }] : [{ index: target }, op.doc];
+  const target = { _index: indexName(op.index, generation), _id: op.id, version: op.version.toString(), version_type: 'external' as const };
+  return [{ index: target }, op.doc ?? tombstone];
 }
 
 export function createElasticsearchSink(options: ElasticsearchSinkOptions): Sink<EsOp> & CheckpointStore {

@@ -1,11 +1,11 @@
 // Where the Milvus projector's position lives: one row per (projector, topic, partition) in its
 // generation's `nova_checkpoints_v<N>`. Milvus has no transaction spanning the effects and this
 // write, so the sink writes it after them; replaying from an older checkpoint is harmless because
-// every effect is guarded by its LSN (plan.ts).
+// every effect is guarded by its version and the truncates' commit order (plan.ts).
 import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { collectionName, placeholderField, placeholderIndex, placeholderVector, type CollectionSpec } from './collections.ts';
-import { call, quote } from './milvus-call.ts';
+import { call, int64, int64Of, quote } from './milvus-call.ts';
 
 export const checkpointCollection = (generation: number) => collectionName('nova_checkpoints', generation);
 
@@ -18,7 +18,8 @@ export const checkpointSpec = (generation: number): CollectionSpec => ({
     { name: 'partition', data_type: DataType.Int64 },
     // a Kafka offset is a 64-bit integer; kept as the runtime's string to avoid precision loss
     { name: 'next_offset', data_type: DataType.VarChar, max_length: 20 },
-    { name: 'lsn', data_type: DataType.Int64, nullable: true },
+    // exact past 2^53 (an epoch above 0): written and read as decimal text (milvus-call.ts int64)
+    { name: 'commit_order', data_type: DataType.Int64, nullable: true },
     placeholderField,
   ],
   index: placeholderIndex,
@@ -32,13 +33,13 @@ const checkpointId = (projector: string, topic: string, partition: number) => `$
 export async function writeCheckpoints(client: MilvusClient, { projector, generation }: CheckpointScope, checkpoints: Checkpoint[]): Promise<void> {
   if (checkpoints.length === 0) return;
   const name = checkpointCollection(generation);
-  const data = checkpoints.map(({ topic, partition, nextOffset, lsn }) => ({
+  const data = checkpoints.map(({ topic, partition, nextOffset, commitOrder }) => ({
     id: checkpointId(projector, topic, partition),
     projector,
     topic,
     partition,
     next_offset: nextOffset,
-    lsn,
+    commit_order: commitOrder === null ? null : int64(commitOrder),
     placeholder: placeholderVector,
   }));
   await call(client, 'write checkpoints', () => client.upsert({ collection_name: name, data }), { collection: name });
@@ -50,7 +51,7 @@ export async function loadCheckpoints(client: MilvusClient, { projector, generat
   const found = await call(
     client,
     'load checkpoints',
-    () => client.query({ collection_name: name, filter: `projector == ${quote(projector)}`, output_fields: ['topic', 'partition', 'next_offset', 'lsn'] }),
+    () => client.query({ collection_name: name, filter: `projector == ${quote(projector)}`, output_fields: ['topic', 'partition', 'next_offset', 'commit_order'] }),
     { collection: name },
   );
   const newest = new Map<string, Checkpoint>();
@@ -59,7 +60,7 @@ export async function loadCheckpoints(client: MilvusClient, { projector, generat
       topic: String(row['topic']),
       partition: Number(row['partition']),
       nextOffset: String(row['next_offset']),
-      lsn: row['lsn'] === null || row['lsn'] === undefined ? null : Number(row['lsn']),
+      commitOrder: row['commit_order'] === null || row['commit_order'] === undefined ? null : int64Of(row['commit_order']),
     };
     const key = `${checkpoint.topic}:${checkpoint.partition}`;
     const seen = newest.get(key);

@@ -1,6 +1,6 @@
 // The collections of one generation, `<name>_v<generation>`: the seed's two embedding
-// collections (section 5.3, names and fields as the seed has them, plus `lsn`), and the
-// tombstones and checkpoints that guard them. Every Milvus collection needs a vector field;
+// collections (section 5.3, names and fields as the seed has them, plus the order fields), and
+// the tombstones and checkpoints that guard them. Every Milvus collection needs a vector field;
 // those two carry a 2-dimensional placeholder that nothing searches.
 import { DataType, type FieldType } from '@zilliz/milvus2-sdk-node';
 import type { EmbeddingCollection } from './mapping/index.ts';
@@ -26,10 +26,16 @@ export const placeholderIndex: CollectionSpec['index'] = { field_name: 'placehol
 export const placeholderVector = [0, 0];
 
 /**
- * The seed's fields, and `lsn`: the LSN of the change that wrote the row, which Milvus cannot
- * compare on write (upsert has no "only if newer"), so the sink reads it before every write.
- * `updated_at` holds milliseconds since the epoch.
+ * The two Int64 fields that order a row or a tombstone: the version and commit order of the
+ * change that wrote it (runtime/decode/version.ts). Milvus cannot compare them on write (upsert
+ * has no "only if newer"), so the sink reads them before every write.
  */
+export const orderFields: FieldType[] = [
+  { name: 'version', data_type: DataType.Int64 },
+  { name: 'commit_order', data_type: DataType.Int64 },
+];
+
+/** The seed's fields (`updated_at` in milliseconds since the epoch), and the order fields. */
 export const embeddingSpec = (collection: EmbeddingCollection, generation: number): CollectionSpec => ({
   name: collectionName(collection, generation),
   fields: [
@@ -37,7 +43,7 @@ export const embeddingSpec = (collection: EmbeddingCollection, generation: numbe
     { name: 'embedding', data_type: DataType.FloatVector, dim: EMBEDDING_DIM },
     { name: 'model_version', data_type: DataType.VarChar, max_length: MODEL_VERSION_MAX_BYTES },
     { name: 'updated_at', data_type: DataType.Int64 },
-    { name: 'lsn', data_type: DataType.Int64 },
+    ...orderFields,
   ],
   index: { field_name: 'embedding', index_type: 'HNSW', metric_type: 'COSINE', params: { M: 16, efConstruction: 200 } },
 });

@@ -8,14 +8,16 @@
 // holds may be beyond 2^53.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import pg from 'pg';
+import { describeVersion } from '../runtime/decode/index.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { collectionName, embeddingCollections, primaryKeys } from './collections.ts';
 import type { EmbeddingCollection } from './mapping/index.ts';
-import { call, connectMilvus, loadCollection } from './milvus-call.ts';
+import { call, connectMilvus, int64Of, loadCollection } from './milvus-call.ts';
 import { vectorProblem } from './plan.ts';
 
 export type Embedding = { embedding: number[]; model_version: string; updated_at: number };
-export type StoredEmbedding = Embedding & { lsn: number };
+/** what Milvus holds, and the version of the change that wrote it */
+export type StoredEmbedding = Embedding & { version: bigint };
 /** rows by primary key */
 export type Rows<T> = Map<string, T>;
 
@@ -36,10 +38,10 @@ function keyText(key: number | string): string {
 /** Ascending by key as a number. */
 export const byKey = (a: string, b: string) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0);
 
-const outputFields = (collection: EmbeddingCollection) => [primaryKeys[collection], 'embedding', 'model_version', 'updated_at', 'lsn'];
+const outputFields = (collection: EmbeddingCollection) => [primaryKeys[collection], 'embedding', 'model_version', 'updated_at', 'version'];
 
 const pageOf = (collection: EmbeddingCollection, data: Array<Record<string, unknown>>): Rows<StoredEmbedding> =>
-  new Map(data.map((r) => [String(r[primaryKeys[collection]]), { embedding: r['embedding'] as number[], model_version: String(r['model_version']), updated_at: Number(r['updated_at']), lsn: Number(r['lsn']) }]));
+  new Map(data.map((r) => [String(r[primaryKeys[collection]]), { embedding: r['embedding'] as number[], model_version: String(r['model_version']), updated_at: Number(r['updated_at']), version: int64Of(r['version']) }]));
 
 export type ReadOptions = { keys?: Iterable<number | string>; pageSize?: number };
 
@@ -99,13 +101,14 @@ function rowDifference(want: Embedding | undefined, got: StoredEmbedding | undef
     const refused = vectorProblem(want.embedding);
     return `missing: PostgreSQL has model ${want.model_version}${refused ? ` (${refused}: the projector dead-letters it)` : ''}`;
   }
-  if (!want) return `not in PostgreSQL: Milvus holds model ${got.model_version} (lsn ${got.lsn})`;
+  const written = `(version ${describeVersion(got.version)})`;
+  if (!want) return `not in PostgreSQL: Milvus holds model ${got.model_version} ${written}`;
   const fields = [
     vectorDifference(want.embedding, got.embedding),
     want.model_version !== got.model_version && `model_version (${JSON.stringify(want.model_version)} expected, ${JSON.stringify(got.model_version)} found)`,
     want.updated_at !== got.updated_at && `updated_at (${iso(want.updated_at)} expected, ${iso(got.updated_at)} found)`,
   ].filter((field): field is string => typeof field === 'string');
-  return fields.length > 0 ? `differs in ${fields.join(', ')} (lsn ${got.lsn})` : undefined;
+  return fields.length > 0 ? `differs in ${fields.join(', ')} ${written}` : undefined;
 }
 
 /** Every key of `keys` (by default, of either side) whose row differs, as drift. */

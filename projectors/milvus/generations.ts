@@ -8,6 +8,7 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointSpec } from './checkpoint.ts';
 import { collectionName, embeddingCollections, embeddingSpec, type CollectionSpec } from './collections.ts';
+import { formatProperties, isEmptyOlderFormat } from './format.ts';
 import type { EmbeddingCollection } from './mapping/index.ts';
 import { call, connectMilvus, loadCollection, statusCode } from './milvus-call.ts';
 import { tombstoneSpec } from './tombstones.ts';
@@ -34,10 +35,10 @@ async function createUnlessDone(work: () => Promise<unknown>, done: () => Promis
   }
 }
 
-/** Creates, indexes and loads a collection, whatever part of that an earlier start finished. */
+/** Creates (marked with the format), indexes and loads a collection, whatever part of that an earlier start finished. */
 async function ensureCollection(client: MilvusClient, { name, fields, index }: CollectionSpec): Promise<void> {
   const exists = async () => (await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value === true;
-  await createUnlessDone(() => call(client, `create ${name}`, () => client.createCollection({ collection_name: name, fields, consistency_level: 'Strong' })), exists);
+  await createUnlessDone(() => call(client, `create ${name}`, () => client.createCollection({ collection_name: name, fields, consistency_level: 'Strong', properties: formatProperties })), exists);
   const indexed = async () => {
     const described = await call(client, `describe the index of ${name}`, () => client.describeIndex({ collection_name: name, field_name: index.field_name }), { accept: [noIndex] });
     return statusCode(described) === 0;
@@ -63,12 +64,15 @@ export async function pointAlias(client: MilvusClient, alias: string, collection
 }
 
 /**
- * Creates the generation's collections if missing and loads them. An alias that does not exist
- * yet is pointed at this generation; one that exists is left alone, because moving it is the
- * rebuild tool's decision (milvusGenerations.promote), not a side effect of starting a projector.
+ * Creates the generation's collections if missing and loads them; refuses a generation an older
+ * Nova filled (format.ts). An alias that does not exist yet is pointed at this generation; one
+ * that exists is left alone, because moving it is the rebuild tool's decision
+ * (milvusGenerations.promote), not a side effect of starting a projector.
  */
 export async function ensureGeneration(client: MilvusClient, generation: number): Promise<void> {
-  for (const spec of generationSpecs(generation)) await ensureCollection(client, spec);
+  const specs = generationSpecs(generation);
+  if (await isEmptyOlderFormat(client, generation, specs.map(({ name }) => name))) await dropGeneration(client, generation);
+  for (const spec of specs) await ensureCollection(client, spec);
   for (const alias of aliasNames) {
     const create = () => call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collectionName(alias, generation) }));
     await createUnlessDone(create, async () => (await aliasTarget(client, alias)) !== undefined);

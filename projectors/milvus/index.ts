@@ -3,7 +3,7 @@ import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareMilvusWithPostgres } from './drift.ts';
 import { ensureGeneration, milvusGenerations } from './generations.ts';
 import { mapChange, type MilvusOp } from './mapping/index.ts';
-import { connectMilvus, milvusError } from './milvus-call.ts';
+import { connectMilvus } from './milvus-call.ts';
 import { createMilvusSink } from './sink.ts';
 
 export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
@@ -27,8 +27,9 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
     try {
       await ensureGeneration(client, generation);
     } catch (error) {
+      // as it is: the requests' failures are classified already, and a refused format names its repair
       await client.closeConnection();
-      throw milvusError(error, `prepare generation ${generation}`);
+      throw error;
     }
     return createMilvusSink({ client, generation, projector: name });
   },

@@ -1,16 +1,35 @@
 // How this projector talks to Milvus: the client is made by connectMilvus, and every request
 // goes through `call`. The SDK answers most failures with a status in the response rather than
-// an exception, so success is checked here and every failure is classified once (style.md
-// section 8). The records Milvus would refuse are found before sending (plan.ts), so a refusal
-// here is not one record's fault: it is transient or fatal.
+// an exception, so success is checked here and every failure is classified once, by its code
+// (style.md section 8). The records Milvus would refuse are found before sending (plan.ts), so
+// a refusal here is not one record's fault: it is never poison.
 import { LoadState, MilvusClient, type ResStatus } from '@zilliz/milvus2-sdk-node';
-import { NovaError, codes, storeError } from '../runtime/errors.ts';
+import { storeError, type ErrorKind, type NovaError } from '../runtime/errors.ts';
 
-/** gRPC codes that clear up on their own: CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
-const transientGrpcCodes = new Set([1, 4, 8, 10, 14]);
+/**
+ * gRPC codes of the SDK's exceptions: DEADLINE_EXCEEDED may be a request too big to finish in
+ * time (bounded: retried, then split); RESOURCE_EXHAUSTED and UNAVAILABLE clear up on their own.
+ */
+const grpcKinds = new Map<number, ErrorKind>([
+  [4, 'bounded'],
+  [8, 'transient'],
+  [14, 'transient'],
+]);
 
-/** Milvus's "collection is released": milvus-lite starts every collection released after a restart. */
+/** Milvus's "collection not loaded": milvus-lite starts every collection released after a restart. */
 const notLoaded = 101;
+
+/** Milvus's status codes (its pkg/util/merr) that are not a fault of the request. */
+const statusKinds = new Map<number, ErrorKind>([
+  [1, 'transient'], // service not ready
+  [2, 'transient'], // service unavailable
+  [3, 'bounded'], // memory limit exceeded: maybe the batch's size
+  [4, 'transient'], // request limit exceeded
+  [8, 'transient'], // rate limit exceeded
+  [notLoaded, 'transient'], // `call` loads it for the retry
+  [1807, 'transient'], // rate limit exceeded (its HTTP front)
+  [10001, 'bounded'], // the server's own deadline passed
+]);
 
 const isStatus = (value: unknown): value is ResStatus => typeof value === 'object' && value !== null && 'error_code' in value && 'reason' in value;
 
@@ -27,22 +46,24 @@ export function statusCode(response: unknown): number {
   return status.code ?? -1;
 }
 
-/** A failure status, classified: Milvus marks what is worth retrying, and a released collection is loaded again. */
-function statusError(status: ResStatus, what: string): NovaError {
-  const transient = status.retriable === true || status.code === notLoaded;
-  return new NovaError(transient ? 'transient' : 'fatal', codes.storeUnavailable, `milvus: ${what}: ${status.reason || status.error_code} (code ${status.code ?? status.error_code})`);
+/** A failure status, as an error that keeps it. */
+class StatusError extends Error {
+  readonly status: ResStatus;
+  constructor(status: ResStatus) {
+    super(`${status.reason || status.error_code} (code ${status.code ?? status.error_code})`);
+    this.status = status;
+  }
 }
 
-/** An exception from the SDK (gRPC, or a status it threw), classified. */
-export function milvusError(error: unknown, what: string): NovaError {
-  if (error instanceof NovaError) return error;
-  if (isStatus(error)) return statusError(error, what);
-  const grpcCode = (error as { code?: unknown })?.code;
-  if (typeof grpcCode === 'number' && transientGrpcCodes.has(grpcCode)) {
-    return new NovaError('transient', codes.storeUnavailable, `milvus: ${what}: ${(error as Error).message}`, { cause: error });
-  }
-  return storeError(error, `milvus: ${what}`);
+/** The kind of a Milvus failure, by its status code or gRPC code; undefined for anything else. */
+function milvusKind(error: unknown): ErrorKind | undefined {
+  if (error instanceof StatusError) return statusKinds.get(error.status.code ?? -1);
+  const grpcCode = (error as { code?: unknown } | null)?.code;
+  return typeof grpcCode === 'number' ? grpcKinds.get(grpcCode) : undefined;
 }
+
+/** An exception from the SDK (gRPC, or a status it threw), or a failure status, classified. */
+export const milvusError = (error: unknown, what: string): NovaError => storeError(isStatus(error) ? new StatusError(error) : error, `milvus: ${what}`, milvusKind);
 
 export type CallOptions = {
   /** the collection the request reads or writes: loaded again when Milvus finds it released */
@@ -64,7 +85,7 @@ export async function call<T>(client: MilvusClient, what: string, request: () =>
   // loaded before the (transient) error goes up, so the retry finds it loaded; should the load
   // fail, the retry meets the same status and loads again
   if (code === notLoaded && options.collection) await client.loadCollection({ collection_name: options.collection }).catch(() => {});
-  throw statusError(statusOf(response) as ResStatus, what);
+  throw milvusError(statusOf(response), what);
 }
 
 /**
@@ -98,3 +119,21 @@ export async function loadCollection(client: MilvusClient, name: string): Promis
 
 /** A string literal for a Milvus filter expression. */
 export const quote = (value: string) => JSON.stringify(value);
+
+const int64Range = { min: -(1n << 63n), max: (1n << 63n) - 1n };
+
+/**
+ * A 64-bit integer as the SDK takes it, in a row or a filter: decimal text (a JS number loses
+ * precision past 2^53, and a bigint in a request crashes the SDK's request logging).
+ */
+export function int64(value: bigint): string {
+  if (typeof value !== 'bigint' || value < int64Range.min || value > int64Range.max) throw new Error(`milvus: ${String(value)} is not a 64-bit integer`);
+  return value.toString();
+}
+
+/** A 64-bit integer as the SDK returns it (decimal text: its gRPC loader reads longs as strings). */
+export function int64Of(value: unknown): bigint {
+  const text = String(value);
+  if (!/^-?\d{1,19}$/.test(text)) throw new Error(`milvus: ${JSON.stringify(text)} is not a 64-bit integer`);
+  return BigInt(text);
+}

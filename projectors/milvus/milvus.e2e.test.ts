@@ -77,7 +77,7 @@ async function assertMatchesPostgres(keys: Touched) {
   assert.ok(problems.length === 0, `${problems.length} differences, first: ${problems.slice(0, 5).join('; ')}\nprojector:\n${logTail()}`);
 }
 
-/** The rows and tombstones of the keys written, LSNs included. */
+/** The rows and tombstones of the keys written, versions and commit orders included. */
 async function scopedSnapshot() {
   const snapshot: Record<string, unknown> = {};
   for (const collection of collections) {

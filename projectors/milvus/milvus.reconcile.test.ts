@@ -51,12 +51,13 @@ after(async () => {
 test('reconcile --generation N --json names a changed vector, a missing row and a row PostgreSQL lacks, exit 1', { timeout: 90_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));
   projector = startProjector(name, ['--generation', String(generation)]);
-  owners = await createOwners(db, `milvus-reconcile-${randomUUID().slice(0, 8)}`, 2);
-  const [changed, missing] = owners.user_embeddings.map(String) as [string, string];
+  owners = await createOwners(db, `milvus-reconcile-${randomUUID().slice(0, 8)}`, 3);
+  // a third user row of this test's own: the pages below must cover more than one page, whatever other writers left
+  const [changed, missing, third] = owners.user_embeddings.map(String) as [string, string, string];
   const untouched = String(owners.post_embeddings[0]);
-  for (const user of [changed, missing]) await db.query(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'm1')`, [user, randomVector()]);
+  for (const user of [changed, missing, third]) await db.query(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'm1')`, [user, randomVector()]);
   await db.query(`INSERT INTO post_embeddings (post_id, embedding, model_version) VALUES ($1, $2, 'm1')`, [untouched, randomVector()]);
-  const mine = { user_embeddings: [changed, missing], post_embeddings: [untouched] } as const;
+  const mine = { user_embeddings: [changed, missing, third], post_embeddings: [untouched] } as const;
   await waitFor('the projector to write this test\'s rows as PostgreSQL has them', async () => {
     for (const collection of ['user_embeddings', 'post_embeddings'] as const) if ((await compareCollection(db, milvus, generation, collection, mine[collection])).length > 0) return undefined;
     return true;
@@ -64,18 +65,19 @@ test('reconcile --generation N --json names a changed vector, a missing row and 
 
   // the whole collection, two rows a page, comes back in key order, each row once
   const paged = [...(await readRows(milvus, generation, 'user_embeddings', { pageSize: 2 })).keys()];
-  assert.ok(paged.length > 2 && paged.includes(changed) && paged.includes(missing), `${paged.length} rows read`);
+  assert.ok([changed, missing, third].every((key) => paged.includes(key)), `${paged.length} rows read`);
   assert.deepEqual(paged, [...paged].sort(byKey));
 
-  // a vector PostgreSQL does not have (same LSN: the projector's guard leaves it), a row deleted
-  // behind the projector's back, and one no table row stands for
+  // a vector PostgreSQL does not have (same version: the projector's guard leaves it), a row
+  // deleted behind the projector's back, and one no table row stands for
   const row = (await readRows(milvus, generation, 'user_embeddings', { keys: [changed] })).get(changed);
   assert.ok(row);
+  const { commit_order } = (await milvus.query({ collection_name: users, filter: `user_id == ${changed}`, output_fields: ['commit_order'] })).data[0] ?? {};
   const planted = (2n ** 62n + BigInt(randomInt(1_000_000_000))).toString();
   const writes = [
-    await milvus.upsert({ collection_name: users, data: [{ user_id: changed, ...row, embedding: row.embedding.map((x) => x + 0.5) }] }),
+    await milvus.upsert({ collection_name: users, data: [{ user_id: changed, ...row, embedding: row.embedding.map((x) => x + 0.5), version: row.version.toString(), commit_order }] }),
     await milvus.delete({ collection_name: users, filter: `user_id in [${missing}]` }),
-    await milvus.upsert({ collection_name: posts, data: [{ post_id: planted, embedding: randomVector(), model_version: 'planted', updated_at: 0, lsn: 1 }] }),
+    await milvus.upsert({ collection_name: posts, data: [{ post_id: planted, embedding: randomVector(), model_version: 'planted', updated_at: 0, version: '1', commit_order: '1' }] }),
   ];
   assert.deepEqual(writes.map((w) => w.status.error_code), ['Success', 'Success', 'Success']);
 
@@ -91,6 +93,6 @@ test('reconcile --generation N --json names a changed vector, a missing row and 
   const detail = (view: string, key: string) => report.drift.find((d) => d.view === view && d.key === key)?.detail ?? '(not reported)';
   assert.match(detail('user_embeddings', changed), /^differs in embedding \(256 of 256 values; \[0\] /);
   assert.match(detail('user_embeddings', missing), /^missing: PostgreSQL has model m1$/);
-  assert.match(detail('post_embeddings', planted), /^not in PostgreSQL: Milvus holds model planted \(lsn 1\)$/);
+  assert.match(detail('post_embeddings', planted), /^not in PostgreSQL: Milvus holds model planted \(version e0:0\/1\)$/);
   assert.equal(detail('post_embeddings', untouched), '(not reported)');
 });

@@ -1,6 +1,7 @@
 // What the Milvus sink does beyond the shared contract, against the real server, in a generation
-// of its own: tombstones, truncates, UNCHANGED vectors, records Milvus cannot hold, a released
-// collection, and the errors of an unreachable server.
+// of its own: tombstones, truncates, versions past 2^53, UNCHANGED vectors, records Milvus cannot
+// hold, a released collection, and the errors of a request past its deadline and of an
+// unreachable server.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +11,7 @@ import { NovaError } from '../runtime/errors.ts';
 import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
 import { EMBEDDING_DIM, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, type MilvusOp } from './index.ts';
 import { mapChange } from './mapping/index.ts';
+import { call } from './milvus-call.ts';
 import { readGeneration, readRows } from './test/oracle.ts';
 
 const generation = randomInt(100_000, 1_000_000);
@@ -26,21 +28,23 @@ after(async () => {
 /** A vector pointing mostly along `axis`: cosine similarity singles it out. */
 const towards = (axis: number): number[] => Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === axis ? 1 : 0.01));
 
-function change(op: Operation, lsn: number, user_id: number | null, embedding: unknown = towards(user_id ?? 0), model_version: unknown = 'm1'): Change {
-  const after = op === 'delete' || op === 'truncate' ? null : { user_id, embedding, model_version, updated_at: new Date(lsn) };
+/** A change at `version` (epoch 0 when a number), committed in that order. */
+function change(op: Operation, version: number | bigint, user_id: number | null, embedding: unknown = towards(user_id ?? 0), model_version: unknown = 'm1'): Change {
+  const v = BigInt(version);
+  const after = op === 'delete' || op === 'truncate' ? null : { user_id, embedding, model_version, updated_at: new Date(Number(v % 1_000_000n)) };
   return {
-    kind: 'change', op, table: 'public.user_embeddings', key: user_id === null ? null : { user_id }, before: null, after, lsn, txId: lsn, commitTs: new Date(0),
-    position: { topic: 'nova.recommendation.user_embeddings', partition: lsn % 32, offset: String(lsn) },
+    kind: 'change', op, table: 'public.user_embeddings', key: user_id === null ? null : { user_id }, before: null, after, version: v, commitOrder: v, streamSince: 0, txId: 1, commitTs: new Date(0),
+    position: { topic: 'nova.recommendation.user_embeddings', partition: Number(v % 32n), offset: String(v) },
   };
 }
 
 const ops = (...changes: Change[]): StoreOp<MilvusOp>[] => changes.flatMap((c) => mapChange(c).map((op) => ({ op, change: c })));
-const checkpoint = (nextOffset: number): Checkpoint[] => [{ topic: 'nova.recommendation.user_embeddings', partition: 0, nextOffset: String(nextOffset), lsn: nextOffset }];
+const checkpoint = (last: Change | undefined): Checkpoint[] => [{ topic: 'nova.recommendation.user_embeddings', partition: 0, nextOffset: last?.position.offset ?? '0', commitOrder: last?.commitOrder ?? null }];
 
 /** Applies, returning what the sink rejected. */
 async function apply(...changes: Change[]): Promise<Rejected[]> {
   const rejected: Rejected[] = [];
-  await sink.apply(ops(...changes), checkpoint(changes.at(-1)?.lsn ?? 0), async (r) => void rejected.push(...r));
+  await sink.apply(ops(...changes), checkpoint(changes.at(-1)), async (r) => void rejected.push(...r));
   return rejected;
 }
 
@@ -57,7 +61,19 @@ describe('milvus sink', () => {
     assert.equal((await stored(11)).size, 0);
     assert.ok(!(await nearest(11)).includes(11), 'the deleted vector is not searchable');
     await apply(change('create', 1020, 11, towards(12)));
-    assert.equal((await stored(11)).get('11')?.lsn, 1020, 'a newer insert brings the key back');
+    assert.equal((await stored(11)).get('11')?.version, 1020n, 'a newer insert brings the key back');
+  });
+
+  test('versions and commit orders past 2^53 round-trip exactly through a write and a query, and still guard', async () => {
+    const high = (5n << 56n) | 4242n; // epoch 5
+    await apply(change('create', high + 1n, 13));
+    assert.equal((await stored(13)).get('13')?.version, high + 1n);
+    // a float64 holds neither: high + 1n and high + 2n are the same number to it
+    await apply(change('update', high + 2n, 13, towards(14)));
+    await apply(change('update', high + 1n, 13, towards(15)));
+    assert.deepEqual((await stored(13)).get('13')?.embedding, towards(14).map(Math.fround));
+    assert.equal((await stored(13)).get('13')?.version, high + 2n);
+    assert.ok((await sink.load()).some((c) => c.commitOrder === high + 1n), 'the checkpoint keeps it too');
   });
 
   test('a truncate removes every older row, blocks older changes from any partition, and keeps newer ones', async () => {
@@ -91,14 +107,20 @@ describe('milvus sink', () => {
     assert.deepEqual(rejected.map((r) => r.position.offset), ['4000', '4001']);
     assert.match(rejected[0]?.reason ?? '', /embedding\[7\] is NaN/);
     assert.deepEqual([...(await stored(41, 42, 43)).keys()], ['43']);
-    assert.ok((await sink.load()).some((c) => c.nextOffset === '4002'));
+    assert.ok((await sink.load()).some((c) => c.nextOffset === '4002' && c.commitOrder === 4002n));
   });
 
   test('a released collection (milvus-lite after a restart) is a transient error, and loaded again for the retry', async () => {
     await client.releaseCollection({ collection_name: users });
     await assert.rejects(apply(change('create', 5000, 51)), (error: unknown) => error instanceof NovaError && error.kind === 'transient');
     await apply(change('create', 5000, 51));
-    assert.equal((await stored(51)).get('51')?.lsn, 5000);
+    assert.equal((await stored(51)).get('51')?.version, 5000n);
+  });
+
+  test('a request past its deadline is bounded: the runtime retries it, then splits the batch', async () => {
+    // a deadline already past: gRPC ends the call with DEADLINE_EXCEEDED, whatever the server's speed
+    const late = () => client.query({ collection_name: users, filter: 'user_id >= 0', output_fields: ['user_id'], timeout: -1 });
+    await assert.rejects(call(client, 'a late query', late), (error: unknown) => error instanceof NovaError && error.kind === 'bounded' && error.code === 'NOVA_S1003');
   });
 
   test('an unreachable server is a transient error', async () => {

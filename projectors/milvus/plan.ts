@@ -1,38 +1,45 @@
 // What a batch does to one embedding collection, decided from what the generation holds for the
-// batch's keys. Pure. Milvus has no conditional write, so the guards live here: an op applies
-// only when its LSN is newer than the key's live row, its tombstone and the collection's last
-// truncate; anything else was applied already or has been superseded. The records the
-// collection cannot hold are refused here, before anything is sent, so that they go to the
-// dead-letter topic one by one instead of failing the whole request.
-import { UNCHANGED } from '../runtime/decode/index.ts';
+// batch's keys. Pure. Milvus has no conditional write, so the guards live here, each exact by
+// runtime/decode/version.ts:
+//   - the newest truncate known (stored, or in the batch) removes every row before it in commit
+//     order, and an op before it is skipped: it was removed, whichever partition brought it late;
+//   - an op applies only when its version is above the key's live row and tombstone (those the
+//     truncate left): a snapshot read (version 0) therefore only fills a key the generation
+//     lacks, and anything else was applied already or has been superseded.
+// The records the collection cannot hold are refused here, before anything is sent, so that they
+// go to the dead-letter topic one by one instead of failing the whole request.
+import { UNCHANGED, isBeforeTruncate, type Ordered } from '../runtime/decode/index.ts';
 import type { Rejected, StoreOp } from '../runtime/sink.ts';
 import { EMBEDDING_DIM, MODEL_VERSION_MAX_BYTES } from './collections.ts';
 import type { MilvusOp } from './mapping/index.ts';
 
-/** A live row's LSN, and its values when the batch asked for them (to fill UNCHANGED columns). */
-export type StoredRow = { lsn: number; embedding?: number[]; model_version?: string };
+/** A live row's order, and its values when the batch asked for them (to fill UNCHANGED columns). */
+export type StoredRow = Ordered & { embedding?: number[]; model_version?: string };
 
 export type StoredState = {
   rows: Map<number, StoredRow>;
-  /** deleted keys: the LSN of their delete */
-  tombstones: Map<number, number>;
-  /** the LSN of the newest truncate applied */
-  truncatedAt: number | null;
+  /** deleted keys: the order of their delete */
+  tombstones: Map<number, Ordered>;
+  /** the newest truncate applied */
+  truncate: Ordered | null;
 };
 
 /** A whole row, ready to upsert. */
-export type EmbeddingRow = { key: number; lsn: number; embedding: number[]; model_version: string; updated_at: number };
+export type EmbeddingRow = Ordered & { key: number; embedding: number[]; model_version: string; updated_at: number };
 
 export type CollectionPlan = {
-  /** delete every row with a lower LSN, then remember the truncate */
-  truncateBefore: number | null;
-  deletes: Array<{ key: number; lsn: number }>;
+  /** delete every row before it in commit order, then remember it */
+  truncate: Ordered | null;
+  deletes: Array<Ordered & { key: number }>;
   upserts: EmbeddingRow[];
   rejected: Rejected[];
 };
 
 type KeyedOp = Exclude<MilvusOp, { kind: 'truncate' }>;
 type Upsert = Extract<MilvusOp, { kind: 'upsert' }>;
+
+/** The later of two truncates in commit order. */
+const later = (a: Ordered | null, b: Ordered | null): Ordered | null => (a === null || (b !== null && isBeforeTruncate(a, b)) ? b : a);
 
 /** Why Milvus cannot hold this vector, or undefined when it can (float32, finite, the collection's dimension). */
 export function vectorProblem(vector: ReadonlyArray<number | null>): string | undefined {
@@ -48,6 +55,7 @@ export const needsStoredValues = (ops: StoreOp<MilvusOp>[]) =>
 /** The whole row an upsert writes, its UNCHANGED columns taken from the stored row; a reason when it cannot be written. */
 function resolveRow(op: Upsert, stored: StoredRow | undefined): EmbeddingRow | string {
   const { embedding, model_version, updated_at } = op.values;
+  const { key, version, commitOrder } = op;
   const vector = embedding === UNCHANGED ? stored?.embedding : embedding;
   const model = model_version === UNCHANGED ? stored?.model_version : model_version;
   if (vector === undefined || model === undefined) {
@@ -56,29 +64,32 @@ function resolveRow(op: Upsert, stored: StoredRow | undefined): EmbeddingRow | s
   }
   const problem = vectorProblem(vector) ?? (Buffer.byteLength(model) > MODEL_VERSION_MAX_BYTES ? `model_version is longer than ${MODEL_VERSION_MAX_BYTES} bytes` : undefined);
   if (problem) return `${op.collection} ${op.key}: ${problem}`;
-  return { key: op.key, lsn: op.lsn, embedding: vector as number[], model_version: model, updated_at };
+  return { key, version, commitOrder, embedding: vector as number[], model_version: model, updated_at };
 }
 
 export function planCollection(ops: StoreOp<MilvusOp>[], stored: StoredState): CollectionPlan {
-  const plan: CollectionPlan = { truncateBefore: null, deletes: [], upserts: [], rejected: [] };
-  const truncates = ops.flatMap(({ op }) => (op.kind === 'truncate' ? [op.lsn] : []));
-  const newestTruncate = truncates.length > 0 ? Math.max(...truncates) : null;
+  const plan: CollectionPlan = { truncate: null, deletes: [], upserts: [], rejected: [] };
+  const batchTruncate = ops.reduce<Ordered | null>((newest, { op }) => (op.kind === 'truncate' ? later(newest, { version: op.version, commitOrder: op.commitOrder }) : newest), null);
   // a truncate already remembered has run: its rows are gone (the sink deletes, then remembers)
-  if (newestTruncate !== null && (stored.truncatedAt === null || newestTruncate > stored.truncatedAt)) plan.truncateBefore = newestTruncate;
-  const floor = Math.max(stored.truncatedAt ?? -1, newestTruncate ?? -1);
+  if (batchTruncate !== null && (stored.truncate === null || isBeforeTruncate(stored.truncate, batchTruncate))) plan.truncate = batchTruncate;
+  const truncate = later(stored.truncate, batchTruncate);
+  const survives = (order: Ordered) => truncate === null || !isBeforeTruncate(order, truncate);
+  // what the truncate removed (or is about to) no longer stands for its key
+  const kept = <T extends Ordered>(order: T | undefined) => (order !== undefined && survives(order) ? order : undefined);
 
   // the runtime reduces a batch to one change per key; should one repeat, the newest wins
   const newest = new Map<number, StoreOp<KeyedOp>>();
   for (const item of ops) {
-    if (item.op.kind === 'truncate') continue;
+    if (item.op.kind === 'truncate' || !survives(item.op)) continue;
     const seen = newest.get(item.op.key);
-    if (!seen || item.op.lsn > seen.op.lsn) newest.set(item.op.key, item as StoreOp<KeyedOp>);
+    if (!seen || item.op.version >= seen.op.version) newest.set(item.op.key, item as StoreOp<KeyedOp>);
   }
   for (const [key, { op, change }] of newest) {
-    const row = stored.rows.get(key);
-    if (op.lsn <= Math.max(floor, row?.lsn ?? -1, stored.tombstones.get(key) ?? -1)) continue;
+    const row = kept(stored.rows.get(key));
+    const tombstone = kept(stored.tombstones.get(key));
+    if ((row && op.version <= row.version) || (tombstone && op.version <= tombstone.version)) continue;
     if (op.kind === 'delete') {
-      plan.deletes.push({ key, lsn: op.lsn });
+      plan.deletes.push({ key, version: op.version, commitOrder: op.commitOrder });
       continue;
     }
     const resolved = resolveRow(op, row);

@@ -1,15 +1,16 @@
 // The Milvus sink. Milvus has no transaction and no conditional write, so for each collection a
-// batch touches it reads the stored LSNs of the batch's keys (rows and tombstones, one query
-// each), plans the writes that are newer (plan.ts), writes them, and only then the checkpoints:
-// a crash in between replays work the guards skip.
+// batch touches it reads the stored versions and commit orders of the batch's keys (rows and
+// tombstones, one query each) and the last truncate, plans the writes that are newer (plan.ts),
+// writes them, and only then the checkpoints: a crash in between replays work the guards skip.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import type { Ordered } from '../runtime/decode/index.ts';
 import type { CheckpointStore, Rejected, Sink, StoreOp } from '../runtime/sink.ts';
 import { loadCheckpoints, writeCheckpoints } from './checkpoint.ts';
 import { collectionName, primaryKeys } from './collections.ts';
 import type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
-import { call } from './milvus-call.ts';
+import { call, int64 } from './milvus-call.ts';
 import { needsStoredValues, planCollection, type CollectionPlan, type StoredRow, type StoredState } from './plan.ts';
-import { readTombstones, rememberDeletes, rememberTruncate } from './tombstones.ts';
+import { orderOf, readTombstones, rememberDeletes, rememberTruncate } from './tombstones.ts';
 
 export type MilvusSinkOptions = {
   /** handed over: close() closes it */
@@ -33,16 +34,19 @@ async function readStored({ client, generation, collection }: Target, ops: Store
     const found = await call(
       client,
       `read the versions in ${name}`,
-      () => client.query({ collection_name: name, filter: `${primaryKey} in [${keys.join(', ')}]`, output_fields: [primaryKey, 'lsn', ...values] }),
+      () => client.query({ collection_name: name, filter: `${primaryKey} in [${keys.join(', ')}]`, output_fields: [primaryKey, 'version', 'commit_order', ...values] }),
       { collection: name },
     );
     for (const row of found.data) {
-      rows.set(Number(row[primaryKey]), { lsn: Number(row['lsn']), embedding: row['embedding'] as number[] | undefined, model_version: row['model_version'] as string | undefined });
+      rows.set(Number(row[primaryKey]), { ...orderOf(row), embedding: row['embedding'] as number[] | undefined, model_version: row['model_version'] as string | undefined });
     }
   }
   const tombstones = await readTombstones(client, generation, collection, keys);
-  return { rows, tombstones: tombstones.byKey, truncatedAt: tombstones.truncatedAt };
+  return { rows, tombstones: tombstones.byKey, truncate: tombstones.truncate };
 }
+
+/** The rows before `truncate` in commit order (decode/version.ts isBeforeTruncate), as a filter of checked integers. */
+const beforeTruncate = ({ version, commitOrder }: Ordered) => `commit_order < ${int64(commitOrder)} or (commit_order == ${int64(commitOrder)} and version < ${int64(version)})`;
 
 /**
  * Writes a plan. A truncate is remembered after its rows are deleted (plan.ts takes a
@@ -52,9 +56,11 @@ async function readStored({ client, generation, collection }: Target, ops: Store
 async function writePlan({ client, generation, collection }: Target, plan: CollectionPlan): Promise<void> {
   const name = collectionName(collection, generation);
   const primaryKey = primaryKeys[collection];
-  if (plan.truncateBefore !== null) {
-    await call(client, `truncate ${name}`, () => client.delete({ collection_name: name, filter: `lsn < ${plan.truncateBefore}` }), { collection: name });
-    await rememberTruncate(client, generation, collection, plan.truncateBefore);
+  const { truncate } = plan;
+  if (truncate !== null) {
+    // rows after it (a partition that ran ahead, or its own transaction's later writes) stay
+    await call(client, `truncate ${name}`, () => client.delete({ collection_name: name, filter: beforeTruncate(truncate) }), { collection: name });
+    await rememberTruncate(client, generation, collection, truncate);
   }
   if (plan.deletes.length > 0) {
     await rememberDeletes(client, generation, collection, plan.deletes);
@@ -62,7 +68,14 @@ async function writePlan({ client, generation, collection }: Target, plan: Colle
     await call(client, `delete from ${name}`, () => client.delete({ collection_name: name, filter: `${primaryKey} in [${keys}]` }), { collection: name });
   }
   if (plan.upserts.length > 0) {
-    const data = plan.upserts.map(({ key, lsn, embedding, model_version, updated_at }) => ({ [primaryKey]: key, embedding, model_version, updated_at, lsn }));
+    const data = plan.upserts.map(({ key, version, commitOrder, embedding, model_version, updated_at }) => ({
+      [primaryKey]: key,
+      embedding,
+      model_version,
+      updated_at,
+      version: int64(version),
+      commit_order: int64(commitOrder),
+    }));
     await call(client, `upsert into ${name}`, () => client.upsert({ collection_name: name, data }), { collection: name });
   }
 }

@@ -13,8 +13,8 @@
 //     read included: it carries the commit order it was read at) can.
 //   - a (follower, followee) pair holds at most one relationship: FOLLOWS while the newest
 //     change for the pair says active, else FOLLOWS_TOMBSTONE; either keeps that change's
-//     version. Pair changes from different rows (and partitions) thus order by version, with
-//     one tie (pairWins).
+//     version and commit order. Pair changes from different rows (and partitions) order by
+//     (commit order, version), with one tie (pairWins).
 //   - a truncate keeps its (commit order, version) on the generation node, per table; anything
 //     of that table before it in commit order is removed now and refused later, and what a
 //     faster partition already wrote after it stays. Truncating users empties follows too
@@ -56,18 +56,21 @@ export const at = (ordered: Ordered | undefined): At => ({ version: neo4j.int(or
 export const later = (a: Ordered | undefined, b: Ordered | undefined) => (!a ? b : b && isBeforeTruncate(a, b) ? b : a);
 
 /**
- * Does pair op `op` replace what `held` left? The newer version does; at an equal version an
- * active FOLLOWS beats a FOLLOWS_TOMBSTONE. One row's changes never tie: each is its own WAL
- * record. Two rows of one pair (UNIQUE(follower_id, followee_id)) share a version only when
- * one statement moved a key: an update of a follows row's id reaches Debezium as a delete of
- * the old id and a create of the new one, both at that update's LSN, on two partitions. The
- * create is the state after the update, so where the two differ (the new row is active) it
- * must win, in whichever order they arrive; where both are tombstones either is right.
- * (Snapshot reads all tie at 0, but two reads of one pair are of two of its rows, and the
- * stream holds the changes that replaced the one with the other.) writePairs' guard is this
- * same rule in Cypher.
+ * Does pair op `op` replace what `held` left? The later in commit order does, (commit order,
+ * version) compared in that order, not the version alone: the pair is keyed by a unique index,
+ * not the rows' primary key, and an unfollow and a follow of one pair can race so that the
+ * follow's INSERT carries the lower LSN although it commits after the delete (version.ts). A
+ * snapshot read of the pair's row carries the commit order it was read at, so it also takes
+ * its place in that order. At an equal (commit order, version) an active FOLLOWS beats a
+ * FOLLOWS_TOMBSTONE: one row's changes never tie (each is its own WAL record), and two rows of
+ * one pair tie only when one statement moved a key: an update of a follows row's id reaches
+ * Debezium as a delete of the old id and a create of the new one, both at that update's LSN,
+ * on two partitions. The create is the state after the update, so where the two differ (the
+ * new row is active) it must win, in whichever order they arrive; where both are tombstones
+ * either is right. writePairs' guard is this same rule in Cypher.
  */
-const pairWins = (op: Op<'follows'>, held: Op<'follows'>) => op.version > held.version || (op.version === held.version && (op.edge !== null || held.edge === null));
+const pairWins = (op: Op<'follows'>, held: Op<'follows'>) =>
+  isBeforeTruncate(held, op) || (!isBeforeTruncate(op, held) && (op.edge !== null || held.edge === null));
 
 /** A user's newer change replaces an older one; the later of a batch wins (one row's changes never tie). */
 const userWins = (op: Op<'user'>, held: Op<'user'>) => op.version >= held.version;
@@ -179,7 +182,7 @@ export function graphWrites(generation: number) {
       WITH p, a, b WHERE NOT ${before(written('p'), deleted('a'))} AND NOT ${before(written('p'), deleted('b'))}
       OPTIONAL MATCH (a)-[r:${FOLLOWS}|${TOMBSTONE}]->(b)
       WITH p, collect(r) AS held
-      WHERE all(r IN held WHERE r.version < p.version OR (r.version = p.version AND p.edge IS NOT NULL AND type(r) = '${TOMBSTONE}'))
+      WHERE all(r IN held WHERE ${before(written('r'), written('p'))} OR (r.commit_order = p.commit_order AND r.version = p.version AND p.edge IS NOT NULL AND type(r) = '${TOMBSTONE}'))
       MERGE (a:${L} {id: p.follower})
       MERGE (b:${L} {id: p.followee})
       WITH p, a, b

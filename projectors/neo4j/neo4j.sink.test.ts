@@ -131,6 +131,22 @@ describe('a pair of users', () => {
     }
   });
 
+  // DELETE (unfollow, LSN 100) and a concurrent INSERT (follow again, a new row) of one pair: the
+  // INSERT's heap record is written before it waits on the unique index, so it can carry the
+  // lower LSN (95) although its transaction commits after the delete's (version.ts)
+  test('an unfollow and a follow that race: the follow commits later with a lower LSN and still wins, in either arrival order', async () => {
+    let base = 2200;
+    for (const deleteFirst of [true, false]) {
+      base += 10;
+      const [old, again] = [{ row: base, follower: base, followee: base + 1 }, { row: base + 1, follower: base, followee: base + 1 }];
+      await sink.apply(followUpsert(old, 'active', 10));
+      const unfollow = { ...followDelete(old, 100, 1), commitOrder: 90n };
+      const follow = { ...followUpsert(again, 'active', 95, 2), op: 'create' as const, before: null, commitOrder: 110n };
+      for (const c of deleteFirst ? [unfollow, follow] : [follow, unfollow]) await sink.apply(c);
+      assert.equal(await pairState(sink.generation, base, base + 1), 'FOLLOWS@95', deleteFirst ? 'delete first' : 'follow first');
+    }
+  });
+
   test('a primary key moved with the row muted: a tombstone either way; a later change still applies', async () => {
     const [old, renumbered] = [{ row: 2100, follower: 2100, followee: 2101 }, { row: 2101, follower: 2100, followee: 2101 }];
     await sink.apply(followUpsert(old, 'active', 10));
@@ -197,13 +213,16 @@ describe('truncates', () => {
     assert.deepEqual([await userState(sink.generation, 1), await userState(sink.generation, 2), await pairState(sink.generation, 1, 2)], ['absent', 'two again@110 degree 1', 'none']);
   });
 
-  test('follows snapshot reads: they fill only; a truncate removes and refuses those read before it in commit order, whatever the arrival order', async () => {
+  test('follows snapshot reads take their place in commit order (a pair is not a row); a truncate removes and refuses those read before it, whatever the arrival order', async () => {
     const sink = await freshSink();
     const pair = (n: number) => ({ row: n, follower: n, followee: n + 1 });
     await sink.apply(followUpsert(pair(1), 'active', 100), followRead(pair(2), 'active', 300), followRead(pair(3), 'active', 400));
-    // read later (commit order 450) as blocked: the streamed change of pair 1 and the read of pair 2 stay
+    // read later (commit order 450) as blocked: the state at 450 replaces what came before it
     await sink.apply(followRead(pair(1), 'blocked', 450), followRead(pair(2), 'blocked', 450));
-    assert.deepEqual([await pairState(sink.generation, 1, 2), await pairState(sink.generation, 2, 3)], ['FOLLOWS@100', 'FOLLOWS@0']);
+    assert.deepEqual([await pairState(sink.generation, 1, 2), await pairState(sink.generation, 2, 3)], ['FOLLOWS_TOMBSTONE@0', 'FOLLOWS_TOMBSTONE@0']);
+    // a read from before what the pair holds changes nothing
+    await sink.apply(followRead(pair(1), 'active', 420));
+    assert.equal(await pairState(sink.generation, 1, 2), 'FOLLOWS_TOMBSTONE@0');
     // the truncate commits at 500; a faster partition already brought a read from after it
     await sink.apply(followRead(pair(5), 'active', 600));
     await sink.apply(truncate('follows', 500));

@@ -1,7 +1,10 @@
 -- Applies one batch of Nova's Redis ops and its checkpoints atomically (one EVAL).
--- KEYS[1]: the checkpoint hash. ARGV[1]: JSON {ops, checkpoints: [{field, value}]}.
--- Each op runs only if its LSN is newer than the row's stored version (and than the
--- table's last TRUNCATE), so replaying any range leaves the store as it was.
+-- KEYS[1]: the checkpoint hash. ARGV[1]: JSON {ops, checkpoints: [{field, value}]}; each op's
+-- version and order (its commit order) are 16 hex digits (versionText): Lua's numbers are
+-- doubles, exact only below 2^53, and versions carry the source epoch in their top bits.
+-- An op runs only if its version is above the row's stored one (a snapshot read, version 0,
+-- only where none is stored) and its (order, version) above the table's last TRUNCATE, so
+-- replaying any range leaves the store as it was (runtime/decode/version.ts says why exact).
 local payload = cjson.decode(ARGV[1])
 local deferred, deferred_order = {}, {}
 
@@ -13,14 +16,18 @@ local function defer(c)
   end
 end
 
+local function each_key(pattern, visit)
+  local cursor = '0'
+  repeat
+    local page = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = page[1]
+    for _, key in ipairs(page[2]) do visit(key) end
+  until cursor == '0'
+end
+
 local function truncate(patterns)
   for _, pattern in ipairs(patterns) do
-    local cursor = '0'
-    repeat
-      local page = redis.call('SCAN', cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = page[1]
-      for _, key in ipairs(page[2]) do redis.call('DEL', key) end
-    until cursor == '0'
+    each_key(pattern, function(key) redis.call('DEL', key) end)
   end
 end
 
@@ -49,9 +56,10 @@ local function recent(c)
   redis.call('SET', c.key, '[' .. table.concat(items, ',') .. ']')
 end
 
+local participants_prefix = 'nova:conversation:participants:'
 local function conversation(c)
   local conv = c.conversation
-  local participants = redis.call('SMEMBERS', 'nova:conversation:participants:' .. conv)
+  local participants = redis.call('SMEMBERS', participants_prefix .. conv)
   for _, p in ipairs(participants) do
     local read = redis.call('HGET', 'nova:conversation:last-read:' .. conv, p) or '0'
     local unread, newest = 0, 0
@@ -66,6 +74,10 @@ local function conversation(c)
   end
 end
 
+local function conversations()
+  each_key(participants_prefix .. '*', function(key) conversation({ conversation = string.sub(key, #participants_prefix + 1) }) end)
+end
+
 -- a follow edge exists while at least one follows row for the pair is active
 local function edge(c)
   local cmd = redis.call('SCARD', c.rows) > 0 and 'SADD' or 'SREM'
@@ -73,19 +85,35 @@ local function edge(c)
   redis.call(cmd, c.followers, c.follower)
 end
 
+-- Is fixed-width hex `a` above `b` as numbers? Not Lua's `>` on strings: that is strcoll, in
+-- the server's locale; 8 digits at a time are below 2^32, exact as doubles.
+local function above(a, b)
+  for i = 1, #a, 8 do
+    local x, y = tonumber(string.sub(a, i, i + 7), 16), tonumber(string.sub(b, i, i + 7), 16)
+    if x ~= y then return x > y end
+  end
+  return false
+end
+
+-- A TRUNCATE empties the table's keys when it arrives, and leaves its (order, version) as the
+-- table's watermark: whatever arrives later below it was before the truncate, so it is refused.
+-- Known limitation: a row after the truncate that another partition applied first is emptied
+-- with the rest (its keys cannot tell), so this is exact only when the partitions arrive in
+-- commit order around a truncate.
 local applied = 0
 for _, op in ipairs(payload.ops) do
-  local lsn = tonumber(op.lsn)
-  local truncated = tonumber(redis.call('HGET', 'nova:truncated', op.table) or '-1')
+  local at = op.order .. op.version
+  local truncated = redis.call('HGET', 'nova:truncated', op.table)
+  local versions = 'nova:version:' .. op.table
   local is_truncate = op.commands[1] and op.commands[1].cmd == 'TRUNCATE'
-  local version = tonumber(redis.call('HGET', 'nova:version:' .. op.table, op.id) or '-1')
-  if lsn > truncated and (is_truncate or lsn > version) then
+  local stored = not is_truncate and redis.call('HGET', versions, op.id)
+  if (not truncated or above(at, truncated)) and (is_truncate or not stored or above(op.version, stored)) then
     for _, c in ipairs(op.commands) do apply(c) end
     if is_truncate then
-      redis.call('DEL', 'nova:version:' .. op.table)
-      redis.call('HSET', 'nova:truncated', op.table, op.lsn)
+      redis.call('DEL', versions)
+      redis.call('HSET', 'nova:truncated', op.table, at)
     else
-      redis.call('HSET', 'nova:version:' .. op.table, op.id, op.lsn)
+      redis.call('HSET', versions, op.id, op.version)
     end
     applied = applied + 1
   end
@@ -96,6 +124,7 @@ for _, id in ipairs(deferred_order) do
   if c.cmd == 'COUNT' then count(c)
   elseif c.cmd == 'RECENT' then recent(c)
   elseif c.cmd == 'CONVERSATION' then conversation(c)
+  elseif c.cmd == 'CONVERSATIONS' then conversations()
   elseif c.cmd == 'EDGE' then edge(c) end
 end
 

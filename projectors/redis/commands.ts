@@ -10,9 +10,14 @@ export type RedisCommand =
   | { cmd: 'COUNT'; key: string; set: string }
   | { cmd: 'RECENT'; key: string; index: string; items: string; limit: number }
   | { cmd: 'CONVERSATION'; conversation: string }
+  | { cmd: 'CONVERSATIONS' } // every conversation, after a truncate of what they derive from
   | { cmd: 'EDGE'; rows: string; following: string; followers: string; follower: string; followee: string }
-  // a TRUNCATE of the source table: every key matching the patterns goes
+  // a TRUNCATE of the source table: every key matching the patterns goes (first in its op)
   | { cmd: 'TRUNCATE'; patterns: string[] };
 
-/** One row's effects, applied only if its LSN is newer than what the store holds for that row. */
-export type RedisOp = { table: string; id: string; lsn: number; commands: RedisCommand[] };
+/**
+ * One row's effects, applied only if its version is above the row's stored one (a snapshot
+ * read, version 0, only where none is stored) and its (commitOrder, version) above the table's
+ * last TRUNCATE (runtime/decode/version.ts).
+ */
+export type RedisOp = { table: string; id: string; version: bigint; commitOrder: bigint; commands: RedisCommand[] };

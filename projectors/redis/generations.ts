@@ -3,8 +3,8 @@
 // is one SET, so readers switch between two commands, never halfway through a database.
 // Without a pointer the live generation is 1, the default of `projector run`.
 import { Redis } from 'ioredis';
-import { storeError } from '../runtime/errors.ts';
 import type { Generations } from '../runtime/sink.ts';
+import { redisError } from './error-kinds.ts';
 
 export const liveGenerationKey = 'nova:live-generation';
 export const defaultLiveGeneration = 1;
@@ -24,7 +24,7 @@ async function withRedis<T>(env: NodeJS.ProcessEnv, db: number, work: (redis: Re
     await redis.connect();
     return await work(redis);
   } catch (error) {
-    throw storeError(error, 'redis');
+    throw redisError(error, redis);
   } finally {
     redis.disconnect();
   }

@@ -3,9 +3,8 @@
 // says. Also: a replay from the earliest offset leaves the keys byte-identical, and a
 // garbage record goes to the dead-letter topic while later records are applied.
 import assert from 'node:assert/strict';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
@@ -16,26 +15,23 @@ import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing
 import { checkpointKey } from './sink.ts';
 import { assertMatchesPostgres, caughtUp } from './test/harness.ts';
 import { actualFromRedis } from './drift.ts';
+import { claimDatabase } from './test/own-database.ts';
 import { runWorkload } from './test/workload.ts';
 
 // a generation (Redis database) of this run's own, so the live one is never touched
-const generation = randomInt(2, 15);
-const args = ['--generation', String(generation), '--max-batch', '500'];
+const own = await claimDatabase(env('REDIS_URL'));
+const { redis } = own;
+const args = ['--generation', String(own.generation), '--max-batch', '500'];
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
-const redis = new Redis(env('REDIS_URL'), { db: generation });
 redis.on('error', () => {}); // the outage test stops Redis under it; commands still fail loudly
 const kafka = new Kafka({ clientId: 'nova-redis-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
 let projector: ProjectorProcess | undefined;
 
-before(async () => {
-  await db.connect();
-  await redis.flushdb();
-});
+before(() => db.connect());
 
 after(async () => {
   if (projector) await kill9(projector);
-  await redis.flushdb();
-  redis.disconnect();
+  await own.release();
   await db.end();
 });
 

@@ -1,18 +1,24 @@
 // The Redis sink: a batch's ops and its checkpoint go in one Lua script (apply.lua), so
 // they are applied together or not at all. The generation is the Redis database number:
-// a replay fills another database, and SWAPDB makes it the live one.
+// a rebuild fills another database, and promoting points readers at it (generations.ts).
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { storeError } from '../runtime/errors.ts';
+import { versionText } from '../runtime/decode/index.ts';
 import type { Checkpoint, CheckpointStore, Sink } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
+import { redisError } from './error-kinds.ts';
+import { assertFormat, markFormat } from './format.ts';
 import { assertGeneration } from './generations.ts';
+import { redisTables } from './mapping/index.ts';
 
 const applyScript = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
 
 export const checkpointKey = (projector: string) => `nova:checkpoint:${projector}`;
 
 type NovaRedis = Redis & { novaApply(key: string, payload: string): Promise<number> };
+
+/** A checkpoint as stored: the commit order as decimal text, since JSON numbers are doubles. */
+type Stored = { nextOffset: string; commitOrder: string | null };
 
 export async function createRedisSink(options: { url: string; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
   const { url, generation, projector } = options;
@@ -28,15 +34,25 @@ export async function createRedisSink(options: { url: string; generation: number
       if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
       return await work();
     } catch (error) {
-      throw storeError(error, 'redis');
+      throw redisError(error, redis);
     }
   };
+
+  try {
+    assertFormat(generation, await io(() => markFormat(redis, { checkpointKey: key, tables: redisTables })));
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
 
   return {
     async apply(ops, checkpoints: Checkpoint[]) {
       const payload = JSON.stringify({
-        ops: ops.map(({ op }) => ({ ...op, lsn: String(op.lsn) })),
-        checkpoints: checkpoints.map((c) => ({ field: `${c.topic}:${c.partition}`, value: JSON.stringify({ nextOffset: c.nextOffset, lsn: c.lsn }) })),
+        ops: ops.map(({ op: { version, commitOrder, ...op } }) => ({ ...op, version: versionText(version), order: versionText(commitOrder) })),
+        checkpoints: checkpoints.map((c) => {
+          const stored: Stored = { nextOffset: c.nextOffset, commitOrder: c.commitOrder === null ? null : String(c.commitOrder) };
+          return { field: `${c.topic}:${c.partition}`, value: JSON.stringify(stored) };
+        }),
       });
       await io(() => redis.novaApply(key, payload));
     },
@@ -44,8 +60,8 @@ export async function createRedisSink(options: { url: string; generation: number
       const saved = await io(() => redis.hgetall(key));
       return Object.entries(saved).map(([field, value]) => {
         const split = field.lastIndexOf(':');
-        const { nextOffset, lsn } = JSON.parse(value) as { nextOffset: string; lsn: number | null };
-        return { topic: field.slice(0, split), partition: Number(field.slice(split + 1)), nextOffset, lsn };
+        const { nextOffset, commitOrder } = JSON.parse(value) as Stored;
+        return { topic: field.slice(0, split), partition: Number(field.slice(split + 1)), nextOffset, commitOrder: commitOrder === null ? null : BigInt(commitOrder) };
       });
     },
     async close() {

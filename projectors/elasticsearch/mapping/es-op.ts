@@ -6,18 +6,17 @@ export type EsOp = {
   index: string;
   /** the row's primary key */
   id: string;
-  /** the change's LSN, sent as an external version so an older change never overwrites a newer one */
-  version: number;
-  /** the whole document; null deletes it */
+  /** the change's version (runtime/decode/version.ts), sent exactly as the external version: an older change never overwrites a newer one */
+  version: bigint;
+  /** the whole document; null: the row is deleted (the sink remembers it as a tombstone) */
   doc: Record<string, unknown> | null;
 };
 
-/** An op for `change`'s row in `alias`; throws (the runtime dead-letters it) when it cannot be ordered. */
+/** An op for `change`'s row in `alias`; throws (the runtime dead-letters it) when it names no row. */
 export function esOp(alias: string, change: Change, doc: EsOp['doc']): EsOp {
   const id = change.key?.['id'];
   if (typeof id !== 'number' && typeof id !== 'string') throw new Error(`${change.table}: a change without an id key`);
-  if (change.lsn === null) throw new Error(`${change.table} ${id}: a change without an LSN cannot be versioned`);
-  return { index: alias, id: String(id), version: change.lsn, doc };
+  return { index: alias, id: String(id), version: change.version, doc };
 }
 
 /**

@@ -10,7 +10,11 @@ const participantsKey = (conversation: unknown) => `nova:conversation:participan
 const messagesKey = (conversation: unknown, sender: unknown) => `nova:conversation:messages:${conversation}:${sender}`;
 const lastReadKey = (conversation: unknown) => `nova:conversation:last-read:${conversation}`;
 const recompute = (conversation: unknown): RedisCommand => ({ cmd: 'CONVERSATION', conversation: String(conversation) });
+// TRUNCATE conversations takes messages and read status with it (their foreign keys demand
+// it), so everything goes. Each of those two can be truncated alone: then only its own keys go,
+// and every conversation's counts are derived again from what the other two still hold.
 const truncatePatterns = ['conversation:unread:*', 'user:conversations:*', 'nova:conversation:*'];
+const everyConversation: RedisCommand = { cmd: 'CONVERSATIONS' };
 
 export function mapConversation(change: Change): RedisOp[] {
   if (change.op === 'truncate') return truncate(change, truncatePatterns);
@@ -31,7 +35,7 @@ export function mapConversation(change: Change): RedisOp[] {
 }
 
 export function mapMessage(change: Change): RedisOp[] {
-  if (change.op === 'truncate') return truncate(change, truncatePatterns);
+  if (change.op === 'truncate') return truncate(change, ['nova:conversation:messages:*'], [everyConversation]);
   const { now, was } = sides(change);
   const row = (now ?? was) as NonNullable<typeof now>;
   const visible = now !== null && now.is_deleted !== true;
@@ -45,7 +49,7 @@ export function mapMessage(change: Change): RedisOp[] {
 }
 
 export function mapReadStatus(change: Change): RedisOp[] {
-  if (change.op === 'truncate') return truncate(change, ['nova:conversation:last-read:*']);
+  if (change.op === 'truncate') return truncate(change, ['nova:conversation:last-read:*'], [everyConversation]);
   const { now, was } = sides(change);
   const row = (now ?? was) as NonNullable<typeof now>;
   const mark: RedisCommand = now

@@ -15,6 +15,9 @@ const byTable: Record<string, (change: Change) => RedisOp[]> = {
   'public.live_streams': mapLiveStream,
 };
 
+/** The source tables the Redis views are made of. */
+export const redisTables = Object.keys(byTable);
+
 export const redisTopics = [
   'nova.notification.notifications',
   'nova.social.follows',

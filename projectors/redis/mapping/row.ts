@@ -5,7 +5,7 @@ import type { RedisCommand, RedisOp } from '../commands.ts';
 export const rowId = (change: Change) => Object.values(change.key ?? {}).join(':');
 
 export function op(change: Change, commands: RedisCommand[]): RedisOp {
-  return { table: change.table, id: rowId(change), lsn: change.lsn ?? 0, commands };
+  return { table: change.table, id: rowId(change), version: change.version, commitOrder: change.commitOrder, commands };
 }
 
 /** The row as it is now (null once deleted), and as it was (null when created). */
@@ -19,4 +19,5 @@ export function stableJson(row: Row, fields: string[]): string {
   return JSON.stringify(Object.fromEntries(fields.map((f) => [f, row[f] instanceof Date ? (row[f] as Date).toISOString() : (row[f] ?? null)])));
 }
 
-export const truncate = (change: Change, patterns: string[]): RedisOp[] => [op(change, [{ cmd: 'TRUNCATE', patterns }])];
+/** The table's keys go; `then` recomputes what other tables' keys derive from them. */
+export const truncate = (change: Change, patterns: string[], then: RedisCommand[] = []): RedisOp[] => [op(change, [{ cmd: 'TRUNCATE', patterns }, ...then])];

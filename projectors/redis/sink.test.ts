@@ -1,0 +1,59 @@
+// What the Redis sink keeps beyond the shared contract, on the real server: versions and commit
+// orders of a source epoch above 0 (past 2^53, where Lua's doubles would round) compare exactly,
+// and the checkpoint's commit order is stored as exact text.
+import assert from 'node:assert/strict';
+import { after, beforeEach, test } from 'node:test';
+import { env } from '../../scripts/stack.d/test/stack.ts';
+import { versionText, withEpoch, type Change } from '../runtime/decode/index.ts';
+import type { Checkpoint } from '../runtime/sink.ts';
+import { mapToRedis } from './mapping/index.ts';
+import { checkpointKey, createRedisSink } from './sink.ts';
+import { liveStreamChange } from './test/changes.ts';
+import { claimDatabase } from './test/own-database.ts';
+
+const own = await claimDatabase(env('REDIS_URL'));
+after(() => own.release());
+beforeEach(() => own.reset());
+
+// epoch 5: 5 << 56 is far past 2^53, so versions one apart are the same double
+const at = (position: number) => withEpoch(5, BigInt(position));
+const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => ({ ...liveStreamChange(id, variant), version, commitOrder });
+const truncate = (version: bigint, commitOrder = version): Change => ({ ...liveStreamChange(0, 'a'), op: 'truncate', key: null, after: null, version, commitOrder });
+const titleOf = async (id: number) => JSON.parse((await own.redis.get(`stream:meta:${id}`)) ?? '{"title": null}').title as string | null;
+
+async function applied(...changes: Change[]) {
+  const sink = await createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'sink-test' });
+  try {
+    for (const change of changes) await sink.apply(mapToRedis(change).map((op) => ({ op, change })), [], async () => {});
+  } finally {
+    await sink.close();
+  }
+}
+
+test('versions one apart past 2^53: the newer applies, the older is refused', async () => {
+  assert.equal(Number(at(1)), Number(at(2)), 'the two versions are one double');
+  await applied(streamed(1, 'a', at(1)), streamed(1, 'b', at(2)));
+  assert.equal(await titleOf(1), 'stream 1, variant b');
+  await applied(streamed(1, 'a', at(1)));
+  assert.equal(await titleOf(1), 'stream 1, variant b');
+  assert.equal(await own.redis.hget('nova:version:public.live_streams', '1'), versionText(at(2)));
+});
+
+test('a truncate past 2^53: one commit order below it is refused, its own transaction after it survives', async () => {
+  await applied(truncate(at(10), at(8)), streamed(1, 'a', at(9), at(7)), streamed(2, 'a', at(11), at(8)));
+  assert.equal(await titleOf(1), null);
+  assert.equal(await titleOf(2), 'stream 2, variant a');
+});
+
+test('a checkpoint past 2^53 is stored as its exact decimal text', async () => {
+  const sink = await createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'sink-test' });
+  try {
+    const checkpoint: Checkpoint = { topic: 'nova.live.live_streams', partition: 1, nextOffset: '9', commitOrder: at(3) };
+    await sink.apply([], [checkpoint], async () => {});
+    const stored = JSON.parse((await own.redis.hget(checkpointKey('sink-test'), 'nova.live.live_streams:1')) as string);
+    assert.deepEqual(stored, { nextOffset: '9', commitOrder: String(at(3)) });
+    assert.deepEqual(await sink.load(), [checkpoint]);
+  } finally {
+    await sink.close();
+  }
+});
