@@ -181,7 +181,9 @@ export async function run(args: string[]): Promise<number> {
         throw new Error(`generation ${generation} is not the live one (readers see generation ${live}): run the live one, or pass --shadow to fill generation ${generation} on purpose`);
       }
       const whenCaughtUp = values['promote-when-caught-up'] ? { promote: true, stop: false } : undefined;
-      return await runProjectorProcess(definition, { ...runOptions, generation, ...(whenCaughtUp ? { whenCaughtUp } : {}) });
+      // the first run, with nothing live yet, makes its generation the live one
+      const shadow = values.shadow || values['promote-when-caught-up'] || (live !== undefined && generation !== live);
+      return await runProjectorProcess(definition, { ...runOptions, generation, shadow, ...(whenCaughtUp ? { whenCaughtUp } : {}) });
     }
     if (command === 'rebuild') {
       const definition = pick(name);
@@ -195,6 +197,7 @@ export async function run(args: string[]): Promise<number> {
       return await runProjectorProcess(definition, {
         ...runOptions,
         generation: target,
+        shadow: true,
         whenCaughtUp: { promote: values.promote, stop: true, before },
         snapshotFills: values.snapshot,
         ...(streamSince > 0 ? { skipBeforeEpoch: streamSince } : {}),

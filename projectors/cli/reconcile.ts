@@ -40,7 +40,7 @@ async function withConnections<T>(definition: ProjectorDefinition<never>, genera
       const db = new pg.Client({ connectionString: required('DATABASE_URL') });
       const admin = new Kafka({ clientId: 'nova-reconcile', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
       await Promise.all([db.connect(), admin.connect()]);
-      return { db, admin, store: await definition.createSink({ generation, env: process.env }), config };
+      return { db, admin, store: await definition.createSink({ generation, env: process.env, shadow: true }), config };
     })());
   try {
     return await work(connect);

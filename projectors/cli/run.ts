@@ -30,6 +30,8 @@ export type RunOptions = {
   skipBeforeEpoch?: number;
   /** /readyz turns unready after this long without progress while records wait */
   stuckAfterMs?: number;
+  /** a generation readers do not see (yet): it never claims the live name */
+  shadow?: boolean;
 };
 
 const required = (name: string) => {
@@ -50,7 +52,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     log.warn({ stage: 'decode', ...e }, 'a change is earlier in commit order than its partition checkpoint: after a Connect crash this is a re-sent record (harmless); if it goes on, the source positions restarted lower and every change is refused: bump the source epoch (scripts/nova connector epoch --bump)'),
   );
 
-  const sink = await definition.createSink({ generation: options.generation, env: process.env });
+  const sink = await definition.createSink({ generation: options.generation, env: process.env, shadow: options.shadow });
   // checkpoints written before the catch-up tracker exists (a snapshot may run first) are kept for it
   const seen = new Map<string, Checkpoint>();
   let tracker: CatchUp | undefined;

@@ -13,7 +13,7 @@ export async function printStatus(definitions: ProjectorDefinition<never>[], gen
     for (const definition of definitions) {
       const live = definition.generations ? await definition.generations.live(process.env) : undefined;
       const shown = generation ?? live ?? 1;
-      const sink = await definition.createSink({ generation: shown, env: process.env });
+      const sink = await definition.createSink({ generation: shown, env: process.env, shadow: true });
       const checkpoints = new Map((await sink.load()).map((c) => [`${c.topic}:${c.partition}`, c]));
       await sink.close();
       console.log(`${definition.name} (generation ${shown}; readers see ${live === undefined ? 'no generation yet' : `generation ${live}`})`);

@@ -8,6 +8,7 @@
 // previous Nova still serves (format.ts): hence a table of their own, named by the format.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Checkpoint } from '../runtime/sink.ts';
+import { withDeadline } from './client.ts';
 import { sqlIdentifier, sqlString, sqlUnsigned } from './escape.ts';
 import { deleteWhere } from './mutations.ts';
 
@@ -36,7 +37,8 @@ const inScope = ({ projector, generation }: CheckpointScope) => `projector = ${s
 export async function writeCheckpoints(client: ClickHouseClient, scope: CheckpointScope, checkpoints: Checkpoint[]): Promise<void> {
   if (checkpoints.length === 0) return;
   const written_at = Math.floor(Date.now() / 1000);
-  await client.insert({
+  await withDeadline((abort_signal) => client.insert({
+    abort_signal,
     table: sqlIdentifier(checkpointTable),
     format: 'JSONEachRow',
     values: checkpoints.map(({ topic, partition, nextOffset, commitOrder }) => ({
@@ -48,7 +50,7 @@ export async function writeCheckpoints(client: ClickHouseClient, scope: Checkpoi
       commit_order: commitOrder === null ? null : String(commitOrder),
       written_at,
     })),
-  });
+  }));
 }
 
 /** The newest checkpoint of every partition in scope, whether or not ClickHouse has merged the older ones away yet. */

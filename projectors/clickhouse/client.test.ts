@@ -2,8 +2,8 @@
 // provoke them, and as 18.16 spells the others ("Code: N, e.displayText() = ...").
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { ErrorKind } from '../runtime/errors.ts';
-import { clickhouseClient, clickhouseCode, clickhouseError, isRefusedData } from './client.ts';
+import { NovaError, codes, type ErrorKind } from '../runtime/errors.ts';
+import { clickhouseClient, clickhouseCode, clickhouseError, isRefusedData, withDeadline } from './client.ts';
 
 const client = clickhouseClient(process.env);
 after(() => client.close());
@@ -63,4 +63,13 @@ describe('codes only some load provokes', () => {
     assert.equal(clickhouseCode(new Error('upstream said "Code: 252, too many parts"')), undefined);
     assert.equal(clickhouseError(new Error('upstream said "Code: 252, too many parts"')).kind, 'fatal');
   });
+});
+
+test("a request past Nova's own deadline is aborted and bounded, known by its signal (the client's own timeout has no code)", async () => {
+  const slow = (abort_signal: AbortSignal) => client.query({ query: 'SELECT sleep(2)', format: 'JSONEachRow', abort_signal }).then((r) => r.json());
+  const error = await failureOf(() => withDeadline(slow, 200));
+  assert.ok(error instanceof NovaError, String(error));
+  assert.equal(error.kind, 'bounded');
+  assert.equal(error.code, codes.storeTimeout);
+  assert.deepEqual(await withDeadline((abort_signal) => client.query({ query: 'SELECT 1 AS one', format: 'JSONEachRow', abort_signal }).then((r) => r.json())), [{ one: 1 }], 'in time it passes');
 });

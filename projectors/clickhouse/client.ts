@@ -1,6 +1,9 @@
 // The connection to ClickHouse, and what its failures mean to the runtime.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { storeError, type ErrorKind, type NovaError } from '../runtime/errors.ts';
+import { NovaError, codes, storeError, type ErrorKind } from '../runtime/errors.ts';
+
+/** How long a write may take before Nova gives up on it: a deadline of its own, see withDeadline. */
+export const writeDeadlineMs = 60_000;
 
 /**
  * A client from CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and, if set,
@@ -16,7 +19,24 @@ export function clickhouseClient(env: NodeJS.ProcessEnv): ClickHouseClient {
     password: env['CLICKHOUSE_PASSWORD'] ?? '',
     database: env['CLICKHOUSE_DATABASE'] || 'default',
     log: { level: ClickHouseLogLevel.OFF },
+    // past Nova's own deadline (withDeadline), so the abort is Nova's and known by its signal
+    request_timeout: writeDeadlineMs + 30_000,
   });
+}
+
+/**
+ * Runs a request under Nova's own deadline. The client's timeout error carries no code, only a
+ * message; a signal we aborted tells us for certain, and a request that never finishes in time
+ * may be the batch's own size: 'bounded' (the runtime retries, then splits the batch).
+ */
+export async function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>, ms = writeDeadlineMs): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  try {
+    return await work(signal);
+  } catch (error) {
+    if (signal.aborted) throw new NovaError('bounded', codes.storeTimeout, `clickhouse: no answer within ${ms / 1000} s`, { cause: error });
+    throw error;
+  }
 }
 
 /**

@@ -21,12 +21,12 @@ import { createTableStatements, currentStateQuery, formatTable, generationTable,
  * alone, because moving it is the rebuild's decision (swapView), not a side effect of starting
  * a projector.
  */
-export async function ensureGeneration(client: ClickHouseClient, generation: number): Promise<void> {
+export async function ensureGeneration(client: ClickHouseClient, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
   await createIfMissing(client, checkpointTableStatement);
   for (const table of projectedTables) {
     await claimGeneration(client, table, generation);
     for (const statement of createTableStatements(table, generation)) await createIfMissing(client, statement);
-    await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(table)} AS ${currentStateQuery(table, generation)}`);
+    if (!options.shadow) await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(table)} AS ${currentStateQuery(table, generation)}`);
   }
 }
 

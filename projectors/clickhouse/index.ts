@@ -21,12 +21,12 @@ export const clickhouseProjector: ProjectorDefinition<ClickhouseOp> = {
   name,
   topics: ['nova.user.user_interactions'],
   mapping: mapChange,
-  async createSink({ generation, env }) {
+  async createSink({ generation, env, shadow }) {
     // it names tables and is embedded in queries: refuse a --generation that is not a plain number
     if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`clickhouse: generation ${generation} is not a non-negative integer`);
     const client = clickhouseClient(env);
     try {
-      await ensureGeneration(client, generation);
+      await ensureGeneration(client, generation, { shadow });
     } catch (error) {
       await client.close();
       throw clickhouseError(error);

@@ -6,7 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Position } from '../runtime/errors.ts';
 import type { CheckpointStore, Rejected, Sink, StoreOp } from '../runtime/sink.ts';
 import { loadCheckpoints, writeCheckpoints } from './checkpoint.ts';
-import { clickhouseError, guard, isRefusedData } from './client.ts';
+import { clickhouseError, guard, isRefusedData, withDeadline } from './client.ts';
 import { sqlIdentifier } from './escape.ts';
 import type { ClickhouseOp } from './mapping/index.ts';
 import { generationTable, truncationsTable } from './tables.ts';
@@ -40,7 +40,7 @@ function byTable(ops: StoreOp<ClickhouseOp>[], generation: number): Map<string, 
  */
 async function insertRows(client: ClickHouseClient, table: string, rows: Insertable[]): Promise<Rejected[]> {
   try {
-    await client.insert({ table: sqlIdentifier(table), format: 'JSONEachRow', values: rows.map((r) => r.values) });
+    await withDeadline((abort_signal) => client.insert({ table: sqlIdentifier(table), format: 'JSONEachRow', values: rows.map((r) => r.values), abort_signal }));
     return [];
   } catch (error) {
     if (!isRefusedData(error)) throw clickhouseError(error);

@@ -20,9 +20,9 @@ const cases: [string, unknown, string, string][] = [
   ['no connection', new errors.ConnectionError('connect ECONNREFUSED'), 'transient', 'NOVA_S1001'],
   ['no living connection', new errors.NoLivingConnectionsError('There are no living connections', {} as never), 'transient', 'NOVA_S1001'],
   // message texts that used to read as timeouts mean nothing: only the class and status count
-  ['a 400 whose reason says "timed out"', response(400, 'timed out'), 'fatal', 'NOVA_S1001'],
-  ['a 404', response(404, 'index_not_found_exception'), 'fatal', 'NOVA_S1001'],
-  ['a body that does not serialise', new errors.SerializationError('Do not know how to serialize a BigInt', {}), 'fatal', 'NOVA_S1001'],
+  ['a 400 whose reason says "timed out"', response(400, 'timed out'), 'fatal', 'NOVA_S1004'],
+  ['a 404', response(404, 'index_not_found_exception'), 'fatal', 'NOVA_S1004'],
+  ['a body that does not serialise', new errors.SerializationError('Do not know how to serialize a BigInt', {}), 'fatal', 'NOVA_S1004'],
 ];
 
 describe('elasticsearch error kinds', () => {

@@ -45,7 +45,7 @@ export async function ensureIndex(client: Client, index: string, mappings: { pro
  * another generation is left alone, because moving it is the rebuild tool's decision
  * (swapAliases, through generations.ts), not a side effect of starting a projector.
  */
-export async function ensureIndices(client: Client, generation: number): Promise<void> {
+export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
   await ensureIndex(client, checkpointIndex, checkpointMappings);
   for (const alias of aliasNames) {
     await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
@@ -53,7 +53,7 @@ export async function ensureIndices(client: Client, generation: number): Promise
   }
   for (const alias of aliasNames) {
     const [index, targets] = [indexName(alias, generation), await aliasTargets(client, alias)];
-    if (targets.length === 0 || targets.includes(index)) await client.indices.updateAliases({ actions: [readerAlias(alias, index)] });
+    if ((targets.length === 0 && !options.shadow) || targets.includes(index)) await client.indices.updateAliases({ actions: [readerAlias(alias, index)] });
   }
 }
 

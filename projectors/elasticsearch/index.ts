@@ -19,12 +19,12 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
   name,
   topics: ['nova.message.messages', 'nova.social.posts', 'nova.social.users'],
   mapping: mapChange,
-  async createSink({ generation, env }) {
+  async createSink({ generation, env, shadow }) {
     const node = env['ELASTICSEARCH_URL'];
     if (!node) throw new Error('elasticsearch: ELASTICSEARCH_URL is not set');
     const client = new Client({ node });
     try {
-      await ensureIndices(client, generation);
+      await ensureIndices(client, generation, { shadow });
     } catch (error) {
       await client.close();
       throw elasticsearchError(error); // a generation an older Nova filled is refused as it is, naming the repair

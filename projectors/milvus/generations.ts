@@ -69,11 +69,11 @@ export async function pointAlias(client: MilvusClient, alias: string, collection
  * that exists is left alone, because moving it is the rebuild tool's decision
  * (milvusGenerations.promote), not a side effect of starting a projector.
  */
-export async function ensureGeneration(client: MilvusClient, generation: number): Promise<void> {
+export async function ensureGeneration(client: MilvusClient, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
   const specs = generationSpecs(generation);
   if (await isEmptyOlderFormat(client, generation, specs.map(({ name }) => name))) await dropGeneration(client, generation);
   for (const spec of specs) await ensureCollection(client, spec);
-  for (const alias of aliasNames) {
+  for (const alias of options.shadow ? [] : aliasNames) {
     const create = () => call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collectionName(alias, generation) }));
     await createUnlessDone(create, async () => (await aliasTarget(client, alias)) !== undefined);
   }

@@ -20,12 +20,12 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
   name,
   topics: ['nova.recommendation.user_embeddings', 'nova.recommendation.post_embeddings'],
   mapping: mapChange,
-  async createSink({ generation, env }) {
+  async createSink({ generation, env, shadow }) {
     const address = env['MILVUS_ADDRESS'];
     if (!address) throw new Error('milvus: MILVUS_ADDRESS is not set');
     const client = await connectMilvus(address);
     try {
-      await ensureGeneration(client, generation);
+      await ensureGeneration(client, generation, { shadow });
     } catch (error) {
       // as it is: the requests' failures are classified already, and a refused format names its repair
       await client.closeConnection();

@@ -22,11 +22,11 @@ export const neo4jProjector: ProjectorDefinition<GraphOp> = {
   mapping: mapToGraph,
   // a follow that moves to another pair leaves that pair: every change's `before` must arrive
   batchChanges: 'every-change',
-  async createSink({ generation, env }) {
+  async createSink({ generation, env, shadow }) {
     const driver = connectNeo4j(env);
     try {
       const sink = await createNeo4jSink({ driver, generation, projector: name });
-      await claimLiveIfNone(driver, generation);
+      if (!shadow) await claimLiveIfNone(driver, generation);
       return sink;
     } catch (error) {
       // as thrown: the driver's failures come out of connection.ts classified, and a refused

@@ -14,14 +14,19 @@ export async function replayDeadLetters(options: { kafka: Kafka; projector: stri
   const target = replayTopic(projector);
   const admin = kafka.admin();
   await admin.connect();
-  const [ends, existing] = await Promise.all([admin.fetchTopicOffsets(topic), admin.listTopics()]).finally(() => admin.disconnect());
+  const groupId = `nova-dlq-replay-${projector}`;
+  const [ends, existing, done] = await Promise.all([admin.fetchTopicOffsets(topic), admin.listTopics(), admin.fetchOffsets({ groupId, topics: [topic] })]).finally(() => admin.disconnect());
   if (!existing.includes(target)) throw new Error(`${target} does not exist: start the ${projector} projector once (it creates its letter topics)`);
   const end = new Map(ends.map((o) => [o.partition, BigInt(o.high)]));
-  const pending = new Set(ends.filter((o) => o.high !== o.low).map((o) => o.partition));
+  // a partition is pending while letters lie past where this tool stopped last time (its
+  // group's offset; -1 before it ever ran) and past where retention now starts
+  const stoppedAt = new Map((done[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  const startOf = (o: { partition: number; low: string }) => [stoppedAt.get(o.partition) ?? -1n, BigInt(o.low)].reduce((a, b) => (a > b ? a : b));
+  const pending = new Set(ends.filter((o) => startOf(o) < BigInt(o.high)).map((o) => o.partition));
   const report: ReplayReport = { handedBack: 0, skipped: 0 };
   if (pending.size === 0) return report;
 
-  const consumer = kafka.consumer({ groupId: `nova-dlq-replay-${projector}` });
+  const consumer = kafka.consumer({ groupId });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([consumer.connect(), producer.connect()]);
   try {

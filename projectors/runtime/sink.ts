@@ -36,7 +36,15 @@ export interface CheckpointStore {
   load(): Promise<Checkpoint[]>;
 }
 
-export type ProjectorContext = { generation: number; env: NodeJS.ProcessEnv };
+export type ProjectorContext = {
+  generation: number;
+  env: NodeJS.ProcessEnv;
+  /**
+   * A generation readers must not see (a rebuild, a shadow run, a tool that only reads, a
+   * test): createSink never points the live name at it, even while nothing is live yet.
+   */
+  shadow?: boolean;
+};
 
 /**
  * Blue/green over generations: which one readers see, pointing them at another in one atomic

@@ -35,7 +35,7 @@ const claimKey = 'nova:bench:claim';
  * alias it may have added is taken straight back off them.
  */
 export async function sinkOnGeneration(definition: ProjectorDefinition<never>, generation: number, env: NodeJS.ProcessEnv = process.env): Promise<BenchSink> {
-  const sink = (await definition.createSink({ generation, env })) as BenchSink;
+  const sink = (await definition.createSink({ generation, env, shadow: true })) as BenchSink;
   if (definition.name !== 'elasticsearch') return sink;
   const es = new Client({ node: need(env, 'ELASTICSEARCH_URL') });
   try {
@@ -107,17 +107,14 @@ async function elasticsearchGeneration(definition: ProjectorDefinition<never>, e
 
 /**
  * Any store with blue/green generations: a random unused generation, emptied by the store's own
- * drop(). A store's first sink claims the live name when nothing is live yet, so generation 1
- * (what `projector run` fills) is made live first, as running the projector would: readers
- * never see the benchmark's generation.
+ * drop(), opened as a shadow: readers never see the benchmark's generation.
  */
 async function generationOf(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {
   const generations = definition.generations;
   if (!generations) throw new Error(`the benchmark needs blue/green generations to run '${definition.name}' beside its live view`);
-  if ((await generations.live(env)) === undefined) await (await definition.createSink({ generation: 1, env })).close();
   for (let attempt = 0; attempt < 10; attempt++) {
     const generation = randomInt(1_000_000, 1_000_000_000);
-    const sink = await definition.createSink({ generation, env });
+    const sink = await definition.createSink({ generation, env, shadow: true });
     const unused = (await sink.load()).length === 0;
     await sink.close();
     if (!unused) continue;

@@ -48,7 +48,8 @@ export async function captureTopics(options: {
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
-        records.push({ topic, partition, offset: message.offset, key: message.key, value: message.value });
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value[0] : value]));
+        records.push({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers, timestamp: message.timestamp });
         if (await until(records)) done();
       },
     });

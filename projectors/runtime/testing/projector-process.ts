@@ -10,9 +10,9 @@ const novaScript = fileURLToPath(new URL('../../../scripts/nova', import.meta.ur
 
 export type ProjectorProcess = { child: ChildProcess; output: string[]; exited: Promise<number | null> };
 
-export function startProjector(name: string, args: string[] = []): ProjectorProcess {
+export function startProjector(name: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ProjectorProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', novaCli, 'projector', 'run', name, ...args], {
-    env: process.env,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

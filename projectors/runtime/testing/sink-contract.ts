@@ -46,6 +46,8 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
   const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => ({ ...row(id, variant), op: 'update', version, commitOrder });
   /** A snapshot read of row `id`: version 0, read at `commitOrder` (0: an initial snapshot). */
   const read = (id: number, variant: 'a' | 'b', commitOrder = 0n): Change => ({ ...row(id, variant), op: 'read', before: null, version: 0n, commitOrder });
+  /** A delete of row `id` (its old row in `before`, as REPLICA IDENTITY FULL sends it). */
+  const deleted = (id: number, version: bigint): Change => ({ ...row(id, 'a'), op: 'delete', before: row(id, 'a').after, after: null, version, commitOrder: version });
   const truncate = (version: bigint, commitOrder = version): Change => ({ ...row(0, 'a'), op: 'truncate', key: null, before: null, after: null, version, commitOrder });
 
   async function withSink(work: (sink: Sink<Op> & CheckpointStore) => Promise<void>) {
@@ -102,6 +104,14 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
     assert.notDeepEqual(filled, empty);
     assert.deepEqual(filled, await viewAfter([streamed(2, 'a', 150n)]));
     assert.deepEqual(await viewAfter([read(2, 'a', 700n)]), filled, 'an incremental read fills alike');
+  });
+
+  test(`${store}: a delete is remembered: an older change arriving after it never brings the row back`, async () => {
+    const empty = await viewAfter([]);
+    assert.deepEqual(await viewAfter([streamed(1, 'a', 100n)], [deleted(1, 300n)]), empty, 'deleted');
+    assert.deepEqual(await viewAfter([streamed(1, 'a', 100n)], [deleted(1, 300n)], [streamed(1, 'b', 200n)]), empty, 'an older change after it');
+    assert.deepEqual(await viewAfter([deleted(1, 300n)], [read(1, 'a')]), empty, 'a snapshot read after it');
+    assert.deepEqual(await viewAfter([deleted(1, 300n)], [streamed(1, 'b', 400n)]), await viewAfter([streamed(1, 'b', 400n)]), 'a newer change brings it back');
   });
 
   test(`${store}: the checkpoints of every partition in a call round-trip through load()`, () =>
