@@ -62,7 +62,9 @@ const expectedReplicaIdentity: Record<string, 'full' | 'default'> = {
   debezium_signal: 'default',
 };
 const projectedTables = Object.keys(expectedReplicaIdentity).sort();
-const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql'];
+// Nova's own bookkeeping: in the database, not in the publication
+const unpublished = { nova_source_epoch: 'default' } as const;
+const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql', '005-source-epoch.sql', '006-row-bounds.sql'];
 
 describe("Nova's migrations", () => {
   let db: pg.Client;
@@ -82,7 +84,7 @@ describe("Nova's migrations", () => {
     );
     const identityName: Record<string, string> = { f: 'full', d: 'default', n: 'nothing', i: 'index' };
     const actual = Object.fromEntries(rows.map((r) => [r.relname, identityName[r.relreplident]]));
-    assert.deepEqual(actual, expectedReplicaIdentity);
+    assert.deepEqual(actual, { ...expectedReplicaIdentity, ...unpublished });
   });
 
   test('publish exactly the projected tables, every operation', async () => {
@@ -129,6 +131,23 @@ describe("Nova's migrations", () => {
       await assert.rejects(insert('array_fill(0.5::real, ARRAY[255]) || NULL::real'), refusedByCheck);
       await insert('array_fill(0.5::real, ARRAY[256])');
     }
+  });
+
+  test('bound every free-text and JSON column, so no change record outgrows the 1 MB Connect and the topics take', async () => {
+    const user = Number((await db.query("INSERT INTO users (username) VALUES ('bounded') RETURNING id")).rows[0].id);
+    const refused = (constraint: string) => ({ code: '23514', constraint });
+    await assert.rejects(db.query('UPDATE users SET bio = $2 WHERE id = $1', [user, 'é'.repeat(8193)]), refused('users_bio_size'), '16 KB of bytes, not characters');
+    await db.query('UPDATE users SET bio = $2 WHERE id = $1', [user, 'é'.repeat(8192)]);
+    await assert.rejects(db.query("INSERT INTO posts (author_id, text) VALUES ($1, $2)", [user, 'x'.repeat(65537)]), refused('posts_text_size'));
+    const other = Number((await db.query("INSERT INTO users (username) VALUES ('bounded-2') RETURNING id")).rows[0].id);
+    const [p1, p2] = [Math.min(user, other), Math.max(user, other)];
+    const conversation = Number((await db.query('INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id', [p1, p2])).rows[0].id);
+    const message = (content: string, metadata: unknown = null) =>
+      db.query('INSERT INTO messages (conversation_id, sender_id, content, metadata) VALUES ($1, $2, $3, $4)', [conversation, user, content, metadata]);
+    await assert.rejects(message('x'.repeat(65537)), refused('messages_content_size'));
+    await assert.rejects(message('hi', { big: 'x'.repeat(16384) }), refused('messages_metadata_size'));
+    await message('x'.repeat(65536), { big: 'x'.repeat(16000) });
+    await assert.rejects(db.query("INSERT INTO notification_settings (user_id, types_disabled) VALUES ($1, array_fill('like'::text, ARRAY[65]))", [user]), refused('notification_settings_types_disabled_size'));
   });
 
   test('keep conversation participants in order', async () => {

@@ -15,6 +15,7 @@ import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { aliasNames, elasticsearchProjector, indexName } from '../elasticsearch/index.ts';
 import { redisProjector } from '../redis/index.ts';
 import { assertMatchesPostgres, caughtUp } from '../redis/test/harness.ts';
+import { claimDatabase } from '../redis/test/own-database.ts';
 import { type ProjectorProcess, runNova, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
@@ -126,5 +127,32 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
       assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation))).code, 0);
     }
     assert.equal(await es.indices.exists({ index: indexName('messages', generation) }), false);
+  }
+});
+
+// issue 8: after a blue/green move a restarted service must keep the live view fresh, not refill an old one
+test('run without --generation runs the live generation; a generation readers do not see only with --shadow', { timeout: 180_000 }, async () => {
+  const before = await redisGenerations.live(process.env);
+  const [live, other] = [await claimDatabase(env('REDIS_URL')), await claimDatabase(env('REDIS_URL'))];
+  const running = (p: ProjectorProcess) =>
+    waitFor('the projector to run', async () => p.output.join('').split('\n').find((line) => line.includes('"msg":"projector running"')), 60_000);
+  try {
+    await redisGenerations.promote(live.generation, process.env);
+    const refused = await nova('projector', 'run', 'redis', '--generation', String(other.generation));
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, new RegExp(`generation ${other.generation} is not the live one \\(readers see generation ${live.generation}\\).*--shadow`));
+
+    projector = startProjector('redis');
+    assert.equal(JSON.parse(await running(projector)).generation, live.generation);
+    await stopProjector(projector);
+
+    projector = startProjector('redis', ['--generation', String(other.generation), '--shadow']);
+    assert.equal(JSON.parse(await running(projector)).generation, other.generation);
+    await stopProjector(projector);
+    assert.equal(await redisGenerations.live(process.env), live.generation, 'a shadow run moves nothing');
+  } finally {
+    if (projector) await stopProjector(projector);
+    await redisGenerations.promote(before ?? 1, process.env);
+    await Promise.all([live.release(), other.release()]);
   }
 });

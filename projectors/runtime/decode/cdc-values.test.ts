@@ -93,3 +93,25 @@ describe('incremental snapshot', () => {
 function pick(row: Record<string, unknown> | null | undefined, ...names: string[]): Record<string, unknown> {
   return Object.fromEntries(names.map((name) => [name, row?.[name]]));
 }
+
+// sql/006-row-bounds.sql bounds the rows so that no change record outgrows what Connect and
+// the topics take (1 MB): the largest message the bounds allow, updated (REPLICA IDENTITY FULL
+// carries it twice), must still arrive whole.
+describe('the largest row the bounds allow', () => {
+  test('is published whole, before and after', { timeout: 120_000 }, async () => {
+    const topic = 'nova.message.messages';
+    const since = await endOffsets(env('KAFKA_BROKERS'), [topic]);
+    const a = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`bound-a-${run}`]);
+    const b = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`bound-b-${run}`]);
+    const [p1, p2] = [a.id, b.id].map(Number).sort((x, y) => x - y);
+    const conv = await one(`INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id`, [p1, p2]);
+    // incompressible text, so TOAST cannot shrink what Debezium reads back
+    const random = (bytes: number) => Array.from({ length: bytes / 8 }, () => Math.random().toString(36).slice(2, 10).padEnd(8, '0')).join('');
+    const message = await one(`INSERT INTO messages (conversation_id, sender_id, content, metadata) VALUES ($1, $2, $3, $4) RETURNING id`, [conv.id, a.id, random(65536), { note: random(16000) }]);
+    await db.query(`UPDATE messages SET content = $2 WHERE id = $1`, [message.id, random(65536)]);
+    const decoded = await captureDecoded([topic], since, (sofar) => changesFor(sofar, 'messages', { id: Number(message.id) }).some((c) => c.op === 'update'));
+    const update = changesFor(decoded, 'messages', { id: Number(message.id) }).find((c) => c.op === 'update');
+    assert.equal((update?.before?.['content'] as string).length, 65536);
+    assert.equal((update?.after?.['content'] as string).length, 65536);
+  });
+});

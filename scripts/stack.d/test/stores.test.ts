@@ -21,6 +21,8 @@ describe('postgres', () => {
       assert.equal(rows[0].wal_level, 'logical');
       const version = await client.query('SHOW server_version_num');
       assert.ok(Number(version.rows[0].server_version_num) >= 150000);
+      // a stopped consumer's slot is invalidated past this, rather than filling the disk
+      assert.equal((await client.query('SHOW max_slot_wal_keep_size')).rows[0].max_slot_wal_keep_size, '4GB');
     } finally {
       await client.end();
     }
