@@ -25,7 +25,7 @@ import { runInteractionWorkload } from './test/workload.ts';
 const { name, topics } = clickhouseProjector;
 const [topic] = topics as [string];
 const generation = randomInt(1_000_000, 1_000_000_000);
-const args = ['--generation', String(generation), '--max-batch', '500'];
+const args = ['--generation', String(generation), '--shadow', '--max-batch', '500'];
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const ch = clickhouseClient(process.env);
 const kafka = new Kafka({ clientId: 'nova-clickhouse-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });

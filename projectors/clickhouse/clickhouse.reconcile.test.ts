@@ -42,7 +42,7 @@ test('reconcile: no drift once caught up; then exactly the row versions planted 
   const phases: string[] = [];
   const phase = (what: string) => phases.push(`${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.after(() => t.diagnostic(`generation ${generation}; ${phases.join(', ')}; last projector output:\n${projector?.output.join('').split('\n').slice(-5).join('\n')}`));
-  projector = startProjector(name, ['--generation', String(generation), '--max-batch', '2000']);
+  projector = startProjector(name, ['--generation', String(generation), '--shadow', '--max-batch', '2000']);
   const [user] = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`ch-reconcile-${randomUUID().slice(0, 8)}`])).rows;
   const insert = async (value: number) =>
     String((await db.query(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type, interaction_value, created_at)

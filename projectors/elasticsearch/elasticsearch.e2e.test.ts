@@ -77,7 +77,7 @@ async function freshGeneration(from: 'earliest' | 'end' = 'earliest'): Promise<[
   }
 }
 
-const start = (generation: number) => startProjector(name, ['--generation', String(generation), '--max-batch', '500']);
+const start = (generation: number) => startProjector(name, ['--generation', String(generation), '--shadow', '--max-batch', '500']);
 
 const logTail = (lines = 15) => outputTail(projector, lines);
 

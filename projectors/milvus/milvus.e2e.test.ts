@@ -46,7 +46,7 @@ after(async () => {
 });
 
 // small sink calls: the backlog a restarted process finds takes several, so a kill lands amid them
-const start = () => startProjector(name, ['--generation', String(generation), '--max-batch', '25']);
+const start = () => startProjector(name, ['--generation', String(generation), '--shadow', '--max-batch', '25']);
 const logTail = () => outputTail(projector, 8, 400);
 
 

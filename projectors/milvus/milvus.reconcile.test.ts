@@ -50,7 +50,7 @@ after(async () => {
 
 test('reconcile --generation N --json names a changed vector, a missing row and a row PostgreSQL lacks, exit 1', { timeout: 90_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));
-  projector = startProjector(name, ['--generation', String(generation)]);
+  projector = startProjector(name, ['--generation', String(generation), '--shadow']);
   owners = await createOwners(db, `milvus-reconcile-${randomUUID().slice(0, 8)}`, 3);
   // a third user row of this test's own: the pages below must cover more than one page, whatever other writers left
   const [changed, missing, third] = owners.user_embeddings.map(String) as [string, string, string];

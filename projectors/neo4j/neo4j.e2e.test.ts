@@ -25,7 +25,7 @@ import { runGraphWorkload } from './test/workload.ts';
 
 const { name } = neo4jProjector;
 const generation = randomInt(100_000, 1_000_000);
-const args = ['--generation', String(generation), '--max-batch', '1000'];
+const args = ['--generation', String(generation), '--shadow', '--max-batch', '1000'];
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const driver = connectNeo4j(process.env);
 const kafka = new Kafka({ clientId: 'nova-neo4j-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });

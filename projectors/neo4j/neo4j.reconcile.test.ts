@@ -66,7 +66,7 @@ const { run } = ownGeneration({
 test('reconcile --generation N --json names a planted FOLLOWS, a missing one and a changed user, exit 1', { timeout: 120_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));
   await startAtTopicEnds();
-  projector = startProjector(name, ['--generation', String(generation)]);
+  projector = startProjector(name, ['--generation', String(generation), '--shadow']);
   const tag = `reconcile-${randomUUID().slice(0, 8)}`;
   const rows = (await db.query(`INSERT INTO users (username, bio) SELECT $1 || '-' || n, 'as PostgreSQL says' FROM unnest($2::text[]) AS n RETURNING id`, [tag, ['a', 'b', 'c', 'd']])).rows;
   users = rows.map((r) => Number(r.id));

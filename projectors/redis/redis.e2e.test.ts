@@ -21,7 +21,7 @@ import { runWorkload } from './test/workload.ts';
 // a generation (Redis database) of this run's own, so the live one is never touched
 const own = await claimDatabase(env('REDIS_URL'));
 const { redis } = own;
-const args = ['--generation', String(own.generation), '--max-batch', '500'];
+const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500'];
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 redis.on('error', () => {}); // the outage test stops Redis under it; commands still fail loudly
 const kafka = new Kafka({ clientId: 'nova-redis-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
