@@ -24,4 +24,4 @@ ALTER TABLE user_interactions
 ALTER TABLE posts
     ADD CONSTRAINT posts_text_size CHECK (octet_length(text) <= 65536);
 ALTER TABLE notification_settings
-    ADD CONSTRAINT notification_settings_types_disabled_size CHECK (cardinality(types_disabled) <= 64);
+    ADD CONSTRAINT notification_settings_types_disabled_size CHECK (cardinality(types_disabled) <= 64 AND octet_length(array_to_string(types_disabled, ',')) <= 4096);

@@ -148,6 +148,7 @@ describe("Nova's migrations", () => {
     await assert.rejects(message('hi', { big: 'x'.repeat(16384) }), refused('messages_metadata_size'));
     await message('x'.repeat(65536), { big: 'x'.repeat(16000) });
     await assert.rejects(db.query("INSERT INTO notification_settings (user_id, types_disabled) VALUES ($1, array_fill('like'::text, ARRAY[65]))", [user]), refused('notification_settings_types_disabled_size'));
+    await assert.rejects(db.query('INSERT INTO notification_settings (user_id, types_disabled) VALUES ($1, ARRAY[$2])', [user, 'x'.repeat(5000)]), refused('notification_settings_types_disabled_size'), 'bytes, not only elements');
   });
 
   test('keep conversation participants in order', async () => {

@@ -42,8 +42,9 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
   status [NAME]
                the live generation, and per partition: the store's checkpoint offset and LSN, and lag
   dlq-replay NAME
-               re-feed the projector's dead letters (nova.dlq.NAME) to the topics and
-               partitions they came from, once each; --dry-run lists them only
+               hand the projector's dead letters (nova.dlq.NAME) back to it, once each,
+               through its replay topic (nova.dlq-replay.NAME), which the running projector
+               applies itself; Debezium's topics get nothing. --dry-run lists them only
 
 Options:
   --dry-run             with dlq-replay: list, do not re-feed

@@ -88,6 +88,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     log,
     maxBatchRecords: options.maxBatchRecords,
     replayTopic: replayTopic(definition.name),
+    generation: options.generation,
     snapshotFills: options.snapshotFills,
     skipBeforeEpoch: options.skipBeforeEpoch,
   });

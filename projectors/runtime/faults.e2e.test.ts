@@ -197,8 +197,11 @@ describe('faults outside the records', () => {
       const store = await clickhouseProjector.createSink({ generation, env: process.env, shadow: true });
       assert.deepEqual((await store.load()).filter((c) => c.nextOffset !== '0'), [], 'no checkpoint moved past a record it could not read');
       await store.close();
+      // the letter topic is shared with any live clickhouse projector: look for this generation's letters
       const lettersNow = await endOffsets(env('KAFKA_BROKERS'), [deadLetterTopic('clickhouse')]);
-      assert.deepEqual([...lettersNow].filter(([key, end]) => end !== (letters.get(key) ?? '0')), [], 'nothing was dead-lettered');
+      const added = [...lettersNow].reduce((n, [key, end]) => n + Number(BigInt(end) - BigInt(letters.get(key) ?? '0')), 0);
+      const mine = added === 0 ? [] : (await captureTopics({ brokers: env('KAFKA_BROKERS'), topics: [deadLetterTopic('clickhouse')], since: letters, until: (rs) => rs.length >= added })).filter((r) => r.headers?.[deadLetterHeaders.generation]?.toString() === String(generation));
+      assert.deepEqual(mine, [], 'nothing was dead-lettered');
       await stopProjector(projector);
 
       projector = startProjector('clickhouse', ['--generation', String(generation), '--shadow', '--metrics-port', port]);
@@ -306,5 +309,14 @@ describe('dead letters', () => {
     assert.equal(replayed[0]?.headers?.[deadLetterHeaders.offset]?.toString(), '1', 'the letter keeps its source position');
     assert.deepEqual(replayed[0]?.value, refused.value, 'byte for byte');
     assert.deepEqual(await replayDeadLetters({ kafka, projector: first.name }), { handedBack: 0, skipped: 0 }, 'once each');
+
+    // another generation of the same projector (a rebuild) reads the replay topic from its start:
+    // the letter is not its to apply, it met (or will meet) that record itself
+    const otherGeneration = newGeneration();
+    const empty = await newTopic(1);
+    const other = await runInProcess({ definition: clickhouseProjector, generation: otherGeneration, topics: [empty], readerTopic: () => source, name: first.name });
+    running.push(other as InProcessProjector<unknown>);
+    await waitFor('the other generation to pass the replay topic', async () => ((await other.sink.load()).some((c) => c.topic === replayTopic(first.name) && c.nextOffset === '1') ? true : undefined));
+    assert.deepEqual(await viewIds(otherGeneration), []);
   });
 });

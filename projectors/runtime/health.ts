@@ -27,6 +27,11 @@ export function projectorHealth(events: ProjectorEventBus, options: { started: (
   events.on('projector.stalled', ({ topic, partition, code, reason }) => stalled.set(keyOf(topic, partition), `${code} ${reason}`));
   events.on('projector.unstalled', ({ topic, partition }) => stalled.delete(keyOf(topic, partition)));
   events.on('projector.breaker', ({ open }) => (breakerOpen = open));
+  // a partition handed to another member is no longer this one's to wait for
+  events.on('projector.assigned', ({ partitions }) => {
+    const mine = new Set(partitions.map((p) => keyOf(p.topic, p.partition)));
+    for (const key of [...lag.keys(), ...stalled.keys()]) if (!mine.has(key)) (lag.delete(key), stalled.delete(key));
+  });
 
   const reasons = () => {
     const out: string[] = [];

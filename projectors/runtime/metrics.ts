@@ -64,6 +64,15 @@ export function projectorMetrics(events: ProjectorEventBus, projector: string, n
 
   events.on('projector.assigned', ({ partitions }) => {
     for (const p of partitions) retention.set(p.topic, p.retentionMs);
+    // partitions another member took: their series are that member's now
+    const mine = new Set(partitions.map((p) => keyOf(p.topic, p.partition)));
+    for (const key of oldest.keys()) if (!mine.has(key)) oldest.delete(key);
+    for (const [key, code] of stalledWith) {
+      if (mine.has(key)) continue;
+      const split = key.lastIndexOf(':');
+      stalled.remove({ topic: key.slice(0, split), partition: Number(key.slice(split + 1)), code });
+      stalledWith.delete(key);
+    }
   });
   events.on('projector.fetched', (e) => {
     lag.set({ topic: e.topic, partition: e.partition }, Math.max(0, Number(BigInt(e.highWatermark) - BigInt(e.firstOffset))));

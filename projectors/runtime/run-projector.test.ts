@@ -122,6 +122,43 @@ test('a checkpoint that retention has passed stalls that partition for good, nam
   await running.stop();
 });
 
+test('retention passing the checkpoint while the partition is stalled is a gap on resume, not a silent skip', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a' }, Buffer.from('schema 404'), { id: 3, value: 'c' }, { id: 4, value: 'd' });
+  let registryFixed = false;
+  const inner = fakeDecoder(() => new NovaError('stall', codes.unknownSchema, 'the registry has no schema with id 7'));
+  const { running, nextOffset, seen, sink } = await start({
+    topic: log,
+    decode: async (record) => (registryFixed && record.value?.toString() === 'schema 404' ? inner({ ...record, value: Buffer.from(JSON.stringify({ id: 2, value: 'b' })) }) : inner(record)),
+  });
+  await until('the first stall', () => (seen['projector.stalled'] ?? []).length === 1);
+  log.cut(0, 3); // the stall outlasts retention: offsets 1 and 2 are gone
+  registryFixed = true;
+  await until('the gap', () => (seen['projector.stalled'] ?? []).some((s) => s.code === codes.retentionGap));
+  const gap = (seen['projector.stalled'] ?? []).find((s) => s.code === codes.retentionGap);
+  assert.equal(gap?.retryInMs, null);
+  assert.equal(nextOffset(0), '1', 'the checkpoint stays before the hole');
+  assert.deepEqual([...sink.rows.keys()], [1]);
+  assert.equal(seen['projector.unstalled'], undefined);
+  await running.stop();
+});
+
+test('the dead-letter breaker never turns a gap into a retry', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a' }, { id: 2, value: 'b' }, { id: 3, value: 'c' });
+  for (let i = 0; i < 20; i++) log.append(1, { id: 100 + i, value: 'unmappable' });
+  const sink = fakeSink();
+  sink.saved.set('t:0', { topic: 't', partition: 0, nextOffset: '1', commitOrder: 1n });
+  log.cut(0, 2);
+  const breaker = deadLetterBreaker({ window: 10, minDeadLetters: 5, ratio: 0.5, initialCoolDownMs: 20 });
+  const { running, seen, source } = await start({ topic: log, sink, breaker, maxBatchRecords: 10 });
+  await until('the breaker to open and close', () => (seen['projector.breaker'] ?? []).some((e) => !e.open));
+  await until('partition 1 to be tried again', () => source.calls.includes('resume 1@undefined') || source.calls.some((c) => c.startsWith('resume 1')));
+  assert.ok(!source.calls.some((c) => c.startsWith('resume 0')), `partition 0 stays stalled: ${source.calls.join(', ')}`);
+  assert.equal(sink.saved.get('t:0')?.nextOffset, '1');
+  await running.stop();
+});
+
 test('with a snapshot to fill it, a cut partition the generation has nothing of starts at its first record, and says so in the store', async () => {
   const log = new FakeLog();
   log.append(0, { id: 1, value: 'a' }, { id: 2, value: 'b' }, { id: 3, value: 'c' });

@@ -50,6 +50,8 @@ export type RunProjectorOptions<Op> = {
   skipBeforeEpoch?: number;
   /** the projector's replay topic (dead-letter.ts): consumed beside the sources, its letters decoded as their source topic's */
   replayTopic?: string;
+  /** the generation it fills: it applies only the replayed letters its own generation dead-lettered */
+  generation?: number;
 };
 
 export type RunningProjector = { done: Promise<void>; stop(): Promise<void> };
@@ -71,7 +73,7 @@ const fail = (error: unknown) => (error instanceof NovaError ? error : new NovaE
 
 export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promise<RunningProjector> {
   const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, maxSinkCallsInFlight = 2, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
-  const { snapshotFills = false, skipBeforeEpoch, replayTopic, breaker = deadLetterBreaker() } = options;
+  const { snapshotFills = false, skipBeforeEpoch, replayTopic, generation, breaker = deadLetterBreaker() } = options;
   // every stage retries the same way; only its name (for logs and events) differs
   const retryAs = (stage: string) => ({
     initialMs: retryInitialMs,
@@ -103,12 +105,25 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
   });
   const assigned = new Map<string, PartitionRef>();
 
-  /** Dead-letters a record once per sink call, however often that call is tried or split. */
+  // the records dead-lettered lately, so that a call tried again, split, or resumed after a stall
+  // does not send the same letter twice (a crash in between still may: letters are at least once)
+  const recentLetters = new Set<string>();
+  const rememberLetter = (key: string) => {
+    recentLetters.add(key);
+    if (recentLetters.size > 10_000) recentLetters.delete(recentLetters.values().next().value as string);
+  };
+
+  /** Dead-letters a record once, however often its sink call is tried, split or resumed; `sent` counts this call's. */
   async function sendToDeadLetter(record: RawRecord, code: string, reason: string, sent: Set<string>) {
     const key = recordKey(record);
     if (sent.has(key)) return;
-    await retry(() => deadLetter.send(record, { code, reason }), retryAs('dead_letter'));
     sent.add(key);
+    if (recentLetters.has(key)) return;
+    await retry(() => deadLetter.send(record, { code, reason }), retryAs('dead_letter')).catch((error: unknown) => {
+      sent.delete(key);
+      throw error;
+    });
+    rememberLetter(key);
     events.emit('projector.dead_letter', { topic: record.topic, partition: record.partition, offset: record.offset, code, reason });
     log.warn({ stage: 'dead_letter', position: describePosition(record), code, reason }, 'record sent to the dead-letter topic');
   }
@@ -123,6 +138,12 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
     const checkpoint = checkpointOf(batch.topic, batch.partition);
     let order = checkpoint?.commitOrder ?? null;
     for (const record of records) {
+      // a letter another generation dead-lettered is not this one's to apply: this generation met
+      // that record itself (and applied it, or dead-lettered it with its own number)
+      if (replayed && record.headers?.[deadLetterHeaders.generation]?.toString() !== String(generation)) {
+        entries.push({ record });
+        continue;
+      }
       let change: Change;
       try {
         const decoded = await retry(() => decode(decodable(record)), retryAs('decode'));
@@ -299,12 +320,23 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
 
   async function onBatch(batch: SourceBatch) {
     if (stalls.isStalled(batch.topic, batch.partition)) return;
+    const checkpoint = checkpointOf(batch.topic, batch.partition);
+    // Offsets are contiguous (the topics are neither compacted nor transactional): a first record
+    // past the checkpoint means retention deleted the ones between while the partition waited (a
+    // long stall or outage), and kafkajs reset to the earliest. Harmless only to a rebuild that
+    // has applied nothing of the partition yet and is filled by a snapshot.
+    const first = batch.records[0];
+    if (first && checkpoint && batch.topic !== replayTopic && BigInt(first.offset) > BigInt(checkpoint.nextOffset) && !(snapshotFills && checkpoint.commitOrder === null)) {
+      const range = { ...batch, low: first.offset, high: batch.highWatermark, retentionMs: null };
+      stalls.stall(batch, retainedRangeProblem(checkpoint, range, snapshotFills) ?? { code: codes.retentionGap, reason: `${batch.topic}[${batch.partition}]: the next record is at ${first.offset}, the checkpoint at ${checkpoint.nextOffset}` }, { permanent: true });
+      return;
+    }
     // records before the store's checkpoint were applied already (the group may lag behind it)
-    const from = BigInt(checkpointOf(batch.topic, batch.partition)?.nextOffset ?? '0');
+    const from = BigInt(checkpoint?.nextOffset ?? '0');
     const records = batch.records.filter((r) => BigInt(r.offset) >= from);
-    const first = records[0];
-    if (!first) return;
-    events.emit('projector.fetched', { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, firstOffset: first.offset, firstTimestamp: first.timestamp ? Number(first.timestamp) : null });
+    const next = records[0];
+    if (!next) return;
+    events.emit('projector.fetched', { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, firstOffset: next.offset, firstTimestamp: next.timestamp ? Number(next.timestamp) : null });
     // in order: a partition's next chunk is handed in only once the previous one is applied
     for (let i = 0; i < records.length && !stalls.isStalled(batch.topic, batch.partition); i += maxBatchRecords) {
       const chunk = records.slice(i, i + maxBatchRecords);

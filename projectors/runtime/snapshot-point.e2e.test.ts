@@ -11,6 +11,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
+import avro from 'avsc';
 import pg from 'pg';
 import { connectorStatus, connectRequest, putConnectorConfig } from '../../connectors/connect-rest.ts';
 import { loadConnector } from '../../connectors/register.ts';
@@ -20,10 +21,12 @@ import { actualFromElasticsearch } from '../elasticsearch/drift.ts';
 import { elasticsearchProjector } from '../elasticsearch/index.ts';
 import { connectMilvus, milvusProjector } from '../milvus/index.ts';
 import { readerView as milvusView } from '../milvus/test/oracle.ts';
+import neo4j from 'neo4j-driver';
 import { connectNeo4j, neo4jProjector } from '../neo4j/index.ts';
 import { pairKey, readerView as graphView } from '../neo4j/reader-view.ts';
 import { redisProjector } from '../redis/index.ts';
 import { claimDatabase, type OwnDatabase } from '../redis/test/own-database.ts';
+import { versionText, type RawRecord } from './decode/index.ts';
 import type { ProjectorDefinition } from './sink.ts';
 import { decode } from './testing/cdc-capture.ts';
 import { runInProcess, type InProcessProjector } from './testing/in-process.ts';
@@ -132,6 +135,28 @@ after(async () => {
   await Promise.all([db, t0, t1, t2].map((c) => c.end()));
 });
 
+const raw: RawRecord[] = [];
+
+/** A record's source.lsn as Debezium wrote it (the decoder gives snapshot reads version 0 instead), from its writer schema. */
+async function sourceLsn(record: RawRecord): Promise<bigint> {
+  const id = (record.value as Buffer).readUInt32BE(1);
+  const { schema } = (await (await fetch(`${env('SCHEMA_REGISTRY_URL')}/schemas/ids/${id}`)).json()) as { schema: string };
+  const exact = avro.types.LongType.__with({
+    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+    toBuffer: (n: bigint) => {
+      const buf = Buffer.alloc(8);
+      buf.writeBigInt64LE(n);
+      return buf;
+    },
+    fromJSON: BigInt,
+    toJSON: Number,
+    isValid: (n: unknown) => typeof n === 'bigint',
+    compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+  });
+  const type = avro.Type.forSchema(JSON.parse(schema), { typeHook: (s: avro.Schema) => (s === 'long' || (s as { type?: string }).type === 'long' ? exact : undefined) });
+  return (type.fromBuffer((record.value as Buffer).subarray(5)) as { source: { lsn: bigint } }).source.lsn;
+}
+
 /** The changes on the throwaway topics so far, decoded as Nova decodes the real ones, until `done`. */
 async function captured(done: (changes: Awaited<ReturnType<typeof decode>>[]) => boolean) {
   // Connect creates each topic with its first record
@@ -148,13 +173,18 @@ async function captured(done: (changes: Awaited<ReturnType<typeof decode>>[]) =>
     await admin.disconnect();
   }
   const decoded: Awaited<ReturnType<typeof decode>>[] = [];
+  raw.length = 0;
   await captureTopics({
     brokers: env('KAFKA_BROKERS'),
     topics: Object.keys(novaTopics).map(topicOf),
     timeoutMs: 180_000,
     until: async (records) => {
       decoded.length = 0;
-      for (const r of records) decoded.push(await decode({ ...r, schemaTopic: readerTopic(r.topic) }));
+      raw.length = 0;
+      for (const r of records) {
+        decoded.push(await decode({ ...r, schemaTopic: readerTopic(r.topic) }));
+        raw.push(r);
+      }
       return done(decoded);
     },
   });
@@ -201,18 +231,20 @@ test('a transaction that commits after the snapshot point wins over the snapshot
   await t2.query(`UPDATE user_interactions SET interaction_type = 't2-final' WHERE id = $1`, [ids.interaction]);
   await t2.query(`UPDATE user_embeddings SET model_version = 't2-final' WHERE user_id = $1`, [ids.author]);
   await t1.query('COMMIT');
-  const consistentAfter = BigInt((await db.query(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS lsn`)).rows[0].lsn);
   // the snapshot is read without T2 (uncommitted); only then does T2 commit
   const tables = Object.keys(novaTopics);
   await captured((changes) => tables.every((t) => changes.some((c) => c.kind === 'change' && c.op === 'read' && c.table === `public.${t}`)));
   await t2.query('COMMIT');
   const changes = await captured((cs) => cs.filter((c) => c.kind === 'change' && c.op === 'update').length >= tables.length);
   const updates = changes.filter((c) => c.kind === 'change' && c.op === 'update');
+  // the case the issue describes: the snapshot read first, T2's change after it, at a lower LSN
   for (const c of updates) {
     if (c.kind !== 'change') continue;
-    assert.ok(c.version < consistentAfter, `${c.table}: T2's change is below the snapshot point (${c.version} < ${consistentAfter}): the case the issue describes`);
-    const read = changes.find((r) => r.kind === 'change' && r.op === 'read' && r.table === c.table && JSON.stringify(r.key) === JSON.stringify(c.key));
-    assert.ok(read && BigInt(read.position.offset) < BigInt(c.position.offset), `${c.table}: the snapshot read (with T1 and without T2) precedes it in the partition`);
+    const i = changes.findIndex((r) => r.kind === 'change' && r.op === 'read' && r.table === c.table && JSON.stringify(r.key) === JSON.stringify(c.key));
+    const read = changes[i];
+    assert.ok(read && BigInt(read.position.offset) < BigInt(c.position.offset), `${c.table}: the snapshot read precedes T2's change in the partition`);
+    const snapshotLsn = await sourceLsn(raw[i] as RawRecord);
+    assert.ok(c.version < snapshotLsn, `${c.table}: T2's change LSN ${c.version} is below the snapshot read's ${snapshotLsn}`);
   }
   const status = await connectorStatus(connectUrl, connector);
   assert.equal(status.tasks[0]?.state, 'RUNNING');
@@ -267,6 +299,13 @@ test('a transaction that commits after the snapshot point wins over the snapshot
     const view = await graphView(driver, graphGeneration);
     assert.equal(view.User.get(String(ids.follower))?.['bio'], 't2-final', 'neo4j users');
     assert.equal(view.FOLLOWS.has(pairKey(ids.follower, ids.followee)), false, 'neo4j: the blocked follow is no FOLLOWS');
+    const session = driver.session();
+    try {
+      const { records } = await session.run(`MATCH (a:User_g${graphGeneration} {id: $a})-[r:FOLLOWS_TOMBSTONE]->(b:User_g${graphGeneration} {id: $b}) RETURN count(r) AS n`, { a: neo4j.int(ids.follower), b: neo4j.int(ids.followee) });
+      assert.equal(Number(records[0]?.get('n')), 1, 'neo4j: the pair holds T2 (a tombstone), not nothing');
+    } finally {
+      await session.close();
+    }
   } finally {
     await driver.close();
   }
@@ -280,5 +319,7 @@ test('a transaction that commits after the snapshot point wins over the snapshot
   }
 
   assert.deepEqual(await redisDatabase.redis.smembers(`user:following:${ids.follower}`), [], 'redis: the blocked follow is no follower');
+  const follows = updates.find((c) => c.kind === 'change' && c.table === 'public.follows');
+  assert.equal(await redisDatabase.redis.hget('nova:version:public.follows', String(ids.follow)), follows?.kind === 'change' ? versionText(follows.version) : 'none', 'redis holds T2 for the row, not nothing');
   assert.deepEqual(await redisDatabase.redis.smembers(`user:followers:${ids.followee}`), [], 'redis followers');
 });

@@ -20,7 +20,7 @@ export type Stalls = {
   stop(): void;
 };
 
-type State = { attempts: number; retrying: boolean; timer?: NodeJS.Timeout };
+type State = { attempts: number; retrying: boolean; permanent: boolean; timer?: NodeJS.Timeout };
 
 export function createStalls(options: {
   source: Source;
@@ -38,8 +38,11 @@ export function createStalls(options: {
   return {
     stall({ topic, partition }, { code, reason }, { permanent = false, retryInMs: given } = {}) {
       const key = keyOf(topic, partition);
-      const state = states.get(key) ?? { attempts: 0, retrying: false };
+      const state = states.get(key) ?? { attempts: 0, retrying: false, permanent: false };
+      // a gap never heals: nothing (the breaker's stall of every partition) makes it retry
+      if (state.permanent) return;
       if (state.timer) clearTimeout(state.timer);
+      state.permanent = permanent;
       state.attempts += 1;
       state.retrying = false;
       states.set(key, state);

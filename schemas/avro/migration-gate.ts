@@ -1,13 +1,17 @@
 // A migration gate: what Debezium would publish after a migration, checked against Nova's
 // reader schemas before the migration reaches the database it streams from. The migration runs
-// inside a transaction that is rolled back; the projected tables' columns are read from the
-// catalog at that point and turned into the row record Debezium would write (its type mapping
+// in a scratch database that Nova's own migrations build first (the database Debezium reads is
+// never touched, locked or changed, whatever the file does); the projected tables' columns are
+// read from its catalog and turned into the row record Debezium would write (its type mapping
 // under this connector's settings), then resolved the way the projectors resolve every record.
 // A rename, a drop, a type or nullability change a reader cannot take is reported by topic and
 // field: the safe order is expand (add the new column, pull the reader schemas, deploy the
 // projectors), then contract.
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import type avro from 'avsc';
-import type pg from 'pg';
+import pg from 'pg';
+import { migrate } from '../../sql/migrate.ts';
 import type { TopicSpec } from '../../connectors/topic-plan.ts';
 import { incompatibility } from './compat.ts';
 import type { ContractProblem } from './contract.ts';
@@ -101,32 +105,49 @@ function missingField(reader: avro.Schema, part: 'key' | 'value', columns: Colum
   return `field ${where} is missing from the writer schema${gone.default === undefined ? ' and has no default' : `: readers would read its default (${JSON.stringify(gone.default)}) for every row`}`;
 }
 
-/** Problems the migration would cause, or none; the database is left as it was. */
-export async function checkMigration(options: { db: pg.ClientBase; migrationSql: string; topics: TopicSpec[]; dir?: string }): Promise<ContractProblem[]> {
-  const { db, migrationSql, topics, dir = schemasDir } = options;
+/**
+ * Problems the migration in `file` would cause, or none. `adminUrl` may create and drop
+ * databases (NOVA_PG_ADMIN_URL); if `file` is already among Nova's migrations it is left out of
+ * the schema it is checked on.
+ */
+export async function checkMigration(options: { adminUrl: string; file: string; migrationSql: string; topics: TopicSpec[]; dir?: string }): Promise<ContractProblem[]> {
+  const { adminUrl, file, migrationSql, topics, dir = schemasDir } = options;
   const readers = loadReaderSchemas(dir);
-  const problems: ContractProblem[] = [];
-  await db.query('BEGIN');
+  const scratch = `nova_gate_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
   try {
-    await db.query(migrationSql).catch((error: Error) => {
-      throw new Error(`the migration fails on this database: ${error.message}`, { cause: error });
-    });
-    for (const { topic, table } of topics) {
-      const columns = await columnsOf(db, table);
-      if (columns.length === 0) {
-        problems.push({ topic, part: 'value', problem: `table ${table} would no longer exist` });
-        continue;
+    await admin.query(`CREATE DATABASE ${scratch}`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${scratch}`;
+    const db = new pg.Client({ connectionString: url.href });
+    await db.connect();
+    try {
+      await migrate({ client: db, except: [basename(file)] });
+      await db.query(migrationSql).catch((error: Error) => {
+        throw new Error(`the migration fails on the schema Nova's migrations make: ${error.message}`, { cause: error });
+      });
+      const problems: ContractProblem[] = [];
+      for (const { topic, table } of topics) {
+        const columns = await columnsOf(db, table);
+        if (columns.length === 0) {
+          problems.push({ topic, part: 'value', problem: `table ${table} would no longer exist` });
+          continue;
+        }
+        for (const part of ['key', 'value'] as const) {
+          const reader = readers(topic, part);
+          if (!reader) continue;
+          const made = writerFrom(reader, part, columns);
+          const problem = 'problem' in made ? made.problem : (missingField(reader, part, columns) ?? incompatibility(reader, made.writer));
+          if (problem) problems.push({ topic, part, problem });
+        }
       }
-      for (const part of ['key', 'value'] as const) {
-        const reader = readers(topic, part);
-        if (!reader) continue;
-        const made = writerFrom(reader, part, columns);
-        const problem = 'problem' in made ? made.problem : (missingField(reader, part, columns) ?? incompatibility(reader, made.writer));
-        if (problem) problems.push({ topic, part, problem });
-      }
+      return problems;
+    } finally {
+      await db.end();
     }
   } finally {
-    await db.query('ROLLBACK');
+    await admin.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
+    await admin.end();
   }
-  return problems;
 }

@@ -2,7 +2,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { loadConnector } from '../../connectors/register.ts';
 import { topicPlan } from '../../connectors/topic-plan.ts';
 import { checkContract, pullReaderSchemas } from './contract.ts';
@@ -15,31 +14,27 @@ export const usage = `Usage: scripts/nova schemas <check|pull|types>
   check  every writer schema registered for a projected topic must resolve to our reader
          schema in schemas/avro/; lists each one that does not (exit 1), or says all resolve
   check --migration FILE.sql
-         a migration gate, before the migration is applied: runs FILE.sql in a transaction
-         that is rolled back, derives the row schemas Debezium would then publish, and lists
+         a migration gate, before the migration is applied: runs FILE.sql in a scratch database
+         built by sql/'s migrations, derives the row schemas Debezium would then publish, and lists
          every projected topic whose reader schema could not read them (exit 1). A rename or
          drop fails it: add the new column, pull the reader schemas and deploy first
   pull   (re)write schemas/avro/<topic>.{key,value}.avsc from the newest registered writer
          schemas, then regenerate types.ts; review the diff before committing it
   types  regenerate schemas/avro/types.ts from the .avsc files
 
-Environment: SCHEMA_REGISTRY_URL (the Confluent-compatible API), DATABASE_URL (for --migration), from .nova/stack.env.`;
+Environment: SCHEMA_REGISTRY_URL (the Confluent-compatible API), NOVA_PG_ADMIN_URL (for --migration: it creates and drops a scratch database), from .nova/stack.env.`;
 
 async function projectedTopics(): Promise<string[]> {
   return topicPlan((await loadConnector()).config).map((t) => t.topic);
 }
 
 async function gate(file: string): Promise<number> {
-  const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await db.connect();
-  try {
-    const problems = await checkMigration({ db, migrationSql: await readFile(file, 'utf8'), topics: topicPlan((await loadConnector()).config) });
-    for (const p of problems) console.log(`${p.topic} ${p.part}: ${p.problem}`);
-    if (problems.length === 0) console.log(`${file} keeps every projected topic readable by Nova's reader schemas`);
-    return problems.length === 0 ? 0 : 1;
-  } finally {
-    await db.end();
-  }
+  const adminUrl = process.env.NOVA_PG_ADMIN_URL;
+  if (!adminUrl) throw new Error('NOVA_PG_ADMIN_URL is not set: the gate builds a scratch database');
+  const problems = await checkMigration({ adminUrl, file, migrationSql: await readFile(file, 'utf8'), topics: topicPlan((await loadConnector()).config) });
+  for (const p of problems) console.log(`${p.topic} ${p.part}: ${p.problem}`);
+  if (problems.length === 0) console.log(`${file} keeps every projected topic readable by Nova's reader schemas`);
+  return problems.length === 0 ? 0 : 1;
 }
 
 function registryUrl(): string {

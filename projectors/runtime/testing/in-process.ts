@@ -66,6 +66,7 @@ export async function runInProcess<Op>(options: InProcessOptions<Op>): Promise<I
     events,
     log,
     replayTopic: replayTopic(name),
+    generation,
     retryInitialMs: 50,
     retryMaxMs: 500,
     stallRetryInitialMs: 500,
