@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { clearCheckpoints, clickhouseClient, clickhouseProjector, currentStateQuery, dropGeneration, userBehaviorEvents } from '../projectors/clickhouse/index.ts';
-import { epochOf, sourceEpochHeader, streamSinceHeader } from '../projectors/runtime/decode/index.ts';
+import { epochOf, sourceEpochHeader, streamSinceHeader, type Change, type RawRecord } from '../projectors/runtime/decode/index.ts';
 import { codes } from '../projectors/runtime/errors.ts';
 import { decode } from '../projectors/runtime/testing/cdc-capture.ts';
 import { runInProcess, type InProcessProjector } from '../projectors/runtime/testing/in-process.ts';
@@ -106,8 +106,8 @@ after(async () => {
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
   for (const generation of generations) {
-    await dropGeneration(ch, generation);
-    await clearCheckpoints(ch, { projector: clickhouseProjector.name, generation });
+    await dropGeneration(ch, generation).catch(() => undefined);
+    await clearCheckpoints(ch, { projector: clickhouseProjector.name, generation }).catch(() => undefined);
   }
   await db.query('DELETE FROM nova_source_epoch WHERE connector = $1', [name]);
   await Promise.all([db.end(), ch.close()]);
@@ -121,17 +121,48 @@ async function written(tag: string) {
   const since = await endOffsets(env('KAFKA_BROKERS'), [topic]).catch(() => new Map<string, string>());
   const { rows } = await db.query(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type) VALUES ($1, 'post', 1, $2) RETURNING id`, [user, tag]);
   const id = Number(rows[0].id);
-  const records = await captureTopics({
+  const mine = async (r: RawRecord) => {
+    const d = await decode({ ...r, schemaTopic: source }).catch(() => undefined);
+    return d?.kind === 'change' && Number(d.key?.['id']) === id ? d : undefined;
+  };
+  let found: { record: RawRecord; change: Change } | undefined;
+  await captureTopics({
     brokers: env('KAFKA_BROKERS'),
     topics: [topic],
     since,
-    until: async (rs) => (await Promise.all(rs.map((r) => decode({ ...r, schemaTopic: source }).catch(() => undefined)))).some((d) => d?.kind === 'change' && Number(d.key?.['id']) === id),
+    until: async (rs) => {
+      for (const record of rs) {
+        const change = await mine(record);
+        if (change) found = { record, change };
+      }
+      return found !== undefined;
+    },
     timeoutMs: 120_000,
   });
-  const record = records.at(-1);
-  const change = await decode({ ...(record as NonNullable<typeof record>), schemaTopic: source });
-  if (change.kind !== 'change') throw new Error('a tombstone');
-  return { id, epoch: record?.headers?.[sourceEpochHeader]?.toString(), since: record?.headers?.[streamSinceHeader]?.toString(), change };
+  const { record, change } = found as NonNullable<typeof found>;
+  const epoch = record.headers?.[sourceEpochHeader]?.toString();
+  writtenIds.push({ id, epoch });
+  return { id, epoch, since: record.headers?.[streamSinceHeader]?.toString(), change };
+}
+
+/**
+ * Writes until a record carries `epoch`: Connect restarts the task with the new config in its own
+ * time, so records written meanwhile may still carry the old one; none after the first new one may.
+ */
+/** every interaction this file wrote and saw published, with the epoch its record carried */
+const writtenIds: { id: number; epoch: string | undefined }[] = [];
+const idsAt = (...epochs: string[]) => writtenIds.filter((w) => epochs.includes(w.epoch ?? '')).map((w) => w.id).sort((a, b) => a - b);
+
+async function writtenAtEpoch(tag: string, epoch: string) {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const record = await written(`${tag}-${attempt}`);
+    if (record.epoch === epoch) {
+      const next = await written(`${tag}-after`);
+      assert.equal(next.epoch, epoch, 'the epoch never goes back once a record carried the new one');
+      return record;
+    }
+  }
+  throw new Error(`no record carried epoch ${epoch}`);
 }
 
 async function taskRunning() {
@@ -143,7 +174,7 @@ async function taskRunning() {
 }
 
 const viewIds = async (generation: number) =>
-  (await (await ch.query({ query: `SELECT toString(id) AS id FROM (${currentStateQuery(userBehaviorEvents, generation)}) ORDER BY id`, format: 'JSONEachRow' })).json<{ id: string }>()).map((r) => Number(r.id));
+  (await (await ch.query({ query: `SELECT toString(id) AS id FROM (${currentStateQuery(userBehaviorEvents, generation)}) ORDER BY id`, format: 'JSONEachRow' })).json<{ id: string }>()).map((r) => Number(r.id)).sort((a, b) => a - b);
 
 const start = async (generation: number, options: { skipBeforeEpoch?: number; snapshotFills?: boolean } = {}) => {
   const projector = await runInProcess({ definition: clickhouseProjector, generation, topics: [topic], readerTopic: () => source, ...options });
@@ -165,7 +196,7 @@ test('the epoch is stamped on every record, raised by --bump, and never taken ba
   const bumped = await nova('connector', 'epoch', '--bump', '--reason', 'test cutover');
   assert.equal(bumped.code, 0, bumped.stderr);
   await taskRunning();
-  const second = await written('epoch-1');
+  const second = await writtenAtEpoch('epoch-1', '1');
   assert.deepEqual([second.epoch, second.since], ['1', '0']);
   assert.equal(epochOf(second.change.version), 1);
   assert.ok(second.change.version > first.change.version);
@@ -178,7 +209,8 @@ test('the epoch is stamped on every record, raised by --bump, and never taken ba
 
   // a generation filled from this stream
   const filled = await start(generations[0] as number);
-  await waitFor('the generation to hold both', async () => ((await viewIds(generations[0] as number)).length === 2 ? true : undefined));
+  const beforeGap = idsAt('0', '1');
+  await waitFor('the generation to hold everything so far', async () => (JSON.stringify(await viewIds(generations[0] as number)) === JSON.stringify(beforeGap) ? true : undefined));
   await filled.close();
 
   // the slot is lost under the running connector (a failover, an invalidation): Debezium's task
@@ -198,7 +230,7 @@ test('the epoch is stamped on every record, raised by --bump, and never taken ba
   const gap = await nova('connector', 'epoch', '--bump', '--after-gap');
   assert.equal(gap.code, 0, gap.stderr);
   await taskRunning();
-  const third = await written('epoch-2');
+  const third = await writtenAtEpoch('epoch-2', '2');
   assert.deepEqual([third.epoch, third.since], ['2', '2']);
 
   // the generation filled before refuses the new stream; a rebuild past the gap takes only it
@@ -206,9 +238,10 @@ test('the epoch is stamped on every record, raised by --bump, and never taken ba
   const stall = await waitFor('the gap', async () => old.seen('projector.stalled')[0], 120_000);
   assert.equal(stall.code, codes.streamGap);
   assert.match(stall.reason, /began at source epoch 2, after a gap/);
-  assert.deepEqual(await viewIds(generations[0] as number), [first.id, second.id]);
+  assert.deepEqual(await viewIds(generations[0] as number), beforeGap);
   const rebuilt = await start(generations[1] as number, { skipBeforeEpoch: 2, snapshotFills: true });
   await waitFor('the rebuild', async () => ((await viewIds(generations[1] as number)).includes(third.id) ? true : undefined), 120_000);
-  assert.deepEqual(await viewIds(generations[1] as number), [third.id], 'records before the gap are passed, not applied');
+  await waitFor('the rebuild to hold the new stream', async () => (JSON.stringify(await viewIds(generations[1] as number)) === JSON.stringify(idsAt('2')) ? true : undefined));
+  assert.deepEqual(await viewIds(generations[1] as number), idsAt('2'), 'records before the gap are passed, not applied');
   assert.deepEqual(rebuilt.seen('projector.stalled'), []);
 });

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { loadReaderSchemas } from '../../schemas/avro/reader-schemas.ts';
 import { kafkaDeadLetter, replayTopic } from '../runtime/dead-letter.ts';
-import { createDecoder, registryLookup } from '../runtime/decode/index.ts';
+import { createDecoder, registryLookup, registryVersions } from '../runtime/decode/index.ts';
 import { ProjectorEventBus } from '../runtime/events.ts';
 import { projectorHealth } from '../runtime/health.ts';
 import { projectorMetrics, serveMetrics } from '../runtime/metrics.ts';
@@ -82,7 +82,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
     source: kafkajsSource({ kafka, groupId: `nova-projector-${definition.name}-g${options.generation}` }),
-    decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
+    decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), schemaVersions: registryVersions({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
     deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation: options.generation, sourceTopics: definition.topics }),
     events,
     log,

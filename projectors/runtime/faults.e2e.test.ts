@@ -231,7 +231,7 @@ describe('faults outside the records', () => {
     const writerId = (record.value as Buffer).readUInt32BE(1);
     const writerText = ((await (await fetch(`${env('SCHEMA_REGISTRY_URL')}/schemas/ids/${writerId}`)).json()) as { schema: string }).schema;
     const text = writerText.replaceAll('"interaction_type"', '"interaction_kind"');
-    const subject = `nova.test.renamed-${run}-value`;
+    const subject = `${renamed}-value`;
     const registered = await fetch(`${env('SCHEMA_REGISTRY_URL')}/subjects/${subject}/versions`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
@@ -251,7 +251,8 @@ describe('faults outside the records', () => {
     const stall = await waitFor('the stall', async () => projector.seen('projector.stalled')[0]);
     assert.equal(stall.topic, renamed);
     assert.equal(stall.code, codes.incompatibleSchema);
-    assert.match(stall.reason, /interaction_type/);
+    assert.match(stall.reason, new RegExp(`writer schema id ${id} \\(${subject.replaceAll('.', '\\.')} version 1\\)`), 'names the writer schema and its version');
+    assert.match(stall.reason, /field before\.interaction_type is missing/, 'names the column');
     await caughtUp(projector, intact);
     assert.equal((await viewIds(generation)).length, 2);
     assert.deepEqual(projector.seen('projector.dead_letter'), []);

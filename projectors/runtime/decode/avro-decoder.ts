@@ -22,6 +22,9 @@ export type RawRecord = Position & {
 /** Port: the writer schema (Avro JSON text) registered under a Confluent schema id. */
 export type SchemaLookup = (id: number) => Promise<string>;
 
+/** Port: the subjects and versions a schema id is registered under, to name a writer schema for people. */
+export type SchemaVersions = (id: number) => Promise<{ subject: string; version: number }[]>;
+
 /** Port: our reader schema for a topic's key or value, or undefined when we have none. */
 export type ReaderSchemas = (topic: string, part: 'key' | 'value') => avro.Schema | undefined;
 
@@ -85,8 +88,15 @@ function rowSchemaOf(schema: avro.Schema, part: 'key' | 'value'): avro.Schema {
 
 type ReaderPlan = { type: avro.Type; before: RowConverter; after: RowConverter };
 
-export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchemas: ReaderSchemas }): DecodeRecord {
-  const { lookupSchema, readerSchemas } = options;
+export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchemas: ReaderSchemas; schemaVersions?: SchemaVersions }): DecodeRecord {
+  const { lookupSchema, readerSchemas, schemaVersions } = options;
+
+  /** `id 23 (nova.social.posts-value version 4)`, or the id alone when the registry cannot say */
+  async function writerName(id: number, subject: string): Promise<string> {
+    const versions = await schemaVersions?.(id).catch(() => []);
+    const mine = versions?.find((v) => v.subject === subject);
+    return mine ? `id ${id} (${mine.subject} version ${mine.version})` : `id ${id}`;
+  }
   const writerTypes = new Map<number, Promise<avro.Type>>();
   const readers = new Map<string, ReaderPlan>();
   const resolvers = new Map<string, ReturnType<avro.Type["createResolver"]>>();
@@ -133,8 +143,9 @@ export function createDecoder(options: { lookupSchema: SchemaLookup; readerSchem
         resolver = plan.type.createResolver(writer);
       } catch (error) {
         const why = incompatibility(plan.type.schema(), writer.schema()) ?? (error as Error).message;
+        const name = await writerName(id, `${position.topic}-${part}`);
         // not the record's fault: every record of this writer schema fails alike, so its partition stalls until the reader schema is fixed
-        throw new DecodeError('stall', codes.incompatibleSchema, position, `writer schema id ${id} of ${schemaTopic}'s ${part} does not resolve to Nova's reader schema (schemas/avro/${schemaTopic}.${part}.avsc): ${why}`, { cause: error });
+        throw new DecodeError('stall', codes.incompatibleSchema, position, `writer schema ${name} of ${position.topic}'s ${part} does not resolve to Nova's reader schema for ${schemaTopic}: ${why}`, { cause: error });
       }
       resolvers.set(resolverKey, resolver);
     }

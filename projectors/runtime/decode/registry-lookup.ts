@@ -2,7 +2,7 @@
 // We fetch the schema text ourselves: @kafkajs/confluent-schema-registry decodes with the
 // writer schema only, and Nova must resolve every writer to its own reader schema.
 import { NovaError, codes } from '../errors.ts';
-import type { SchemaLookup } from './avro-decoder.ts';
+import type { SchemaLookup, SchemaVersions } from './avro-decoder.ts';
 
 export function registryLookup(options: { url: string; timeoutMs?: number }): SchemaLookup {
   const { url, timeoutMs = 10_000 } = options;
@@ -27,5 +27,15 @@ export function registryLookup(options: { url: string; timeoutMs?: number }): Sc
       throw new NovaError('stall', codes.unknownSchema, `the schema registry at ${base} gave no Avro schema for id ${id} (is SCHEMA_REGISTRY_URL its Confluent-compatible API?)`);
     }
     return body.schema;
+  };
+}
+
+/** The subjects and versions a schema id is registered under (Confluent's /schemas/ids/{id}/versions). */
+export function registryVersions(options: { url: string; timeoutMs?: number }): SchemaVersions {
+  const { url, timeoutMs = 10_000 } = options;
+  const base = url.replace(/\/+$/, '');
+  return async (id) => {
+    const response = await fetch(`${base}/schemas/ids/${id}/versions`, { signal: AbortSignal.timeout(timeoutMs) });
+    return response.ok ? ((await response.json()) as { subject: string; version: number }[]) : [];
   };
 }

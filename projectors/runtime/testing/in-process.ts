@@ -8,7 +8,7 @@ import pino from 'pino';
 import { loadReaderSchemas } from '../../../schemas/avro/reader-schemas.ts';
 import { env } from '../../../scripts/stack.d/test/stack.ts';
 import { deadLetterTopic, kafkaDeadLetter, replayTopic } from '../dead-letter.ts';
-import { createDecoder, registryLookup } from '../decode/index.ts';
+import { createDecoder, registryLookup, registryVersions } from '../decode/index.ts';
 import { ProjectorEventBus, type ProjectorEvents } from '../events.ts';
 import { projectorHealth, type Health } from '../health.ts';
 import { runProjector, type RunningProjector } from '../run-projector.ts';
@@ -61,7 +61,11 @@ export async function runInProcess<Op>(options: InProcessOptions<Op>): Promise<I
     definition: { ...definition, name, topics },
     sink,
     source: kafkajsSource({ kafka, groupId: `nova-projector-${name}-g${generation}` }),
-    decode: createDecoder({ lookupSchema: registryLookup({ url: options.registryUrl ?? env('SCHEMA_REGISTRY_URL') }), readerSchemas: (topic, part) => readers(readerTopic(topic), part) }),
+    decode: createDecoder({
+      lookupSchema: registryLookup({ url: options.registryUrl ?? env('SCHEMA_REGISTRY_URL') }),
+      schemaVersions: registryVersions({ url: options.registryUrl ?? env('SCHEMA_REGISTRY_URL') }),
+      readerSchemas: (topic, part) => readers(readerTopic(topic), part),
+    }),
     deadLetter: await kafkaDeadLetter({ kafka, projector: name, generation, sourceTopics: topics }),
     events,
     log,
