@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
@@ -27,17 +26,6 @@ let projector: ProjectorProcess | undefined;
 
 const nova = (...args: string[]) => runNova(args, 540_000);
 
-/** A Redis database no one uses (no keys): this run's generation. */
-async function emptyRedisGeneration(): Promise<number> {
-  for (const candidate of [...Array(14).keys()].map((i) => i + 2).sort(() => Math.random() - 0.5)) {
-    const redis = new Redis(env('REDIS_URL'), { db: candidate });
-    const size = await redis.dbsize();
-    redis.disconnect();
-    if (size === 0) return candidate;
-  }
-  throw new Error('no empty Redis database among 2..15');
-}
-
 before(() => db.connect());
 after(async () => {
   if (projector) await stopProjector(projector);
@@ -46,8 +34,8 @@ after(async () => {
 
 test('redis: run --promote-when-caught-up fills a new generation, promotes it, keeps it fresh; drop refuses the live one', { timeout: 600_000 }, async () => {
   const before = await redisGenerations.live(process.env);
-  const generation = await emptyRedisGeneration();
-  const redis = new Redis(env('REDIS_URL'), { db: generation });
+  const claimed = await claimDatabase(env('REDIS_URL'));
+  const { generation, redis } = claimed;
   try {
     projector = startProjector('redis', ['--generation', String(generation), '--promote-when-caught-up']);
     await waitFor('the new generation to be promoted', async () => ((await redisGenerations.live(process.env)) === generation ? true : undefined), 300_000);
@@ -81,20 +69,29 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     const dropped = await nova('projector', 'drop', 'redis', '--generation', String(generation));
     assert.equal(dropped.code, 0, dropped.stderr);
     assert.equal(await redis.dbsize(), 0, 'drop empties the database');
-    redis.disconnect();
+    await claimed.release().catch(() => redis.disconnect()); // drop emptied the claim too
   }
 });
 
 test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves every alias at once; reconcile names a corrupted document', { timeout: 600_000 }, async () => {
   const before = await esGenerations.live(process.env);
-  let generation = randomInt(100_000, 1_000_000);
-  while (await es.indices.exists({ index: indexName('messages', generation) })) generation = randomInt(100_000, 1_000_000);
+  const unused = async () => {
+    let g = randomInt(100_000, 1_000_000);
+    while (await es.indices.exists({ index: indexName('messages', g) })) g = randomInt(100_000, 1_000_000);
+    return g;
+  };
+  const generation = await unused();
+  // on a clean clone nothing is live yet: a generation of this test's own becomes live for the refusal
+  const live = before ?? (await unused());
+  if (before === undefined) await (await elasticsearchProjector.createSink({ generation: live, env: process.env })).close();
+  // a post to corrupt below, whatever ran before
+  const author = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-es-${generation}`])).rows[0].id;
+  await db.query(`INSERT INTO posts (author_id, text) VALUES ($1, 'a post to corrupt')`, [author]);
   try {
-    if (before !== undefined) {
-      const onLive = await nova('projector', 'rebuild', 'elasticsearch', '--generation', String(before));
-      assert.equal(onLive.code, 2);
-      assert.match(onLive.stderr, /is live: rebuild into another one/);
-    }
+    assert.equal(await esGenerations.live(process.env), live);
+    const onLive = await nova('projector', 'rebuild', 'elasticsearch', '--generation', String(live));
+    assert.equal(onLive.code, 2);
+    assert.match(onLive.stderr, /is live: rebuild into another one/);
     // --snapshot: Debezium re-publishes every current row first, as a rebuild needs once retention cut the topics
     const rebuilt = await nova('projector', 'rebuild', 'elasticsearch', '--generation', String(generation), '--promote', '--snapshot');
     assert.equal(rebuilt.code, 0, rebuilt.stderr.slice(-2_000));
@@ -108,14 +105,12 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
     assert.match(status.stdout, new RegExp(`readers see generation ${generation}`));
 
     // a post whose document says something PostgreSQL does not: reconcile names it
-    const post = (await db.query(`SELECT id FROM posts ORDER BY id DESC LIMIT 1`)).rows[0]?.id as string | undefined;
-    if (post !== undefined) {
-      await es.update({ index: indexName('posts', generation), id: String(post), doc: { text: 'not what PostgreSQL says' }, refresh: true });
-      const drifted = await nova('projector', 'reconcile', 'elasticsearch', '--json');
-      assert.equal(drifted.code, 1, drifted.stderr);
-      const { drift } = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string; detail: string }> };
-      assert.match(drift.find((d) => d.view === 'posts' && d.key === String(post))?.detail ?? '(not reported)', /^differs in text/);
-    }
+    const post = (await db.query(`SELECT id FROM posts ORDER BY id DESC LIMIT 1`)).rows[0].id as string;
+    await es.update({ index: indexName('posts', generation), id: String(post), doc: { text: 'not what PostgreSQL says' }, refresh: true });
+    const drifted = await nova('projector', 'reconcile', 'elasticsearch', '--json');
+    assert.equal(drifted.code, 1, drifted.stderr);
+    const { drift } = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string; detail: string }> };
+    assert.match(drift.find((d) => d.view === 'posts' && d.key === String(post))?.detail ?? '(not reported)', /^differs in text/);
   } finally {
     if (before !== undefined) {
       await esGenerations.promote(before, process.env);
@@ -123,8 +118,10 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
       assert.equal(dropped.code, 0, dropped.stderr);
     } else {
       // nothing was live before: leave no alias behind (deleting the indices takes them along)
-      await es.indices.delete({ index: aliasNames.map((alias) => indexName(alias, generation)), ignore_unavailable: true });
-      assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation))).code, 0);
+      for (const g of [generation, live]) {
+        await es.indices.delete({ index: aliasNames.map((alias) => indexName(alias, g)), ignore_unavailable: true });
+        assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(g))).code, 0);
+      }
     }
     assert.equal(await es.indices.exists({ index: indexName('messages', generation) }), false);
   }

@@ -207,6 +207,39 @@ test('the dead-letter breaker stalls every partition when most records are dead-
   await running.stop();
 });
 
+test('a change the mapping cannot take is dead-lettered and passed; the rest of its batch applies', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a' }, { id: 2, value: 'unmappable' }, { id: 3, value: 'c' });
+  const { running, nextOffset, sink, deadLetter } = await start({ topic: log });
+  await until('the checkpoint to pass all three', () => nextOffset(0) === '3');
+  assert.deepEqual(deadLetter.letters, [{ offset: '1', partition: 0, code: codes.unmappable }]);
+  assert.deepEqual([...sink.rows.keys()].sort(), [1, 3]);
+  await running.stop();
+});
+
+test('each partition of a shared sink call gets its own checkpoint, with its own newest commit order', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a', version: 50 }, { id: 2, value: 'b', version: 70 });
+  log.append(1, { id: 3, value: 'c', version: 90 }, { id: 4, value: 'd', version: 60 });
+  const { running, sink } = await start({ topic: log, maxBatchRecords: 10 });
+  await until('both partitions', () => sink.saved.size === 2 && [...sink.saved.values()].every((c) => c.nextOffset === '2'));
+  assert.deepEqual([sink.saved.get('t:0')?.commitOrder, sink.saved.get('t:1')?.commitOrder], [70n, 90n]);
+  await running.stop();
+});
+
+test('while a store outage keeps the sink call retrying, the group membership is kept alive', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a' });
+  // the store stays down until the runtime has heartbeated twice while retrying: without the
+  // keep-alive the call never succeeds and the test times out
+  let heartbeats = () => 0;
+  const sink = fakeSink(() => ({ fail: heartbeats() < 2 ? 'transient' : undefined }));
+  const { running, nextOffset, source } = await start({ topic: log, sink, retryInitialMs: 50, retryMaxMs: 100 });
+  heartbeats = source.heartbeats;
+  await until('the record, after the outage', () => nextOffset(0) === '1', 10_000);
+  await running.stop();
+});
+
 test('readiness: unready while records wait and nothing is applied for the bound', () => {
   const events = eventBus();
   let now = 0;

@@ -5,8 +5,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConnector } from '../../connectors/register.ts';
 import { topicPlan } from '../../connectors/topic-plan.ts';
-import { env } from '../../scripts/stack.d/test/stack.ts';
+import pg from 'pg';
+import { insertOneRowEach } from '../../projectors/runtime/testing/every-table.ts';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { checkContract } from './contract.ts';
+import { subjectVersions } from './registry-client.ts';
 import { generateTypes } from './generate-types.ts';
 import { schemasDir } from './reader-schemas.ts';
 
@@ -24,7 +27,20 @@ test('every projected topic has a reader schema for its key and value', () => {
   }
 });
 
-test('every writer schema Debezium registered resolves to our reader schemas', async () => {
+test('every writer schema Debezium registered resolves to our reader schemas, and every subject has one', { timeout: 120_000 }, async () => {
+  // a subject with no version would pass vacuously: a row in every table makes Debezium register each
+  const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+  await db.connect();
+  try {
+    await insertOneRowEach(db, `contract-${Date.now()}`);
+  } finally {
+    await db.end();
+  }
+  const subjects = topics.flatMap((topic) => [`${topic}-key`, `${topic}-value`]);
+  await waitFor('a registered writer schema for every subject', async () => {
+    const counts = await Promise.all(subjects.map((subject) => subjectVersions(env('SCHEMA_REGISTRY_URL'), subject).then((v) => v.length)));
+    return counts.every((n) => n > 0) ? true : undefined;
+  }, 90_000);
   assert.deepEqual(await checkContract({ registryUrl: env('SCHEMA_REGISTRY_URL'), topics }), []);
 });
 

@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { env } from '../../../scripts/stack.d/test/stack.ts';
+import { insertOneRowEach } from '../testing/every-table.ts';
 import { captureDecoded, changesFor, decodeAll, keyString, readerSchemas as readers } from '../testing/cdc-capture.ts';
 import { captureTopics, endOffsets } from '../testing/kafka-capture.ts';
 import { TOAST_PLACEHOLDER, UNCHANGED, createDecoder, registryLookup, type Change, type Decoded, type RawRecord } from './index.ts';
@@ -30,7 +31,6 @@ const topicOf: Record<string, string> = {
 };
 
 const one = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows[0];
-const vector = (x: number) => `{${Array.from({ length: 256 }, () => x).join(',')}}`;
 
 before(() => db.connect());
 after(() => db.end());
@@ -38,27 +38,7 @@ after(() => db.end());
 describe('every projected table', () => {
   test('insert, update and delete arrive in commit order per key with increasing LSNs', { timeout: 120_000 }, async () => {
     const since = await endOffsets(env('KAFKA_BROKERS'), Object.values(topicOf));
-    const a = await one(`INSERT INTO users (username, bio) VALUES ($1, 'a') RETURNING id`, [`cdc-a-${run}`]);
-    const b = await one(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`cdc-b-${run}`]);
-    const [p1, p2] = [a.id, b.id].map(Number).sort((x, y) => x - y);
-    const post = await one(`INSERT INTO posts (author_id, text) VALUES ($1, 'p') RETURNING id`, [a.id]);
-    const conv = await one(`INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id`, [p1, p2]);
-    const keys: Record<string, object> = {
-      users: { id: Number(a.id) },
-      posts: { id: Number(post.id) },
-      conversations: { id: Number(conv.id) },
-      follows: { id: Number((await one(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2) RETURNING id`, [a.id, b.id])).id) },
-      user_stats: { user_id: Number((await one(`INSERT INTO user_stats (user_id) VALUES ($1) RETURNING user_id`, [a.id])).user_id) },
-      messages: { id: Number((await one(`INSERT INTO messages (conversation_id, sender_id, content, metadata) VALUES ($1, $2, 'hi', '{"k": [1, 2]}') RETURNING id`, [conv.id, a.id])).id) },
-      message_read_status: await one(`INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, 1) RETURNING user_id, conversation_id`, [b.id, conv.id]).then((r) => ({ user_id: Number(r.user_id), conversation_id: Number(r.conversation_id) })),
-      notifications: { id: Number((await one(`INSERT INTO notifications (user_id, type, actor_id, content) VALUES ($1, 'follow', $2, '{"n": 1}') RETURNING id`, [b.id, a.id])).id) },
-      notification_settings: { user_id: Number((await one(`INSERT INTO notification_settings (user_id, types_disabled) VALUES ($1, '{like}') RETURNING user_id`, [a.id])).user_id) },
-      push_tokens: { id: Number((await one(`INSERT INTO push_tokens (user_id, platform, token) VALUES ($1, 'ios', $2) RETURNING id`, [a.id, `tok-${run}`])).id) },
-      live_streams: { id: Number((await one(`INSERT INTO live_streams (user_id, title, rtmp_url) VALUES ($1, 't', 'rtmp://x') RETURNING id`, [a.id])).id) },
-      user_interactions: { id: Number((await one(`INSERT INTO user_interactions (user_id, target_type, target_id, interaction_type, interaction_value) VALUES ($1, 'post', $2, 'like', 0.5) RETURNING id`, [a.id, post.id])).id) },
-      user_embeddings: { user_id: Number((await one(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'v1') RETURNING user_id`, [a.id, vector(0.5)])).user_id) },
-      post_embeddings: { post_id: Number((await one(`INSERT INTO post_embeddings (post_id, embedding, model_version) VALUES ($1, $2, 'v1') RETURNING post_id`, [post.id, vector(0.25)])).post_id) },
-    };
+    const { keys, users: [a, b] } = await insertOneRowEach(db, `cdc-${run}`);
     const updates: Record<string, string> = {
       users: `UPDATE users SET bio = 'updated' WHERE id = $1`,
       posts: `UPDATE posts SET text = 'updated' WHERE id = $1`,

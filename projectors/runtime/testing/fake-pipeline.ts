@@ -34,10 +34,13 @@ export function fakeSource(log: FakeLog, batchSize = 3) {
   const paused = new Set<number>();
   const positions = new Map<number, number>();
   const calls: string[] = [];
+  /** heartbeats sent while a batch was being applied (the group membership kept alive) */
+  let heartbeats = 0;
   let running = false;
   let wake: () => void = () => {};
-  const source: Source & { calls: string[] } = {
+  const source: Source & { calls: string[]; heartbeats: () => number } = {
     calls,
+    heartbeats: () => heartbeats,
     async run({ startAt, onAssign, onBatch }: SourceRunOptions) {
       running = true;
       const ranges: AssignedPartition[] = [...log.partitions].map(([partition, p]) => ({ topic: log.topic, partition, low: String(p.low), high: String(p.records.length), retentionMs: 60_000 }));
@@ -50,7 +53,7 @@ export function fakeSource(log: FakeLog, batchSize = 3) {
           if (paused.has(partition) || at >= p.records.length) continue;
           const records = p.records.slice(at, at + batchSize);
           delivered = true;
-          await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => {} });
+          await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => void heartbeats++ });
           if (!paused.has(partition)) positions.set(partition, at + records.length);
         }
         if (!delivered) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 5)));

@@ -10,17 +10,25 @@ const novaScript = fileURLToPath(new URL('../../../scripts/nova', import.meta.ur
 
 export type ProjectorProcess = { child: ChildProcess; output: string[]; exited: Promise<number | null> };
 
-export function startProjector(name: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ProjectorProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', novaCli, 'projector', 'run', name, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function spawnNode(args: string[], env: NodeJS.ProcessEnv): ProjectorProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output, exited };
 }
+
+export const startProjector = (name: string, args: string[] = [], env: NodeJS.ProcessEnv = process.env): ProjectorProcess =>
+  spawnNode([novaCli, 'projector', 'run', name, ...args], env);
+
+const crashChild = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+
+/**
+ * A projector that kills itself between a batch's effects and its checkpoint (crash-child.ts),
+ * with the store's fixture module (absolute path) wrapping its sink.
+ */
+export const startCrashingProjector = (fixture: string, generation: number): ProjectorProcess => spawnNode([crashChild, fixture, String(generation)], process.env);
 
 export async function kill9(projector: ProjectorProcess): Promise<void> {
   projector.child.kill('SIGKILL');
