@@ -5,6 +5,7 @@ import pg from 'pg';
 import { connectorStatus, putConnectorConfig, resetConnectorOffsets, resumeConnector, stopConnector } from './connect-rest.ts';
 import { bumpedEpoch, currentEpoch, deployedConfig, epochOfConfig, storedEpoch, withSourceEpoch } from './epoch.ts';
 import { loadConnector, lostSlotRepair, registerConnector, slotState } from './register.ts';
+import { dropReplicationSlot, replicatorFromEnv } from './slot.ts';
 import { incrementalSnapshot } from './snapshot.ts';
 
 export const usage = `Usage: scripts/nova connector <register|status|snapshot|epoch> [--file connectors/postgres-nova.json]
@@ -86,7 +87,7 @@ async function epoch(file: string | undefined, options: { bump: boolean; afterGa
       await stopConnector(connectUrl, connector.name);
       await resetConnectorOffsets(connectUrl, connector.name);
       const state = await slotState(db, slot);
-      if (state.exists) await dropSlot(db, slot);
+      if (state.exists) await dropReplicationSlot(replicatorFromEnv(process.env), slot);
       await putConnectorConfig(connectUrl, connector.name, config);
       await resumeConnector(connectUrl, connector.name);
       console.log(`${connector.name}: source epoch ${next.epoch}, a new stream: slot ${slot} recreated and every table snapshotted again. Rebuild every projector with --snapshot.`);
@@ -96,22 +97,6 @@ async function epoch(file: string | undefined, options: { bump: boolean; afterGa
     }
     return 0;
   });
-}
-
-/** Dropping a slot takes the replication role; its walsender may linger after the task stopped. */
-async function dropSlot(db: pg.Client, slot: string): Promise<void> {
-  const url = new URL(requireEnv('DATABASE_URL'));
-  url.username = requireEnv('NOVA_PG_REPLICATION_USER');
-  url.password = requireEnv('NOVA_PG_REPLICATION_PASSWORD');
-  const replicator = new pg.Client({ connectionString: url.href });
-  await replicator.connect();
-  try {
-    const { rows } = await db.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (rows[0]?.active_pid) await replicator.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
-    await replicator.query('SELECT pg_drop_replication_slot($1)', [slot]);
-  } finally {
-    await replicator.end();
-  }
 }
 
 async function status(file: string | undefined): Promise<number> {

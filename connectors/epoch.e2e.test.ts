@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { clearCheckpoints, clickhouseClient, clickhouseProjector, currentStateQuery, dropGeneration, userBehaviorEvents } from '../projectors/clickhouse/index.ts';
 import { epochOf, sourceEpochHeader, streamSinceHeader, type Change, type RawRecord } from '../projectors/runtime/decode/index.ts';
@@ -19,9 +18,11 @@ import { decode } from '../projectors/runtime/testing/cdc-capture.ts';
 import { runInProcess, type InProcessProjector } from '../projectors/runtime/testing/in-process.ts';
 import { captureTopics, endOffsets } from '../projectors/runtime/testing/kafka-capture.ts';
 import { runNova } from '../projectors/runtime/testing/projector-process.ts';
+import { removeThrowaway, throwawayConfig } from '../projectors/runtime/testing/throwaway-connector.ts';
 import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
-import { connectorOffsets, connectorStatus, connectRequest } from './connect-rest.ts';
+import { connectorOffsets, connectorStatus } from './connect-rest.ts';
 import { loadConnector } from './register.ts';
+import { dropReplicationSlot, replicatorFromEnv } from './slot.ts';
 
 const run = randomUUID().slice(0, 8);
 const name = `nova-epoch-${run}`;
@@ -32,7 +33,6 @@ const connectUrl = env('KAFKA_CONNECT_URL');
 const dir = mkdtempSync(join(tmpdir(), 'nova-epoch-'));
 const file = join(dir, 'connector.json');
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
-const kafka = new Kafka({ clientId: `nova-epoch-${run}`, brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
 const ch = clickhouseClient(process.env);
 const generations = [randomInt(1_000_000_000, 2_000_000_000), randomInt(1_000_000_000, 2_000_000_000)];
 const projectors: InProcessProjector<unknown>[] = [];
@@ -41,55 +41,27 @@ let user: number;
 /** nova-postgres narrowed to one table: its own slot and topic, no snapshot, the epoch transforms kept. */
 async function throwawayConnector() {
   const { config } = await loadConnector();
-  const kept = (key: string) =>
-    !key.startsWith('transforms') && !key.startsWith('predicates') && !key.startsWith('heartbeat.') && key !== 'topic.heartbeat.prefix' && !(key.startsWith('topic.creation.') && !key.startsWith('topic.creation.default.'));
+  const kept = (key: string) => config[key] as string;
   return {
     name,
-    config: {
-      ...Object.fromEntries(Object.entries(config).filter(([key]) => kept(key))),
-      'slot.name': slot,
+    config: await throwawayConfig(name, slot, {
       'snapshot.mode': 'no_data',
       'table.include.list': 'public.user_interactions',
-      'heartbeat.interval.ms': '0',
-      'custom.metric.tags': `connector=${name}`,
       transforms: 'sourceEpoch,streamSince,route',
-      'transforms.sourceEpoch.type': config['transforms.sourceEpoch.type'] as string,
-      'transforms.sourceEpoch.header': config['transforms.sourceEpoch.header'] as string,
+      'transforms.sourceEpoch.type': kept('transforms.sourceEpoch.type'),
+      'transforms.sourceEpoch.header': kept('transforms.sourceEpoch.header'),
       'transforms.sourceEpoch.value.literal': '0',
-      'transforms.streamSince.type': config['transforms.streamSince.type'] as string,
-      'transforms.streamSince.header': config['transforms.streamSince.header'] as string,
+      'transforms.streamSince.type': kept('transforms.streamSince.type'),
+      'transforms.streamSince.header': kept('transforms.streamSince.header'),
       'transforms.streamSince.value.literal': '0',
       'transforms.route.type': 'org.apache.kafka.connect.transforms.RegexRouter',
       'transforms.route.regex': 'nova\\.public\\.user_interactions',
       'transforms.route.replacement': topic,
-    },
+    }),
   };
 }
 
-async function asReplicator<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const url = new URL(env('DATABASE_URL'));
-  url.username = env('NOVA_PG_REPLICATION_USER');
-  url.password = env('NOVA_PG_REPLICATION_PASSWORD');
-  const client = new pg.Client({ connectionString: url.href });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function dropSlot() {
-  await asReplicator(async (client) =>
-    waitFor(`slot ${slot} to be dropped`, async () => {
-      const { rows } = await client.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      if (rows.length === 0) return true;
-      if (rows[0].active_pid) await client.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
-      await client.query('SELECT pg_drop_replication_slot($1)', [slot]);
-      return true;
-    }),
-  );
-}
+const dropSlot = () => dropReplicationSlot(replicatorFromEnv(process.env), slot);
 
 before(async () => {
   await db.connect();
@@ -99,12 +71,7 @@ before(async () => {
 
 after(async () => {
   for (const p of projectors) await p.close();
-  await connectRequest(connectUrl, 'DELETE', `/connectors/${name}`).catch(() => undefined);
-  await dropSlot().catch(() => undefined);
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-  await admin.disconnect();
+  await removeThrowaway(name, slot, [topic]);
   for (const generation of generations) {
     await dropGeneration(ch, generation).catch(() => undefined);
     await clearCheckpoints(ch, { projector: clickhouseProjector.name, generation }).catch(() => undefined);

@@ -15,23 +15,12 @@ import { replayDeadLetters } from './dead-letter-replay.ts';
 import type { RawRecord } from './decode/index.ts';
 import { codes } from './errors.ts';
 import { decode } from './testing/cdc-capture.ts';
+import { decodeWithWriter, exactLongs } from './testing/exact-longs.ts';
 import { runInProcess, type InProcessProjector } from './testing/in-process.ts';
 import { captureTopics, endOffsets } from './testing/kafka-capture.ts';
 import { deleteConsumerGroup, outputTail, startProjector, stopProjector, type ProjectorProcess } from './testing/projector-process.ts';
 
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
-const exactLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 const source = 'nova.user.user_interactions';
 const run = randomUUID().slice(0, 8);
 const kafka = new Kafka({ clientId: `nova-faults-${run}`, brokers: env('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING });
@@ -228,8 +217,8 @@ describe('faults outside the records', () => {
     await copyTo(intact, 0, good);
     // the same record as a writer that renamed interaction_type would send it
     const record = good[0] as RawRecord;
-    const writerId = (record.value as Buffer).readUInt32BE(1);
-    const writerText = ((await (await fetch(`${env('SCHEMA_REGISTRY_URL')}/schemas/ids/${writerId}`)).json()) as { schema: string }).schema;
+    const { value: written, writer: writerText } = await decodeWithWriter(env('SCHEMA_REGISTRY_URL'), record);
+    const original = written as Record<string, Record<string, unknown> | null>;
     const text = writerText.replaceAll('"interaction_type"', '"interaction_kind"');
     const subject = `${renamed}-value`;
     const registered = await fetch(`${env('SCHEMA_REGISTRY_URL')}/subjects/${subject}/versions`, {
@@ -238,10 +227,6 @@ describe('faults outside the records', () => {
       body: JSON.stringify({ schema: text }),
     });
     const { id } = (await registered.json()) as { id: number };
-    // longs as bigint: Debezium's nanosecond timestamps pass 2^53
-    // (fresh options each time: avsc keeps the named types it parsed in them)
-    const exactLongs = () => ({ typeHook: (schema: avro.Schema) => (schema === 'long' || (schema as { type?: string }).type === 'long' ? exactLong : undefined) });
-    const original = avro.Type.forSchema(JSON.parse(writerText), exactLongs()).fromBuffer((record.value as Buffer).subarray(5)) as Record<string, Record<string, unknown> | null>;
     const moved = (row: Record<string, unknown> | null) => (row ? Object.fromEntries(Object.entries(row).map(([k, v]) => [k === 'interaction_type' ? 'interaction_kind' : k, v])) : null);
     const header = Buffer.alloc(5);
     header.writeUInt32BE(id, 1);

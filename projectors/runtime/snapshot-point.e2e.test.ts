@@ -11,9 +11,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
-import avro from 'avsc';
 import pg from 'pg';
-import { connectorStatus, connectRequest, putConnectorConfig } from '../../connectors/connect-rest.ts';
+import { connectorStatus, putConnectorConfig } from '../../connectors/connect-rest.ts';
 import { loadConnector } from '../../connectors/register.ts';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { clickhouseClient, clickhouseProjector, currentStateQuery, userBehaviorEvents } from '../clickhouse/index.ts';
@@ -29,6 +28,8 @@ import { claimDatabase, type OwnDatabase } from '../redis/test/own-database.ts';
 import { versionText, type RawRecord } from './decode/index.ts';
 import type { ProjectorDefinition } from './sink.ts';
 import { decode } from './testing/cdc-capture.ts';
+import { decodeWithWriter } from './testing/exact-longs.ts';
+import { removeThrowaway, throwawayConfig } from './testing/throwaway-connector.ts';
 import { runInProcess, type InProcessProjector } from './testing/in-process.ts';
 import { captureTopics } from './testing/kafka-capture.ts';
 
@@ -69,10 +70,8 @@ async function seed(): Promise<Ids> {
 }
 
 /** nova-postgres narrowed to this file's rows: its own slot and topics, an initial snapshot of just them. */
-async function throwawayConfig(): Promise<Record<string, string>> {
+async function throwawayConnectorConfig(): Promise<Record<string, string>> {
   const { config } = await loadConnector();
-  const kept = (key: string) =>
-    !key.startsWith('transforms') && !key.startsWith('predicates') && !key.startsWith('heartbeat.') && key !== 'topic.heartbeat.prefix' && !(key.startsWith('topic.creation.') && !key.startsWith('topic.creation.default.'));
   const only: Record<string, string> = {
     posts: `id = ${ids.post}`,
     users: `id IN (${ids.author}, ${ids.follower})`,
@@ -80,21 +79,17 @@ async function throwawayConfig(): Promise<Record<string, string>> {
     user_interactions: `id = ${ids.interaction}`,
     user_embeddings: `user_id = ${ids.author}`,
   };
-  return {
-    ...Object.fromEntries(Object.entries(config).filter(([key]) => kept(key))),
-    'slot.name': slot,
+  return throwawayConfig(connector, slot, {
     'snapshot.mode': 'initial',
     'table.include.list': Object.keys(only).map((t) => `public.${t}`).join(','),
     'snapshot.select.statement.overrides': Object.keys(only).map((t) => `public.${t}`).join(','),
     ...Object.fromEntries(Object.entries(only).map(([t, where]) => [`snapshot.select.statement.overrides.public.${t}`, `SELECT * FROM public.${t} WHERE ${where}`])),
-    'heartbeat.interval.ms': '0',
-    'custom.metric.tags': `connector=${connector}`,
     transforms: 'keepNulls,route',
     'transforms.keepNulls.type': config['transforms.keepNulls.type'] as string,
     'transforms.route.type': 'org.apache.kafka.connect.transforms.RegexRouter',
     'transforms.route.regex': 'nova\\.public\\.(.*)',
     'transforms.route.replacement': `${prefix}.$1`,
-  };
+  });
 }
 
 /** Until the slot's walsender waits for transaction `xid` to finish (it does while the slot is not consistent yet). */
@@ -113,49 +108,15 @@ after(async () => {
   for (const p of projectors) await p.close();
   for (const drop of dropped) await drop().catch(() => {});
   await redisDatabase?.release();
-  await connectRequest(connectUrl, 'DELETE', `/connectors/${connector}`).catch(() => undefined);
-  const url = new URL(env('DATABASE_URL'));
-  url.username = env('NOVA_PG_REPLICATION_USER');
-  url.password = env('NOVA_PG_REPLICATION_PASSWORD');
-  const replicator = new pg.Client({ connectionString: url.href });
-  await replicator.connect();
-  await waitFor(`slot ${slot} to be dropped`, async () => {
-    const { rows } = await replicator.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-    if (rows.length === 0) return true;
-    if (rows[0].active_pid) await replicator.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
-    await replicator.query('SELECT pg_drop_replication_slot($1)', [slot]);
-    return true;
-  }).catch(() => {});
-  await replicator.end();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: Object.keys(novaTopics).map(topicOf) }).catch(() => {});
-  await admin.disconnect();
+  await removeThrowaway(connector, slot, Object.keys(novaTopics).map(topicOf));
   for (const c of [t0, t1, t2]) await c.query('ROLLBACK').catch(() => {});
   await Promise.all([db, t0, t1, t2].map((c) => c.end()));
 });
 
 const raw: RawRecord[] = [];
 
-/** A record's source.lsn as Debezium wrote it (the decoder gives snapshot reads version 0 instead), from its writer schema. */
-async function sourceLsn(record: RawRecord): Promise<bigint> {
-  const id = (record.value as Buffer).readUInt32BE(1);
-  const { schema } = (await (await fetch(`${env('SCHEMA_REGISTRY_URL')}/schemas/ids/${id}`)).json()) as { schema: string };
-  const exact = avro.types.LongType.__with({
-    fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-    toBuffer: (n: bigint) => {
-      const buf = Buffer.alloc(8);
-      buf.writeBigInt64LE(n);
-      return buf;
-    },
-    fromJSON: BigInt,
-    toJSON: Number,
-    isValid: (n: unknown) => typeof n === 'bigint',
-    compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-  });
-  const type = avro.Type.forSchema(JSON.parse(schema), { typeHook: (s: avro.Schema) => (s === 'long' || (s as { type?: string }).type === 'long' ? exact : undefined) });
-  return (type.fromBuffer((record.value as Buffer).subarray(5)) as { source: { lsn: bigint } }).source.lsn;
-}
+/** A record's source.lsn as Debezium wrote it (the decoder gives snapshot reads version 0 instead). */
+const sourceLsn = async (record: RawRecord) => ((await decodeWithWriter(env('SCHEMA_REGISTRY_URL'), record)).value as { source: { lsn: bigint } }).source.lsn;
 
 /** The changes on the throwaway topics so far, decoded as Nova decodes the real ones, until `done`. */
 async function captured(done: (changes: Awaited<ReturnType<typeof decode>>[]) => boolean) {
@@ -216,7 +177,7 @@ test('a transaction that commits after the snapshot point wins over the snapshot
   // T0 is open when the connector (and its slot) is created: the slot waits for it
   await t0.query('BEGIN');
   const x0 = (await t0.query('SELECT txid_current()::text AS xid')).rows[0].xid;
-  await putConnectorConfig(connectUrl, connector, await throwawayConfig());
+  await putConnectorConfig(connectUrl, connector, await throwawayConnectorConfig());
   await slotWaitsFor(x0);
   // T1 begins while the slot waits for T0
   await t1.query('BEGIN');

@@ -8,10 +8,10 @@ import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { connectRequest, connectorStatus } from '../../../connectors/connect-rest.ts';
-import { loadConnector } from '../../../connectors/register.ts';
 import { loadReaderSchemas } from '../../../schemas/avro/reader-schemas.ts';
 import { env, waitFor } from '../../../scripts/stack.d/test/stack.ts';
 import { captureTopics } from '../testing/kafka-capture.ts';
+import { removeThrowaway, throwawayConfig } from '../testing/throwaway-connector.ts';
 import { createDecoder, registryLookup, type Change, type RawRecord } from './index.ts';
 
 const run = randomUUID().slice(0, 8);
@@ -29,60 +29,21 @@ const decode = createDecoder({
   readerSchemas: (t, part) => readers(t === topic ? 'nova.social.users' : t, part),
 });
 
-/** nova-postgres's config narrowed to public.users: own slot, no heartbeat, one router to the throwaway topic. */
-async function snapshotConfig(): Promise<Record<string, string>> {
-  const { config } = await loadConnector();
-  const dropped = (key: string) =>
-    key.startsWith('transforms') ||
-    key.startsWith('predicates') ||
-    key.startsWith('heartbeat.') ||
-    key === 'topic.heartbeat.prefix' ||
-    (key.startsWith('topic.creation.') && !key.startsWith('topic.creation.default.'));
-  return {
-    ...Object.fromEntries(Object.entries(config).filter(([key]) => !dropped(key))),
-    'slot.name': slot,
+/** nova-postgres narrowed to public.users: own slot, no heartbeat, one router to the throwaway topic. */
+const snapshotConfig = () =>
+  throwawayConfig(connector, slot, {
     'snapshot.mode': 'initial',
     'table.include.list': 'public.users',
-    'heartbeat.interval.ms': '0',
-    // the same topic.prefix would give this connector nova-postgres's JMX names; Debezium
-    // then retries registering them for a minute per context before it snapshots
-    'custom.metric.tags': `connector=${connector}`,
     transforms: 'snapshot',
     'transforms.snapshot.type': 'org.apache.kafka.connect.transforms.RegexRouter',
     'transforms.snapshot.regex': 'nova\\.public\\.users',
     'transforms.snapshot.replacement': topic,
-  };
-}
+  });
 
 before(() => db.connect());
 
 after(async () => {
-  await connectRequest(connectUrl, 'DELETE', `/connectors/${connector}`).catch(() => undefined);
-  // dropping a slot takes the replication role
-  const asReplicator = new URL(env('DATABASE_URL'));
-  asReplicator.username = env('NOVA_PG_REPLICATION_USER');
-  asReplicator.password = env('NOVA_PG_REPLICATION_PASSWORD');
-  const replicator = new pg.Client({ connectionString: asReplicator.href });
-  await replicator.connect();
-  try {
-    await waitFor(`replication slot ${slot} to be dropped`, async () => {
-      const { rows } = await replicator.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      if (rows.length === 0) return true;
-      // the stopped task's walsender can linger; it runs as our role, so we may end it
-      if (rows[0].active_pid) await replicator.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
-      await replicator.query('SELECT pg_drop_replication_slot($1)', [slot]);
-      return true;
-    });
-  } finally {
-    await replicator.end();
-  }
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if ((await admin.listTopics()).includes(topic)) await admin.deleteTopics({ topics: [topic] });
-  } finally {
-    await admin.disconnect();
-  }
+  await removeThrowaway(connector, slot, [topic]);
   await db.query('DELETE FROM users WHERE username = ANY($1)', [usernames]);
   await db.end();
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import avro from 'avsc';
+import { longAsBigint } from '../../../projectors/runtime/testing/exact-longs.ts';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from './stack.ts';
@@ -22,23 +22,7 @@ const connectUrl = env('KAFKA_CONNECT_URL');
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 const kafka = new Kafka({ clientId: 'stack-smoke', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
 
-// Debezium's envelope carries ts_ns (beyond 2^53): Avro longs decode as bigint.
-const bigintLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(n);
-    return buf;
-  },
-  fromJSON: BigInt,
-  toJSON: Number,
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
-const longAsBigint = (schema: avro.Schema) =>
-  schema === 'long' || (typeof schema === 'object' && 'type' in schema && schema.type === 'long' && !('logicalType' in schema))
-    ? bigintLong
-    : undefined;
+// Debezium's envelope carries ts_ns (beyond 2^53): Avro longs decode as bigint (longAsBigint).
 const newRegistryClient = () =>
   new SchemaRegistry({ host: env('SCHEMA_REGISTRY_URL') }, { [SchemaType.AVRO]: { typeHook: longAsBigint } });
 
