@@ -1,139 +1,254 @@
 // The Redis projector end to end: a mixed workload through the real pipeline while the
-// projector is kill -9ed and restarted; then every Redis key must equal what PostgreSQL
-// says. Also: a replay from the earliest offset leaves the keys byte-identical, and a
-// garbage record goes to the dead-letter topic while later records are applied.
+// projector is kill -9ed at random moments of its work and restarted; then every Redis key must
+// equal what PostgreSQL says. Also: a replay from the earliest offset leaves the keys
+// byte-identical; a garbage record goes to the dead-letter topic while later records are
+// applied; Redis stopped under it is retried and ridden out; SIGTERM and a crash right after a
+// batch's script each leave checkpoints that the restart resumes from exactly. Each test starts
+// the projector if an earlier one has not, so any one of them runs alone too.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import type { RawRecord } from '../runtime/decode/index.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
-import { captureTopics } from '../runtime/testing/kafka-capture.ts';
-import { kill9, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
-import { checkpointKey } from './sink.ts';
-import { assertMatchesPostgres, caughtUp } from './test/harness.ts';
+import { endOffsets } from '../runtime/testing/caught-up.ts';
+import { captureTopics, endOffsets as letterEnds } from '../runtime/testing/kafka-capture.ts';
+import { kill9, outputTail, startCrashingProjector, startProjector, stopProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
 import { actualFromRedis } from './drift.ts';
+import { redisTopics } from './mapping/index.ts';
+import { checkpointKey } from './sink.ts';
+import { appliedRecords, assertMatchesPostgres, caughtUp, changesBetween, storedCheckpoints } from './test/harness.ts';
+import { appliedChanges, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from './test/observe.ts';
 import { claimDatabase } from './test/own-database.ts';
 import { runWorkload } from './test/workload.ts';
 
 // a generation (Redis database) of this run's own, so the live one is never touched
 const own = await claimDatabase(env('REDIS_URL'));
 const { redis } = own;
-const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500'];
+const group = `nova-projector-redis-g${own.generation}`;
+const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500', '--metrics-port', '0'];
+const brokers = env('KAFKA_BROKERS');
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 redis.on('error', () => {}); // the outage test stops Redis under it; commands still fail loudly
-const kafka = new Kafka({ clientId: 'nova-redis-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({ clientId: 'nova-redis-e2e', brokers: [brokers], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
 let projector: ProjectorProcess | undefined;
 
-before(() => db.connect());
+const start = () => (projector = startProjector('redis', args));
+const running = () => projector ?? start();
+const tag = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const settled = () => caughtUp(redis, kafka, db);
+
+before(async () => {
+  await db.connect();
+  await admin.connect();
+});
 
 after(async () => {
   if (projector) await kill9(projector);
   await own.release();
+  await admin.disconnect();
   await db.end();
 });
 
-const projectorLogTail = () => (projector?.output.join('').split('\n').slice(-20).join('\n') ?? '');
+/**
+ * The restarted process read exactly `stored` from the store and, once caught up, had applied
+ * exactly the change records from there to where it says it got: none again, none passed over.
+ * Its count and its checkpoints come from one scrape, so records arriving meanwhile cannot skew it.
+ */
+async function assertResumedExactly(restarted: ProjectorProcess, stored: Map<string, bigint>) {
+  assert.deepEqual(await resumedFrom(restarted), stored, 'the restart read the checkpoints as stored');
+  await settled();
+  const samples = await scrape(await metricsUrl(restarted));
+  const reached = new Map([...stored, ...reportedCheckpoints(samples)]);
+  assert.deepEqual(appliedChanges(samples, redisTopics), await changesBetween(brokers, stored, reached), 'the restart applied exactly the changes after the stored checkpoints');
+}
 
-test('20,000 writes with five kill -9s: every key equals what PostgreSQL says', { timeout: 600_000 }, async (t) => {
-  t.after(() => t.diagnostic(`last projector output:\n${projectorLogTail()}`));
-  projector = startProjector('redis', args);
-  let kills = 0;
+test('20,000 writes with five kill -9s at random moments of work: every key equals what PostgreSQL says', { timeout: 900_000 }, async (t) => {
+  t.after(() => t.diagnostic(`last projector output:\n${outputTail(projector, 20)}`));
+  const statements = 20_000;
+  const killAt = Array.from({ length: 5 }, () => randomInt(500, statements - 500)).sort((a, b) => a - b);
+  const kills: bigint[] = [];
+  let stored = await storedCheckpoints(redis);
+  running();
   await runWorkload(db, {
-    statements: 20_000,
-    tag: `e2e-${randomUUID().slice(0, 8)}`,
+    statements,
+    tag: tag('e2e'),
     onProgress: async (done) => {
-      // kill at five points spread over the run, restart at once
-      if (kills < 5 && done >= (kills + 1) * 3_500) {
-        kills++;
-        await kill9(projector as ProjectorProcess);
-        projector = startProjector('redis', args);
+      while (killAt.length > 0 && done >= (killAt[0] as number)) {
+        killAt.shift();
+        // a process at work: it resumed from what the last one stored and has applied since; then any moment
+        const current = projector as ProjectorProcess;
+        assert.deepEqual(await resumedFrom(current), stored, 'the restart read the checkpoints the killed process stored');
+        const since = [...stored.values()].reduce((sum, next) => sum + next, 0n);
+        await waitFor('the projector to apply a batch since it started', async () => ((await appliedRecords(redis)) > since ? true : undefined), 120_000);
+        await pause(randomInt(0, 1_500));
+        await kill9(current);
+        stored = await storedCheckpoints(redis);
+        kills.push(await appliedRecords(redis));
+        t.diagnostic(`kill ${kills.length} at statement ${done}: ${kills.at(-1)} records applied`);
+        start();
       }
     },
   });
-  assert.equal(kills, 5);
-  await caughtUp(redis, kafka, db);
+  assert.equal(kills.length, 5);
+  assert.ok(kills.every((count, i) => i === 0 || count > (kills[i - 1] as bigint)), `records applied grew from kill to kill: ${kills.join(', ')}`);
+  assert.deepEqual(await resumedFrom(projector as ProjectorProcess), stored);
+  await settled();
   await assertMatchesPostgres(redis, db);
 });
 
 test('a replay from the earliest offset leaves every key byte-identical', { timeout: 300_000 }, async () => {
-  const before = await actualFromRedis(redis);
+  running();
+  await settled();
   await kill9(projector as ProjectorProcess);
+  const before = await actualFromRedis(redis);
   await redis.del(checkpointKey('redis'));
-  projector = startProjector('redis', args);
-  await caughtUp(redis, kafka, db);
+  // a replay indeed: from no checkpoint, every change in the topics applied again
+  await assertResumedExactly(start(), new Map());
   assert.deepEqual(await actualFromRedis(redis), before);
 });
 
-test('a garbage record goes to the dead-letter topic with its reason; later records are applied', { timeout: 120_000 }, async () => {
+test('a garbage record goes to the dead-letter topic with its reason and this generation; later records are applied', { timeout: 120_000 }, async () => {
+  running();
+  const since = await letterEnds(brokers, [deadLetterTopic('redis')]).catch(() => undefined);
   const producer = kafka.producer();
   await producer.connect();
   const junk = `not avro ${randomUUID()}`;
   const garbage = await producer.send({ topic: 'nova.live.live_streams', messages: [{ key: 'not avro', value: junk, partition: 0 }] });
   await producer.disconnect();
-  const user = await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`dlq-${randomUUID().slice(0, 8)}`]);
+  const user = await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [tag('dlq')]);
   const stream = await db.query(`INSERT INTO live_streams (user_id, title, rtmp_url, status, started_at) VALUES ($1, 'after garbage', 'rtmp://x', 'live', now()) RETURNING id`, [user.rows[0].id]);
 
-  const [dead] = await captureTopics({
-    brokers: env('KAFKA_BROKERS'),
-    topics: [deadLetterTopic('redis')],
-    until: (records) => records.some((r) => r.value?.toString() === junk),
-  }).then((records) => records.filter((r) => r.value?.toString() === junk));
+  // the letter of this generation: any other redis projector on the stack letters the same record
+  const ours = (r: RawRecord) => r.value?.toString() === junk && r.headers?.[deadLetterHeaders.generation]?.toString() === String(own.generation);
+  const [dead] = (await captureTopics({ brokers, topics: [deadLetterTopic('redis')], since, until: (records) => records.some(ours) })).filter(ours);
   assert.ok(dead, 'the garbage record is in the dead-letter topic');
-  const consumer = kafka.consumer({ groupId: `nova-dlq-check-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: deadLetterTopic('redis'), fromBeginning: true });
-  const headers = await new Promise<Record<string, string>>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value?.toString() !== junk) return;
-        resolve(Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])));
-      },
-    });
-  });
-  await consumer.disconnect();
-  assert.equal(headers[deadLetterHeaders.topic], 'nova.live.live_streams');
-  assert.equal(headers[deadLetterHeaders.offset], garbage[0]?.baseOffset);
-  assert.equal(headers[deadLetterHeaders.code], 'NOVA_D1001');
-  assert.match(headers[deadLetterHeaders.reason] ?? '', /Confluent wire format/);
+  const header = (name: string) => dead.headers?.[name]?.toString();
+  assert.equal(header(deadLetterHeaders.topic), 'nova.live.live_streams');
+  assert.equal(header(deadLetterHeaders.offset), garbage[0]?.baseOffset);
+  assert.equal(header(deadLetterHeaders.code), 'NOVA_D1001');
+  assert.match(header(deadLetterHeaders.reason) ?? '', /Confluent wire format/);
   const listed: string[] = [];
   await replayDeadLetters({ kafka, projector: 'redis', dryRun: true, onLetter: (line) => listed.push(line) });
-  assert.ok(listed.some((line) => line.includes(`from nova.live.live_streams[0]@${garbage[0]?.baseOffset}`)), 'dlq-replay finds the letter and where it came from');
+  const letter = `${deadLetterTopic('redis')}[${dead.partition}]@${dead.offset} (NOVA_D1001: from nova.live.live_streams[0]@${garbage[0]?.baseOffset})`;
+  assert.ok(listed.some((line) => line.includes(letter)), 'dlq-replay finds this letter and where it came from');
   await waitFor('the stream after the garbage to be live in Redis', async () =>
     (await redis.zscore('stream:live', String(stream.rows[0].id))) !== null ? true : undefined,
   );
 });
 
-test('Redis stopped mid-run and restarted: the projector retries, resumes and converges', { timeout: 300_000 }, async () => {
-  const running = projector as ProjectorProcess;
-  const workload = runWorkload(db, { statements: 2_000, tag: `outage-${randomUUID().slice(0, 8)}` });
+test('Redis stopped under the projector: records wait, the checkpoints stand still, the sink retries; restarted, the same process converges', { timeout: 300_000 }, async () => {
+  const same = running();
+  const url = await metricsUrl(same);
+  await settled();
+  const stored = await storedCheckpoints(redis);
+  const retriedBefore = retries(await scrape(url), 'sink');
   await stack('down', 'redis');
-  await workload;
-  await stack('up', 'redis');
-  await caughtUp(redis, kafka, db);
+  try {
+    // the process's own checkpoints once Redis is gone; no write can move them from here
+    const standing = reportedCheckpoints(await scrape(url));
+    const at = (key: string) => [standing.get(key), stored.get(key)].reduce<bigint>((max, next) => (next !== undefined && next > max ? next : max), 0n);
+    let retriedWhenWaiting: number | undefined;
+    await waitFor('records to wait past the checkpoints while the sink retries', async () => {
+      await runWorkload(db, { statements: 50, tag: tag('outage') });
+      const ends = await endOffsets(admin, redisTopics);
+      const samples = await scrape(url);
+      if (![...ends].some(([key, end]) => end > at(key))) return undefined;
+      retriedWhenWaiting ??= retries(samples, 'sink');
+      // tried again and failed twice while records waited
+      return retries(samples, 'sink') >= retriedWhenWaiting + 2 ? true : undefined;
+    }, 120_000);
+    const samples = await scrape(url);
+    assert.deepEqual(reportedCheckpoints(samples), standing, 'no checkpoint moved while Redis was down');
+    assert.ok(retries(samples, 'sink') > retriedBefore, 'nova_projector_retries_total{stage="sink"} grew');
+  } finally {
+    await stack('up', 'redis');
+  }
+  await settled();
   await assertMatchesPostgres(redis, db);
-  assert.equal(running.child.exitCode, null, 'the same projector process rode out the outage');
-  assert.match(running.output.join(''), /transient failure, retrying/);
+  assert.equal(projector, same);
+  assert.ok(same.child.exitCode === null && same.child.signalCode === null, 'the same projector process rode out the outage');
 });
 
 test('1,000 updates to one row in a burst: the store ends with the last value', { timeout: 120_000 }, async () => {
-  const user = await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`burst-${randomUUID().slice(0, 8)}`]);
+  running();
+  const user = await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [tag('burst')]);
   const stream = await db.query(`INSERT INTO live_streams (user_id, title, rtmp_url) VALUES ($1, 'title 0', 'rtmp://x') RETURNING id`, [user.rows[0].id]);
   const id = stream.rows[0].id;
   for (let i = 1; i <= 1000; i++) await db.query(`UPDATE live_streams SET title = $2 WHERE id = $1`, [id, `title ${i}`]);
-  await caughtUp(redis, kafka, db);
+  await settled();
   assert.equal(JSON.parse((await redis.get(`stream:meta:${id}`)) ?? '{}').title, 'title 1000');
 });
 
-test('SIGTERM finishes the batch in flight, checkpoints and exits 0', { timeout: 120_000 }, async () => {
-  const running = projector as ProjectorProcess;
-  const workload = runWorkload(db, { statements: 500, tag: `sigterm-${randomUUID().slice(0, 8)}` });
-  running.child.kill('SIGTERM');
-  assert.equal(await running.exited, 0);
+test('SIGTERM while checkpoints move: exit 0, the stored checkpoints cover every batch it reported, and the restart starts exactly there', { timeout: 300_000 }, async (t) => {
+  const stopping = running();
+  const url = await metricsUrl(stopping);
+  const workload = runWorkload(db, { statements: 3_000, tag: tag('sigterm') });
+  // moving: the stored checkpoints grew twice since the workload began
+  let seen = await appliedRecords(redis);
+  for (let moves = 0; moves < 2; moves++) {
+    seen = await waitFor('the checkpoints to move', async () => {
+      const now = await appliedRecords(redis);
+      return now > seen ? now : undefined;
+    }, 120_000);
+  }
+  await pause(randomInt(0, 500));
+  const atSignal = reportedCheckpoints(await scrape(url));
+  stopping.child.kill('SIGTERM');
+  // what the process says it stored, read until it closes its endpoint on the way out
+  let reported = atSignal;
+  for (;;) {
+    try {
+      reported = reportedCheckpoints(await scrape(url));
+    } catch {
+      break;
+    }
+  }
+  assert.equal(await stopping.exited, 0);
+  assert.ok(logLines(stopping, 'stopping after the batch in flight').length > 0);
+  const stored = await storedCheckpoints(redis);
+  assert.ok(reported.size > 0, 'the process reported checkpoints');
+  const uncovered = [...reported].filter(([key, next]) => (stored.get(key) ?? 0n) < next).map(([key, next]) => `${key}: reported ${next}, stored ${stored.get(key)}`);
+  assert.deepEqual(uncovered, [], 'the stored checkpoints cover the last batch it reported');
+  const sum = (offsets: Map<string, bigint>) => [...offsets.values()].reduce((a, b) => a + b, 0n);
+  t.diagnostic(`${sum(reported) - sum(atSignal)} records reported applied after the signal; ${sum(stored)} stored in all`);
   await workload;
-  projector = startProjector('redis', args);
-  await caughtUp(redis, kafka, db);
+  await assertResumedExactly(start(), stored);
+  await assertMatchesPostgres(redis, db);
+});
+
+test("killed right after a batch's one script, before the runtime records it: the restart neither applies it again nor passes over anything", { timeout: 300_000 }, async () => {
+  // Redis writes a batch's effects and checkpoints in one script, so the gap a crash could
+  // fall into elsewhere does not exist here; what remains to prove is that the store alone
+  // (not Kafka's committed offsets, which never heard of the batch) decides where to resume
+  if (projector) await stopProjector(projector);
+  await runWorkload(db, { statements: 1_000, tag: tag('crash') });
+  const before = await storedCheckpoints(redis);
+  const crashing = startCrashingProjector(fileURLToPath(new URL('./test/crash-fixture.ts', import.meta.url)), own.generation);
+  try {
+    await crashing.exited;
+  } finally {
+    if (crashing.child.exitCode === null && crashing.child.signalCode === null) await kill9(crashing);
+  }
+  assert.equal(crashing.child.signalCode, 'SIGKILL', outputTail(crashing));
+  const [line] = logLines(crashing, 'script returned');
+  const wrote = (line?.checkpoints ?? []) as Array<{ topic: string; partition: number; nextOffset: string }>;
+  assert.ok(wrote.length > 0, `the crashing process wrote a batch: ${outputTail(crashing)}`);
+  const stored = await storedCheckpoints(redis);
+  const committed = new Map<string, bigint>();
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId: group, topics: redisTopics })) for (const p of partitions) committed.set(`${topic}:${p.partition}`, BigInt(p.offset));
+  for (const { topic, partition, nextOffset } of wrote) {
+    const key = `${topic}:${partition}`;
+    assert.equal(stored.get(key), BigInt(nextOffset), `${key}: the batch's checkpoint is stored with its effects`);
+    assert.ok(BigInt(nextOffset) > (before.get(key) ?? 0n), `${key}: the batch moved it`);
+    assert.ok((committed.get(key) ?? -1n) < BigInt(nextOffset), `${key}: Kafka's committed offset never heard of the batch`);
+  }
+  await assertResumedExactly(start(), stored);
   await assertMatchesPostgres(redis, db);
 });

@@ -1,42 +1,73 @@
-// What the Redis projector's end-to-end tests share: waiting for it to catch up, and
-// comparing every key with what PostgreSQL says.
+// What the Redis projector's end-to-end tests share: its checkpoints as stored (read from the
+// hash itself, not through the sink's load, which the tests check), waiting for it to catch up,
+// the change records in a range of offsets, and comparing every key with PostgreSQL.
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
+import { caughtUp as generationCaughtUp } from '../../runtime/testing/caught-up.ts';
+import { captureTopics } from '../../runtime/testing/kafka-capture.ts';
+import type { CheckpointStore } from '../../runtime/sink.ts';
 import { redisTopics } from '../mapping/index.ts';
 import { checkpointKey } from '../sink.ts';
 import { actualFromRedis, expectedFromPostgres } from '../drift.ts';
 
-/**
- * Until everything committed in PostgreSQL so far is in the Redis view: first Debezium's slot
- * confirms the current WAL position (it is all in Kafka; a heartbeat moves it within ~10 s),
- * then the projector's checkpoints reach the end of every partition it reads.
- */
+/** The next offset stored per `topic:partition`. */
+export async function storedCheckpoints(redis: Redis): Promise<Map<string, bigint>> {
+  const saved = await redis.hgetall(checkpointKey('redis'));
+  return new Map(Object.entries(saved).map(([field, value]) => [field, BigInt((JSON.parse(value) as { nextOffset: string }).nextOffset)]));
+}
+
+/** Records applied so far: the sum of the stored next offsets. */
+export const appliedRecords = async (redis: Redis) => [...(await storedCheckpoints(redis)).values()].reduce((sum, next) => sum + next, 0n);
+
+const storeOf = (redis: Redis): CheckpointStore => ({
+  load: async () =>
+    [...(await storedCheckpoints(redis))].map(([field, next]) => {
+      const split = field.lastIndexOf(':');
+      return { topic: field.slice(0, split), partition: Number(field.slice(split + 1)), nextOffset: String(next), commitOrder: null };
+    }),
+});
+
+/** Until everything committed in PostgreSQL so far is in the Redis view (runtime/testing/caught-up.ts). */
 export async function caughtUp(redis: Redis, kafka: Kafka, db: pg.Client, timeoutMs = 180_000): Promise<void> {
-  const { rows } = await db.query('SELECT pg_current_wal_lsn() AS lsn');
-  await waitFor('Debezium to publish every committed change', async () => {
-    const slot = await db.query(`SELECT confirmed_flush_lsn >= $1::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = 'nova_cdc'`, [rows[0].lsn]);
-    return slot.rows[0]?.done ? true : undefined;
-  }, timeoutMs);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await waitFor('the projector to catch up', async () => {
-      const saved = await redis.hgetall(checkpointKey('redis'));
-      for (const topic of redisTopics) {
-        for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-          if (high === low) continue;
-          const next = saved[`${topic}:${partition}`] ? JSON.parse(saved[`${topic}:${partition}`] as string).nextOffset : '0';
-          if (BigInt(next) < BigInt(high)) return undefined;
-        }
-      }
-      return true;
-    }, timeoutMs);
+    await generationCaughtUp({ db, admin, store: storeOf(redis), topics: redisTopics, log: () => '', timeoutMs });
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Per topic, the change records from `from` up to `to` in each partition (`topic:partition` ->
+ * offset; a partition missing from `from` counts from its start): those in the Confluent wire
+ * format (magic byte 0), so neither tombstones nor the garbage tests put on topics to be
+ * dead-lettered.
+ */
+export async function changesBetween(brokers: string, from: Map<string, bigint>, to: Map<string, bigint>): Promise<Map<string, number>> {
+  const counts = new Map(redisTopics.map((topic) => [topic, 0]));
+  const pending = new Set([...to].filter(([key, end]) => (from.get(key) ?? 0n) < end).map(([key]) => key));
+  if (pending.size === 0) return counts;
+  const since = new Map([...to].map(([key, end]) => [key, String(from.get(key) ?? (pending.has(key) ? 0n : end))]));
+  const records = await captureTopics({
+    brokers,
+    topics: redisTopics,
+    since,
+    until: (seen) => {
+      const last = seen.at(-1);
+      const key = last && `${last.topic}:${last.partition}`;
+      if (key && BigInt(last.offset) + 1n >= (to.get(key) ?? 0n)) pending.delete(key);
+      return pending.size === 0;
+    },
+  });
+  for (const r of records) {
+    const key = `${r.topic}:${r.partition}`;
+    const offset = BigInt(r.offset);
+    if (r.value?.[0] === 0 && offset >= (from.get(key) ?? 0n) && offset < (to.get(key) ?? 0n)) counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Every projected key equals its PostgreSQL oracle; a short diff otherwise. Returns the keys. */
