@@ -1,5 +1,6 @@
 // Against the real Elasticsearch from .nova/stack.env. Each run uses its own high generation,
-// so it never touches generation 1, and removes its indices and checkpoint docs afterwards.
+// shadow (the live aliases never point at it), and reader names of its own where the point is
+// how aliases are claimed or searched; it removes its indices and checkpoint docs afterwards.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +12,7 @@ import { waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { checkpointId, checkpointIndex } from './checkpoint.ts';
 import { actualFromElasticsearch } from './drift.ts';
 import { elasticsearchError } from './error-kinds.ts';
+import { aliasTargets, claimReaderAliases, readerAlias } from './index-names.ts';
 import { aliasNames, createElasticsearchSink, ensureIndices, indexName, swapAliases, type BulkOutcome, type EsOp } from './index.ts';
 import { mapChange } from './mapping/index.ts';
 import { readerFilter } from './tombstones.ts';
@@ -24,7 +26,6 @@ const scratchAlias = `nova_contract_${generation}`;
 const topic = 'nova.message.messages';
 const outcomes: BulkOutcome[] = [];
 const sink = createElasticsearchSink({ client: es, generation, projector, onBulk: (o) => outcomes.push(o) });
-const aliasesBefore = new Map<string, boolean>();
 
 let offset = 0;
 let version = 1_000n;
@@ -44,28 +45,25 @@ const message = (id: number, content: string) => ({ id, conversation_id: 3, send
 const post = (id: number, text: string) => ({ id, author_id: 9, text, created_at: new Date('2024-05-01T08:30:00Z') });
 
 before(async () => {
-  for (const alias of aliasNames) aliasesBefore.set(alias, await es.indices.existsAlias({ name: alias }));
-  await ensureIndices(es, generation);
-  await ensureIndices(es, generation); // a restart finds everything in place
+  await ensureIndices(es, generation, { shadow: true });
+  await ensureIndices(es, generation, { shadow: true }); // a restart finds everything in place
 });
 
 after(async () => {
   for (const c of await sink.load()) await es.delete({ index: checkpointIndex, id: checkpointId({ projector, generation }, c.topic, c.partition) });
-  const indices = [...aliasNames.map((a) => indexName(a, generation)), `${scratchAlias}_v1`, `${scratchAlias}_v2`];
+  const indices = [...aliasNames.map((a) => indexName(a, generation)), ...[1, 2, 3].map((g) => indexName(scratchAlias, g))];
   await es.indices.delete({ index: indices, ignore_unavailable: true });
   await es.close();
 });
 
 describe('elasticsearch sink (real server)', () => {
-  test('creates generation indices of format 2 with explicit mappings and no replicas; claims only missing aliases, filtered', async () => {
+  test('creates generation indices of format 2 with explicit mappings and no replicas; a shadow generation gets no reader alias', async () => {
     for (const alias of aliasNames) {
       const index = indexName(alias, generation);
       const settings = await es.indices.getSettings({ index });
       assert.equal(settings[index]?.settings?.index?.number_of_replicas, '0');
       assert.deepEqual((await es.indices.getMapping({ index }))[index]?.mappings._meta, { nova_format: 2 });
-      const aliased = await es.indices.getAlias({ name: alias });
-      if (aliasesBefore.get(alias)) assert.ok(!(index in aliased), `${alias} existed: left where it was`);
-      else assert.deepEqual(aliased, { [index]: { aliases: { [alias]: { filter: readerFilter } } } });
+      assert.ok(!(await aliasTargets(es, alias)).includes(index), `${alias} points at the shadow generation`);
     }
     const mapping = await es.indices.getMapping({ index: indexName('messages', generation) });
     assert.deepEqual(mapping[indexName('messages', generation)]?.mappings.properties?.['content'], { type: 'text', analyzer: 'standard' });
@@ -156,13 +154,24 @@ describe('elasticsearch sink (real server)', () => {
     assert.ok((await sink.load()).some((c) => c.partition === 11 && c.nextOffset === '500'));
   });
 
-  test('search finds content through the alias (CJK split per character by the standard analyzer)', async (t) => {
+  test('claims a missing reader alias, filtered, but not for a shadow generation; filters one already on the index; leaves one on another index alone', async () => {
+    const index = indexName(scratchAlias, 3);
+    await es.indices.create({ index, settings: { number_of_replicas: 0 } });
+    const [missing, shadowed, unfiltered, elsewhere] = ['missing', 'shadowed', 'unfiltered', 'elsewhere'].map((n) => `${scratchAlias}_${n}`) as [string, string, string, string];
+    await es.indices.updateAliases({ actions: [{ add: { index, alias: unfiltered } }, readerAlias(elsewhere, indexName('posts', generation))] });
+    await claimReaderAliases(es, [{ alias: missing, index }, { alias: unfiltered, index }, { alias: elsewhere, index }]);
+    await claimReaderAliases(es, [{ alias: shadowed, index }], { shadow: true });
+    assert.deepEqual(await es.indices.getAlias({ index }), { [index]: { aliases: { [missing]: { filter: readerFilter }, [unfiltered]: { filter: readerFilter } } } });
+    assert.deepEqual(await aliasTargets(es, elsewhere), [indexName('posts', generation)]);
+    assert.deepEqual(await aliasTargets(es, shadowed), []);
+  });
+
+  test('search finds content through a reader alias (CJK split per character by the standard analyzer)', async () => {
     await sink.apply(storeOps(change('public.messages', 'create', message(105, '今天天气很好 nova'))), [checkpointAt()], noRejections);
     await es.indices.refresh({ index: indexName('messages', generation) });
-    // when a live generation already owns the alias, search this run's index rather than move it
-    const target = aliasesBefore.get('messages') ? indexName('messages', generation) : 'messages';
-    if (target !== 'messages') t.diagnostic('alias `messages` belongs to a live generation: searched the generation index');
-    const found = await es.search({ index: target, query: { match_phrase: { content: '天气' } } });
+    const reader = `${scratchAlias}_messages`;
+    await es.indices.updateAliases({ actions: [readerAlias(reader, indexName('messages', generation))] });
+    const found = await es.search({ index: reader, query: { match_phrase: { content: '天气' } } });
     assert.deepEqual(found.hits.hits.map((h) => h._id), ['105']);
   });
 

@@ -40,10 +40,7 @@ export async function ensureIndex(client: Client, index: string, mappings: { pro
 /**
  * Creates the generation's indices and the checkpoint index if missing (the checkpoint index
  * of an older Nova gains the fields it lacks), and refuses a generation an older Nova filled
- * (format.ts) before any alias moves. An alias that does not exist yet is then pointed at this
- * generation, and one already on it gets readerFilter (an older Nova's alias had none); one on
- * another generation is left alone, because moving it is the rebuild tool's decision
- * (swapAliases, through generations.ts), not a side effect of starting a projector.
+ * (format.ts) before any alias moves; then claims the reader aliases for it (claimReaderAliases).
  */
 export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
   await ensureIndex(client, checkpointIndex, checkpointMappings);
@@ -51,8 +48,18 @@ export async function ensureIndices(client: Client, generation: number, options:
     await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
     await ensureFormat(client, alias, generation, indexName(alias, generation));
   }
-  for (const alias of aliasNames) {
-    const [index, targets] = [indexName(alias, generation), await aliasTargets(client, alias)];
+  await claimReaderAliases(client, aliasNames.map((alias) => ({ alias, index: indexName(alias, generation) })), options);
+}
+
+/**
+ * An alias that does not exist yet is pointed at its index (not for a shadow generation), and
+ * one already on it gets readerFilter (an older Nova's alias had none); one on another index is
+ * left alone, because moving it is the rebuild tool's decision (swapAliases, through
+ * generations.ts), not a side effect of starting a projector.
+ */
+export async function claimReaderAliases(client: Client, readers: Array<{ alias: string; index: string }>, options: { shadow?: boolean } = {}): Promise<void> {
+  for (const { alias, index } of readers) {
+    const targets = await aliasTargets(client, alias);
     if ((targets.length === 0 && !options.shadow) || targets.includes(index)) await client.indices.updateAliases({ actions: [readerAlias(alias, index)] });
   }
 }

@@ -15,14 +15,23 @@ export { createElasticsearchSink, type ElasticsearchSinkOptions } from './sink.t
 
 const name = 'elasticsearch';
 
+/**
+ * The projector's client, with no retries of its own (maxRetries 0): the runtime retries each
+ * failure as its kind says, logged and counted in nova_projector_retries_total, whereas the
+ * client's own retries (3, backed off) wait out up to ~10 s of an outage per request unseen.
+ */
+export function connectElasticsearch(env: NodeJS.ProcessEnv): Client {
+  const node = env['ELASTICSEARCH_URL'];
+  if (!node) throw new Error('elasticsearch: ELASTICSEARCH_URL is not set');
+  return new Client({ node, maxRetries: 0 });
+}
+
 export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
   name,
   topics: ['nova.message.messages', 'nova.social.posts', 'nova.social.users'],
   mapping: mapChange,
   async createSink({ generation, env, shadow }) {
-    const node = env['ELASTICSEARCH_URL'];
-    if (!node) throw new Error('elasticsearch: ELASTICSEARCH_URL is not set');
-    const client = new Client({ node });
+    const client = connectElasticsearch(env);
     try {
       await ensureIndices(client, generation, { shadow });
     } catch (error) {
