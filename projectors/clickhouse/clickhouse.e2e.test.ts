@@ -2,23 +2,29 @@
 // workload on user_interactions while the projector is kill -9ed at random moments and
 // restarted; then every row the workload touched must be, in the generation's current state,
 // what PostgreSQL says. Then a replay from the earliest offset into the same generation must
-// leave the current state identical, and a garbage record must land in the dead-letter topic
-// while the records after it are applied. One generation of its own, from the earliest offset;
+// leave the current state identical, a garbage record must land in the dead-letter topic
+// while the records after it are applied, and a process that kills itself between a batch's
+// rows and its checkpoint must leave the rows with the checkpoint behind them, which a restart
+// replays onto what PostgreSQL says. One generation of its own, from the earliest offset;
 // its tables, checkpoints and consumer group are removed afterwards. Other tests and engineers
 // write to user_interactions meanwhile (one truncates it): only the touched rows are compared
-// with PostgreSQL, and a row someone else changed during the replay must show a newer version.
+// with PostgreSQL, and a row someone else changed during the replay must show a version or a
+// truncate newer than the checkpoints it started from, and agree with PostgreSQL.
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
-import { isBeforeTruncate } from '../runtime/decode/index.ts';
+import { isBeforeTruncate, type Ordered, type RawRecord } from '../runtime/decode/index.ts';
+import type { Checkpoint } from '../runtime/sink.ts';
 import { applied, caughtUp, endOffsets } from '../runtime/testing/caught-up.ts';
-import { kill9, outputTail, type ProjectorProcess, startProjector } from '../runtime/testing/projector-process.ts';
+import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
+import { kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { clearCheckpoints, clickhouseClient, clickhouseProjector } from './index.ts';
-import { actualFromClickhouse, differences, expectedFromPostgres, summary, versions } from './test/oracle.ts';
+import { actualFromClickhouse, differences, doubled, expectedFromPostgres, summary, versions } from './test/oracle.ts';
 import { ownGeneration } from './test/own-generation.ts';
 import { runInteractionWorkload } from './test/workload.ts';
 
@@ -73,11 +79,16 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
       const next = killAt[kills.length];
       if (next === undefined || done < next) return;
       // kill a process that is working: one that has applied a batch since it started (a
-      // restart first waits out the dead member's session, ~10 s, to get its partitions)
+      // restart first waits out the dead member's session, ~10 s, to get its partitions); then
+      // at a random moment, so that kills land anywhere in a batch, also between its rows and
+      // its checkpoint, not just after a checkpoint
       await waitFor('the restarted projector to apply a batch', async () => ((await applied(own.store)) > startedAt ? true : undefined), 90_000);
+      await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
       await kill9(projector as ProjectorProcess);
-      startedAt = await applied(own.store);
-      kills.push(`statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s, ${startedAt} records applied`);
+      const at = await applied(own.store);
+      kills.push(`statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s, ${at} records applied`);
+      assert.ok(at > startedAt, `the killed process applied records since it started: ${kills.join('; ')}`);
+      startedAt = at;
       start();
     },
   });
@@ -90,9 +101,11 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
 
 test('a replay from the earliest offset into the same generation leaves the current state identical', { timeout: 300_000 }, async (t) => {
   assert.ok(touched.size > 0, 'needs the first test’s generation');
+  // caught up, so that whatever the topics hold past these checkpoints was written meanwhile
+  await waitCaughtUp();
   await kill9(projector as ProjectorProcess);
+  const checkpointsBefore = await own.store.load();
   const stateBefore = await actualFromClickhouse(ch, generation);
-  const versionsBefore = await versions(ch, generation, [...stateBefore.keys()]);
   await clearCheckpoints(ch, { projector: name, generation });
   assert.deepEqual(await own.store.load(), [], 'clearCheckpoints returns once they are gone');
   start();
@@ -100,23 +113,30 @@ test('a replay from the earliest offset into the same generation leaves the curr
   assert.match(projector?.output.join('') ?? '', /"checkpoints":\[\]/, 'the restarted projector resumed from no checkpoint');
   const changed = differences(stateBefore, await actualFromClickhouse(ch, generation));
   if (changed.length > 0) {
-    // Written meanwhile by someone else: such a row carries a newer version than before, or a
-    // newer truncate removed it, or it is new. What the replay itself changed is none of these.
-    t.diagnostic(`${changed.length} rows changed during the replay; checking they were written meanwhile`);
+    // Written meanwhile by someone else: the newest version of such a row (tombstones
+    // included), or the truncate that removed it, comes after everything applied before the
+    // replay; and the row agrees with PostgreSQL. What the replay itself changed, a deleted
+    // row brought back included, is neither. Commit orders tell: a change applied before has
+    // one at most its partition's checkpoint's, while its version (its own LSN) may be above.
+    const appliedUpTo = checkpointsBefore.reduce((newest, c) => (c.commitOrder !== null && c.commitOrder > newest ? c.commitOrder : newest), -1n);
+    const meanwhile = (o: Ordered | null | undefined): o is Ordered => o != null && o.commitOrder > appliedUpTo;
     const now = await versions(ch, generation, changed.map((c) => c.id));
-    const replayed = changed.filter(({ id }) => {
-      const was = versionsBefore.byId.get(id);
-      if (was === undefined) return false;
-      const rewritten = (now.byId.get(id)?.version ?? 0n) > was.version;
-      return !(rewritten || (now.truncate !== null && isBeforeTruncate(was, now.truncate)));
-    });
+    const excused = (id: string) => {
+      const row = now.byId.get(id);
+      return meanwhile(row) || (row !== undefined && meanwhile(now.truncate) && isBeforeTruncate(row, now.truncate));
+    };
+    t.diagnostic(`${changed.length} rows changed during the replay; ${changed.filter((c) => excused(c.id)).length} written meanwhile`);
+    const replayed = changed.filter((c) => !excused(c.id));
     assert.ok(replayed.length === 0, `the replay changed rows: ${summary(replayed)}`);
+    await assertMatchesPostgres(new Set(changed.map((c) => c.id)));
   }
   await assertMatchesPostgres(touched);
 });
 
 test('a garbage record goes to nova.dlq.clickhouse with its reason; the records after it are applied', { timeout: 180_000 }, async () => {
   if (!projector || projector.child.exitCode !== null || projector.child.signalCode !== null) start();
+  const letters = deadLetterTopic(name);
+  const since = await kafkaEndOffsets(env('KAFKA_BROKERS'), [letters]);
   const junk = `not avro ${randomUUID()}`;
   const producer = kafka.producer();
   await producer.connect();
@@ -136,7 +156,10 @@ test('a garbage record goes to nova.dlq.clickhouse with its reason; the records 
     return (ends.get(`${topic}:0`) ?? 0n) > garbageOffset + 1n ? true : undefined;
   }, 60_000);
 
-  const headers = await deadLetterHeadersOf(junk);
+  // this generation's letter: a live projector on the stack letters the same record
+  const ours = (r: RawRecord) => r.value?.toString() === junk && r.headers?.[deadLetterHeaders.generation]?.toString() === String(generation);
+  const [letter] = (await captureTopics({ brokers: env('KAFKA_BROKERS'), topics: [letters], since, until: (records) => records.some(ours) })).filter(ours);
+  const headers = Object.fromEntries(Object.entries(letter?.headers ?? {}).map(([k, v]) => [k, String(v)]));
   assert.equal(headers[deadLetterHeaders.topic], topic);
   assert.equal(headers[deadLetterHeaders.partition], '0');
   assert.equal(headers[deadLetterHeaders.offset], String(garbageOffset));
@@ -147,22 +170,22 @@ test('a garbage record goes to nova.dlq.clickhouse with its reason; the records 
   assert.ok(BigInt(partition0?.nextOffset ?? '0') > garbageOffset + 1n, 'the checkpoint passed the garbage and a record after it');
 });
 
-/** The headers of the dead letter whose value is `value`, read from the start of the topic. */
-async function deadLetterHeadersOf(value: string): Promise<Record<string, string>> {
-  const groupId = `nova-clickhouse-dlq-check-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: deadLetterTopic(name), fromBeginning: true });
-    let found: Record<string, string> | undefined;
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (message.value?.toString() === value) found = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      },
-    });
-    return await waitFor(`the garbage record in ${deadLetterTopic(name)}`, async () => found, 60_000);
-  } finally {
-    await consumer.disconnect();
-    await admin.deleteGroups([groupId]).catch(() => {}); // left empty by the disconnect; harmless if it stays
-  }
-}
+test('killed between a batch’s rows and its checkpoint insert: the rows stay, the checkpoints stay behind them, a restart converges', { timeout: 240_000 }, async (t) => {
+  if (projector) await stopProjector(projector);
+  const workload = await runInteractionWorkload(db, { statements: 200, tag: `ch-crash-${randomUUID().slice(0, 8)}` });
+  // nothing writes the generation now: what changes next is the crashing process's doing
+  const checkpoints = async () => new Map((await own.store.load()).map((c): [string, Checkpoint] => [`${c.topic}:${c.partition}`, c]));
+  const [checkpointsBefore, stateBefore] = [await checkpoints(), await actualFromClickhouse(ch, generation)];
+  const crashing = startCrashingProjector(fileURLToPath(new URL('./test/crash-fixture.ts', import.meta.url)), generation);
+  t.after(() => stopProjector(crashing));
+  await crashing.exited;
+  assert.equal(crashing.child.signalCode, 'SIGKILL', `the crashing projector killed itself:\n${outputTail(crashing)}`);
+  assert.deepEqual(await checkpoints(), checkpointsBefore, 'no checkpoint was written');
+  const written = differences(stateBefore, await actualFromClickhouse(ch, generation));
+  t.diagnostic(`${written.length} rows written by the batch it died in`);
+  assert.ok(written.length > 0, 'the rows of the batch it died in are in the store, past the checkpoints');
+  start();
+  const ids = new Set([...workload.touched, ...written.map((w) => w.id)]);
+  await assertMatchesPostgres(ids);
+  assert.deepEqual(await doubled(ch, generation, [...ids]), [], 'replayed rows are each one row to readers');
+});

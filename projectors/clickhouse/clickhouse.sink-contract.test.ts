@@ -48,13 +48,13 @@ sinkContract({
   mapping: mapChange,
   sink: async () => {
     const own = clickhouseClient(process.env);
-    await ensureGeneration(own, generation);
+    await ensureGeneration(own, generation, { shadow: true });
     return createClickhouseSink({ client: own, generation, projector: scope.projector });
   },
   view: async () => (await client.query({ query: `SELECT * FROM (${currentStateQuery(userBehaviorEvents, generation)}) ORDER BY id`, format: 'JSONEachRow' })).json(),
   reset: async () => {
     await dropGeneration(client, generation);
-    await ensureGeneration(client, generation);
+    await ensureGeneration(client, generation, { shadow: true });
     await clearCheckpoints(client, scope);
   },
   row,

@@ -29,7 +29,7 @@ function newGeneration() {
 const rows = async <T>(query: string) => (await client.query({ query, format: 'JSONEachRow' })).json<T>();
 const count = async (table: string) => Number((await rows<{ n: string }>(`SELECT count() AS n FROM ${sqlIdentifier(table)}`))[0]?.n);
 const tableExists = async (table: string) => (await rows(`SELECT name FROM system.tables WHERE database = currentDatabase() AND name = ${sqlString(table)}`)).length > 0;
-const openSink = (generation: number) => clickhouseProjector.createSink({ generation, env: process.env });
+const openSink = (generation: number) => clickhouseProjector.createSink({ generation, env: process.env, shadow: true });
 
 /** The previous Nova's tables for a generation, as it created them. */
 async function previousNovaGeneration(generation: number) {

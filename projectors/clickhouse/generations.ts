@@ -93,20 +93,24 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: ClickHouseCl
   }
 }
 
-/** The Generations port over the stable views, for `projector promote|drop|rebuild`. */
-export function clickhouseGenerations(projector: string): Generations {
+/**
+ * The Generations port over the stable views, for `projector promote|drop|rebuild`; `view`
+ * instead of the table's stable name is a view only its caller reads (a test's own).
+ */
+export function clickhouseGenerations(projector: string, options: { view?: string } = {}): Generations {
   const [table] = projectedTables as [ProjectedTable];
+  const { view } = options;
   return {
-    live: (env) => withClient(env, async (client) => (await liveGeneration(client, table)) ?? undefined),
+    live: (env) => withClient(env, async (client) => (await liveGeneration(client, table, view)) ?? undefined),
     // one table today; a second one would join the same RENAME TABLE so both move together
     promote: (generation, env) =>
       withClient(env, async (client) => {
-        await swapView(client, { table, generation });
+        await swapView(client, { table, generation, view });
       }),
     drop: (generation, env) =>
       withClient(env, async (client) => {
-        if ((await liveGeneration(client, table)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first`);
-        await dropGeneration(client, generation);
+        if ((await liveGeneration(client, table, view)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first`);
+        await dropGeneration(client, generation, view);
         // returns once they are gone: a rebuild of this generation started next must not load them
         await clearCheckpoints(client, { projector, generation });
       }),

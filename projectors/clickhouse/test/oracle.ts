@@ -1,10 +1,11 @@
 // What only the end-to-end tests need on top of the reconcile comparison (../drift.ts): the
-// versions a generation holds per id, and a short summary of differences.
+// versions a generation holds per id, ids its readers would see twice, and a short summary of
+// differences.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Ordered } from '../../runtime/decode/index.ts';
 import { idList, type Difference } from '../drift.ts';
 import { sqlIdentifier } from '../escape.ts';
-import { generationTable, truncationsTable, userBehaviorEvents } from '../tables.ts';
+import { currentStateQuery, generationTable, truncationsTable, userBehaviorEvents } from '../tables.ts';
 
 export { actualFromClickhouse, differences, expectedFromPostgres, type Difference, type Row, type State } from '../drift.ts';
 
@@ -24,6 +25,16 @@ export async function versions(ch: ClickHouseClient, generation: number, ids: st
     byId: new Map(newest.map((row) => [row.row_id, { version: BigInt(row.newest_version), commitOrder: BigInt(row.its_commit_order) }])),
     truncate: !truncate || truncate.truncates === '0' ? null : { commitOrder: BigInt(truncate.newest_commit_order), version: BigInt(truncate.newest_version) },
   };
+}
+
+/** The ids among `ids` that the current state (what readers query) holds more than once. */
+export async function doubled(ch: ClickHouseClient, generation: number, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const result = await ch.query({
+    query: `SELECT toString(id) AS row_id FROM (${currentStateQuery(userBehaviorEvents, generation)}) WHERE id IN (${idList(ids)}) GROUP BY id HAVING count() > 1`,
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ row_id: string }>()).map((row) => row.row_id);
 }
 
 /** The first few lines: a failure message, never megabytes. */

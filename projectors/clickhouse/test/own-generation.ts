@@ -18,7 +18,7 @@ export function ownGeneration(options: { generation: number; db: pg.Client; admi
   let store: (Sink<ClickhouseOp> & CheckpointStore) | undefined;
   before(async () => {
     await Promise.all([db.connect(), admin.connect()]);
-    store = await clickhouseProjector.createSink({ generation, env: process.env });
+    store = await clickhouseProjector.createSink({ generation, env: process.env, shadow: true });
     assert.deepEqual(await store.load(), [], `generation ${generation} is new`);
   });
   after(async () => {
