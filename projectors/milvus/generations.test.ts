@@ -1,18 +1,23 @@
 // The generation seam against the real milvus-lite: aliases exist there, a search through one
-// reads the collection it points at, and a swap moves it. The live aliases are put back after.
+// reads the collection it points at, and a swap moves it. Swaps and promotions move aliases of
+// this file's own: the stable names, which readers may be searching, are never touched (checked
+// at the end).
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { env } from '../../scripts/stack.d/test/stack.ts';
 import type { Change } from '../runtime/decode/index.ts';
-import { EMBEDDING_DIM, aliasNames, aliasTarget, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './index.ts';
+import { embeddingCollections } from './collections.ts';
+import { EMBEDDING_DIM, aliasNames, aliasTarget, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases, type AliasNames } from './index.ts';
 import { mapChange } from './mapping/index.ts';
 
 const client = await connectMilvus(env('MILVUS_ADDRESS'));
 const [g1, g2] = [randomInt(100_000, 500_000), randomInt(500_000, 1_000_000)];
 const testAlias = `generation_test_${g1}`;
-/** where the live aliases pointed before this file ran */
-const live = new Map<string, string | undefined>();
+/** the stable names as this file's own */
+const aliases: AliasNames = { user_embeddings: `${testAlias}_user_embeddings`, post_embeddings: `${testAlias}_post_embeddings` };
+const stableTargets = () => Promise.all(embeddingCollections.map((collection) => aliasTarget(client, aliasNames[collection])));
+let stableBefore: Array<string | undefined>;
 
 const towards = (axis: number): number[] => Array.from({ length: EMBEDDING_DIM }, (_, i) => (i === axis ? 1 : 0.01));
 
@@ -34,20 +39,17 @@ async function answers(name: string): Promise<number[]> {
 }
 
 before(async () => {
-  for (const alias of aliasNames) live.set(alias, await aliasTarget(client, alias));
+  stableBefore = await stableTargets();
   for (const [generation, user] of [[g1, 1], [g2, 2]] as const) {
-    await ensureGeneration(client, generation);
+    await ensureGeneration(client, generation, { aliases });
     await plant(generation, user);
   }
 });
 
 after(async () => {
-  for (const [alias, target] of live) {
-    if (target && (await client.hasCollection({ collection_name: target })).value) await pointAlias(client, alias, target);
-    else if (await aliasTarget(client, alias)) await client.dropAlias({ alias });
-  }
-  await client.dropAlias({ alias: testAlias });
+  // dropping a generation drops the aliases still pointing at it
   for (const generation of [g1, g2]) await dropGeneration(client, generation);
+  assert.deepEqual(await stableTargets(), stableBefore, 'the stable names point where they did');
   await client.closeConnection();
 });
 
@@ -59,22 +61,22 @@ test('an alias reads the collection it points at; pointAlias moves it and says w
   assert.equal(await pointAlias(client, testAlias, collectionName('user_embeddings', g2)), undefined, 'already there: nothing moves');
 });
 
-test('swapAliases points every stable name at a generation; starting a projector never moves one', async () => {
-  // ensureGeneration created the aliases that did not exist (pointing at g1): every one is somewhere
-  const current = await Promise.all(aliasNames.map((alias) => aliasTarget(client, alias)));
-  assert.ok(current.every((target) => target !== undefined));
-  assert.deepEqual(await swapAliases(client, g2), current);
-  assert.deepEqual(await answers('user_embeddings'), [2]);
-  assert.equal(await aliasTarget(client, 'post_embeddings'), collectionName('post_embeddings', g2));
-  await ensureGeneration(client, g1);
-  assert.equal(await aliasTarget(client, 'user_embeddings'), collectionName('user_embeddings', g2), 'ensureGeneration left the alias alone');
-  assert.deepEqual(await swapAliases(client, g1), aliasNames.map((a) => collectionName(a, g2)));
-  assert.deepEqual(await answers('user_embeddings'), [1]);
+test('swapAliases points every alias at a generation; starting a projector never moves one', async () => {
+  const [atG1, atG2] = [g1, g2].map((generation) => embeddingCollections.map((collection) => collectionName(collection, generation)));
+  // ensureGeneration created the aliases that did not exist (for g1) and left them (for g2)
+  assert.deepEqual(await Promise.all(embeddingCollections.map((collection) => aliasTarget(client, aliases[collection]))), atG1);
+  assert.deepEqual(await swapAliases(client, g2, aliases), atG1);
+  assert.deepEqual(await answers(aliases.user_embeddings), [2]);
+  assert.equal(await aliasTarget(client, aliases.post_embeddings), collectionName('post_embeddings', g2));
+  await ensureGeneration(client, g1, { aliases });
+  assert.equal(await aliasTarget(client, aliases.user_embeddings), collectionName('user_embeddings', g2), 'ensureGeneration left the alias alone');
+  assert.deepEqual(await swapAliases(client, g1, aliases), atG2);
+  assert.deepEqual(await answers(aliases.user_embeddings), [1]);
 });
 
 test('dropping a generation drops the aliases still pointing at it', async () => {
   const extra = randomInt(1_000_000, 2_000_000);
-  await ensureGeneration(client, extra);
+  await ensureGeneration(client, extra, { shadow: true });
   await pointAlias(client, testAlias, collectionName('user_embeddings', extra));
   await dropGeneration(client, extra);
   assert.equal(await aliasTarget(client, testAlias), undefined);
@@ -82,13 +84,14 @@ test('dropping a generation drops the aliases still pointing at it', async () =>
 });
 
 test('the Generations port: live follows promote; promote refuses an unbuilt generation, drop the live one', async () => {
-  await milvusGenerations.promote(g2, process.env);
-  assert.equal(await milvusGenerations.live(process.env), g2);
-  assert.deepEqual(await answers('user_embeddings'), [2]);
-  await assert.rejects(milvusGenerations.drop(g2, process.env), /generation \d+ is live/);
-  await assert.rejects(milvusGenerations.promote(g2 + 1, process.env), /has no user_embeddings_v\d+, .*rebuild it first/);
+  const generations = milvusGenerations(aliases);
+  await generations.promote(g2, process.env);
+  assert.equal(await generations.live(process.env), g2);
+  assert.deepEqual(await answers(aliases.user_embeddings), [2]);
+  await assert.rejects(generations.drop(g2, process.env), /generation \d+ is live/);
+  await assert.rejects(generations.promote(g2 + 1, process.env), /has no user_embeddings_v\d+, .*rebuild it first/);
   const old = randomInt(2_000_000, 3_000_000);
-  await ensureGeneration(client, old);
-  await milvusGenerations.drop(old, process.env);
+  await ensureGeneration(client, old, { shadow: true });
+  await generations.drop(old, process.env);
   assert.equal((await client.hasCollection({ collection_name: collectionName('nova_checkpoints', old) })).value, false, 'its checkpoints go too');
 });

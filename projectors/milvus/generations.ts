@@ -13,8 +13,11 @@ import type { EmbeddingCollection } from './mapping/index.ts';
 import { call, connectMilvus, loadCollection, statusCode } from './milvus-call.ts';
 import { tombstoneSpec } from './tombstones.ts';
 
-/** The stable names readers search, one per embedding collection. */
-export const aliasNames: readonly EmbeddingCollection[] = embeddingCollections;
+/** The alias readers search for each embedding collection. */
+export type AliasNames = Readonly<Record<EmbeddingCollection, string>>;
+
+/** The stable names readers search: each collection's own name. */
+export const aliasNames: AliasNames = { user_embeddings: 'user_embeddings', post_embeddings: 'post_embeddings' };
 
 const generationSpecs = (generation: number): CollectionSpec[] => [
   ...embeddingCollections.map((collection) => embeddingSpec(collection, generation)),
@@ -65,29 +68,32 @@ export async function pointAlias(client: MilvusClient, alias: string, collection
 
 /**
  * Creates the generation's collections if missing and loads them; refuses a generation an older
- * Nova filled (format.ts). An alias that does not exist yet is pointed at this generation; one
- * that exists is left alone, because moving it is the rebuild tool's decision
- * (milvusGenerations.promote), not a side effect of starting a projector.
+ * Nova filled (format.ts). An alias (of `aliases`, by default the stable names) that does not
+ * exist yet is pointed at this generation; one that exists is left alone, because moving it is
+ * the rebuild tool's decision (milvusGenerations().promote), not a side effect of starting a
+ * projector.
  */
-export async function ensureGeneration(client: MilvusClient, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
+export async function ensureGeneration(client: MilvusClient, generation: number, options: { shadow?: boolean; aliases?: AliasNames } = {}): Promise<void> {
+  const { shadow, aliases = aliasNames } = options;
   const specs = generationSpecs(generation);
   if (await isEmptyOlderFormat(client, generation, specs.map(({ name }) => name))) await dropGeneration(client, generation);
   for (const spec of specs) await ensureCollection(client, spec);
-  for (const alias of options.shadow ? [] : aliasNames) {
-    const create = () => call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collectionName(alias, generation) }));
+  for (const collection of shadow ? [] : embeddingCollections) {
+    const alias = aliases[collection];
+    const create = () => call(client, `create alias ${alias}`, () => client.createAlias({ alias, collection_name: collectionName(collection, generation) }));
     await createUnlessDone(create, async () => (await aliasTarget(client, alias)) !== undefined);
   }
 }
 
 /**
- * Points every alias at `generation`; returns the collections they left, for cleanup. Milvus
- * moves one alias per request, so readers may see the two collections from different
- * generations for a moment; each one is whole.
+ * Points every alias (of `aliases`, by default the stable names) at `generation`; returns the
+ * collections they left, for cleanup. Milvus moves one alias per request, so readers may see
+ * the two collections from different generations for a moment; each one is whole.
  */
-export async function swapAliases(client: MilvusClient, generation: number): Promise<string[]> {
+export async function swapAliases(client: MilvusClient, generation: number, aliases: AliasNames = aliasNames): Promise<string[]> {
   const left: string[] = [];
-  for (const alias of aliasNames) {
-    const previous = await pointAlias(client, alias, collectionName(alias, generation));
+  for (const collection of embeddingCollections) {
+    const previous = await pointAlias(client, aliases[collection], collectionName(collection, generation));
     if (previous !== undefined) left.push(previous);
   }
   return left;
@@ -112,31 +118,37 @@ async function withMilvus<T>(env: NodeJS.ProcessEnv, work: (client: MilvusClient
   }
 }
 
-/** The generations the aliases point at, in alias order (two only for a moment of a swap). */
-async function aliasedGenerations(client: MilvusClient): Promise<number[]> {
+/** The generations the aliases point at, in collection order (two only for a moment of a swap). */
+async function aliasedGenerations(client: MilvusClient, aliases: AliasNames): Promise<number[]> {
   const generations: number[] = [];
-  for (const alias of aliasNames) {
-    const target = await aliasTarget(client, alias);
+  for (const collection of embeddingCollections) {
+    const target = await aliasTarget(client, aliases[collection]);
     if (target !== undefined) generations.push(Number(target.slice(target.lastIndexOf('_v') + 2)));
   }
   return generations;
 }
 
-/** Blue/green for the embedding collections: the live generation is the one the aliases point at. */
-export const milvusGenerations: Generations = {
-  live: (env) => withMilvus(env, async (client) => (await aliasedGenerations(client))[0]),
-  promote: (generation, env) =>
-    withMilvus(env, async (client) => {
-      const missing: string[] = [];
-      for (const { name } of generationSpecs(generation)) {
-        if (!(await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value) missing.push(name);
-      }
-      if (missing.length > 0) throw new Error(`milvus: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
-      await swapAliases(client, generation);
-    }),
-  drop: (generation, env) =>
-    withMilvus(env, async (client) => {
-      if ((await aliasedGenerations(client)).includes(generation)) throw new Error(`milvus: generation ${generation} is live; promote another one first`);
-      await dropGeneration(client, generation);
-    }),
-};
+/**
+ * Blue/green for the embedding collections: the live generation is the one the aliases point
+ * at (`aliases`, by default the stable names; others are aliases only their caller reads, a
+ * test's own).
+ */
+export function milvusGenerations(aliases: AliasNames = aliasNames): Generations {
+  return {
+    live: (env) => withMilvus(env, async (client) => (await aliasedGenerations(client, aliases))[0]),
+    promote: (generation, env) =>
+      withMilvus(env, async (client) => {
+        const missing: string[] = [];
+        for (const { name } of generationSpecs(generation)) {
+          if (!(await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value) missing.push(name);
+        }
+        if (missing.length > 0) throw new Error(`milvus: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
+        await swapAliases(client, generation, aliases);
+      }),
+    drop: (generation, env) =>
+      withMilvus(env, async (client) => {
+        if ((await aliasedGenerations(client, aliases)).includes(generation)) throw new Error(`milvus: generation ${generation} is live; promote another one first`);
+        await dropGeneration(client, generation);
+      }),
+  };
+}

@@ -10,7 +10,7 @@ export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
 export { clearCheckpoints } from './checkpoint.ts';
 export { EMBEDDING_DIM, collectionName } from './collections.ts';
 export { compareMilvusWithPostgres } from './drift.ts';
-export { aliasNames, aliasTarget, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './generations.ts';
+export { aliasNames, aliasTarget, type AliasNames, dropGeneration, ensureGeneration, milvusGenerations, pointAlias, swapAliases } from './generations.ts';
 export { connectMilvus } from './milvus-call.ts';
 export { createMilvusSink, type MilvusSinkOptions } from './sink.ts';
 
@@ -33,6 +33,6 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
     }
     return createMilvusSink({ client, generation, projector: name });
   },
-  generations: milvusGenerations,
+  generations: milvusGenerations(),
   compareWithPostgres: compareMilvusWithPostgres,
 };

@@ -3,18 +3,22 @@
 // is kill -9ed at random moments and restarted; then the generation must hold exactly what
 // PostgreSQL holds for the rows this file wrote (other writers may share the topics). Also: a
 // replay from the earliest offset changes nothing; a garbage record and a NaN vector go to
-// nova.dlq.milvus while later records apply; a search finds the nearest vector planted.
+// nova.dlq.milvus while later records apply; a search finds the nearest vector planted; a
+// process that kills itself between a batch's writes and its checkpoint leaves the writes with
+// the checkpoint behind them, which a restart replays onto what PostgreSQL says.
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
-import type { CheckpointStore } from '../runtime/sink.ts';
-import { deleteConsumerGroup, kill9, outputTail, type ProjectorProcess, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
+import type { Checkpoint, CheckpointStore } from '../runtime/sink.ts';
+import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
+import { deleteConsumerGroup, kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGeneration, milvusProjector, type EmbeddingCollection } from './index.ts';
-import { byKey, compareCollection, readRows } from './test/oracle.ts';
+import { byKey, compareCollection, doubledKeys, readGeneration, readRows } from './test/oracle.ts';
 import { createOwners, randomVector, runEmbeddingWorkload, type Touched } from './test/workload.ts';
 import { readTombstones } from './tombstones.ts';
 
@@ -34,7 +38,7 @@ before(async () => {
   await Promise.all([db.connect(), admin.connect()]);
   const taken = await milvus.hasCollection({ collection_name: collectionName('user_embeddings', generation) });
   assert.equal(taken.value, false, `generation ${generation} is in use`);
-  store = await milvusProjector.createSink({ generation, env: process.env });
+  store = await milvusProjector.createSink({ generation, env: process.env, shadow: true });
 });
 
 after(async () => {
@@ -102,12 +106,17 @@ test('300 statements with five kill -9s at random moments: the generation equals
       if (kills.length >= killAt.length || done < (killAt[kills.length] as number)) return;
       // a process at work: it has applied some of what was written since it started, a random
       // share of at most half of that (a restart first waits out the dead member's session,
-      // ~10 s, to get its partitions, so the backlog is all there when it starts)
+      // ~10 s, to get its partitions, so the backlog is all there when it starts); then at a
+      // random moment, so that kills land anywhere in a batch, also between its writes and its
+      // checkpoint, not just after a checkpoint
       const share = BigInt(1 + randomInt(Math.max(1, Math.floor((done - doneAtStart) / 2))));
       await waitFor('the projector to apply a random share of its backlog', async () => ((await applied()) >= startedAt + share ? true : undefined), 60_000);
+      await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
       await kill9(projector as ProjectorProcess);
-      [startedAt, doneAtStart] = [await applied(), done];
-      kills.push(`statement ${done}, ${startedAt} records applied`);
+      const at = await applied();
+      kills.push(`statement ${done}, ${at} records applied`);
+      assert.ok(at > startedAt, `the killed process applied records since it started: ${kills.join('; ')}`);
+      [startedAt, doneAtStart] = [at, done];
       projector = start();
     },
   });
@@ -129,6 +138,7 @@ test('a replay from the earliest offset into the same generation leaves every ro
 
 test('a garbage record and a NaN vector go to nova.dlq.milvus; later records apply', { timeout: 90_000 }, async () => {
   const [owner] = (await createOwners(db, `${tag}-dlq`, 1)).user_embeddings as [number];
+  const since = await kafkaEndOffsets(env('KAFKA_BROKERS'), [deadLetterTopic(name)]);
   const junk = `not avro ${randomUUID()}`;
   const producer = kafka.producer();
   await producer.connect();
@@ -139,23 +149,20 @@ test('a garbage record and a NaN vector go to nova.dlq.milvus; later records app
   await db.query(`INSERT INTO user_embeddings (user_id, embedding, model_version) VALUES ($1, $2, 'nan')`, [owner, nan]);
 
   const letters = new Map<string, Record<string, string>>();
-  const groupId = `nova-milvus-dlq-check-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId });
-  await consumer.connect();
-  await consumer.subscribe({ topic: deadLetterTopic(name), fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-      if (message.value?.toString() === junk) letters.set('garbage', headers);
+  await captureTopics({
+    brokers: env('KAFKA_BROKERS'),
+    topics: [deadLetterTopic(name)],
+    since,
+    until: (records) => {
+      const letter = records[records.length - 1];
+      const headers = Object.fromEntries(Object.entries(letter?.headers ?? {}).map(([k, v]) => [k, String(v)]));
+      // this generation's letters only: a live projector on the stack letters the same records
+      if (headers[deadLetterHeaders.generation] !== String(generation)) return false;
+      if (letter?.value?.toString() === junk) letters.set('garbage', headers);
       else if (headers[deadLetterHeaders.reason]?.includes(`user_embeddings ${owner}:`)) letters.set('nan', headers);
+      return letters.size === 2;
     },
   });
-  try {
-    await waitFor('both records in the dead-letter topic', async () => (letters.size === 2 ? true : undefined), 60_000);
-  } finally {
-    await consumer.disconnect();
-    await admin.deleteGroups([groupId]);
-  }
   assert.equal(letters.get('garbage')?.[deadLetterHeaders.code], 'NOVA_D1001');
   assert.equal(letters.get('nan')?.[deadLetterHeaders.code], 'NOVA_S1002');
   assert.match(letters.get('nan')?.[deadLetterHeaders.reason] ?? '', /embedding\[3\] is NaN/);
@@ -180,4 +187,21 @@ test('a search over the generation returns the nearest vector planted, never a d
   assert.equal(Number(nearest?.['user_id']), kept);
   assert.ok(Number(nearest?.score) > 0.99, `cosine ${nearest?.score}`);
   assert.ok(!(await search(gone)).some((hit) => Number(hit['user_id']) === deleted), 'the deleted vector is not found');
+});
+
+test('killed between a batch’s writes and its checkpoint upsert: the writes stay, the checkpoints stay behind them, a restart converges', { timeout: 150_000 }, async (t) => {
+  if (projector) await stopProjector(projector);
+  const written = await runEmbeddingWorkload(db, { owners: await createOwners(db, `${tag}-crash`, 10), statements: 40 });
+  // nothing writes the generation now: what changes next is the crashing process's doing
+  const checkpoints = async () => new Map((await store.load()).map((c): [string, Checkpoint] => [`${c.topic}:${c.partition}`, c]));
+  const [checkpointsBefore, generationBefore] = [await checkpoints(), await readGeneration(milvus, generation)];
+  const crashing = startCrashingProjector(fileURLToPath(new URL('./test/crash-fixture.ts', import.meta.url)), generation);
+  t.after(() => stopProjector(crashing));
+  await crashing.exited;
+  assert.equal(crashing.child.signalCode, 'SIGKILL', `the crashing projector killed itself:\n${outputTail(crashing)}`);
+  assert.deepEqual(await checkpoints(), checkpointsBefore, 'no checkpoint was written');
+  assert.notDeepEqual(await readGeneration(milvus, generation), generationBefore, 'the writes of the batch it died in are in the store, past the checkpoints');
+  projector = start();
+  await assertMatchesPostgres(written);
+  for (const collection of collections) assert.deepEqual(await doubledKeys(milvus, generation, collection, [...written[collection]]), [], `${collection}: replayed rows are each one row`);
 });

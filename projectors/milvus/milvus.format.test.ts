@@ -20,7 +20,7 @@ after(async () => {
   await client.closeConnection();
 });
 
-const sinkOf = (generation: number) => milvusProjector.createSink({ generation, env: process.env });
+const sinkOf = (generation: number) => milvusProjector.createSink({ generation, env: process.env, shadow: true });
 const format = async (name: string) => (await client.describeCollection({ collection_name: name })).properties.find(({ key }) => key === 'nova.format')?.value;
 
 const insert = (user_id: number): Change => ({

@@ -45,13 +45,13 @@ sinkContract({
   mapping: mapChange,
   sink: async () => {
     const own = await connectMilvus(env('MILVUS_ADDRESS'));
-    await ensureGeneration(own, generation);
+    await ensureGeneration(own, generation, { shadow: true });
     return createMilvusSink({ client: own, generation, projector: `contract-${generation}` });
   },
   view: () => readerView(client, generation),
   reset: async () => {
     await dropGeneration(client, generation);
-    await ensureGeneration(client, generation);
+    await ensureGeneration(client, generation, { shadow: true });
   },
   row,
   truncates: 'exact',

@@ -19,7 +19,7 @@ const client = await connectMilvus(env('MILVUS_ADDRESS'));
 const sink = createMilvusSink({ client, generation, projector: 'sink-test' });
 const users = collectionName('user_embeddings', generation);
 
-before(() => ensureGeneration(client, generation));
+before(() => ensureGeneration(client, generation, { shadow: true }));
 after(async () => {
   await dropGeneration(client, generation);
   await sink.close();

@@ -38,7 +38,7 @@ test('a generation an older Nova filled is refused, naming it and the repair, an
     // what the previous Nova left: nodes with an `lsn`, a generation node without a format
     await query(`CREATE (:${userLabel(generation)} {id: 1, username: 'old', lsn: 5})`);
     if (withGenerationNode) await query('CREATE (:NovaGeneration {generation: $g, live: false, usersTruncatedAt: -1})', { g: neo4j.int(generation) });
-    await assert.rejects(neo4jProjector.createSink({ generation, env: process.env }), (error: Error) => {
+    await assert.rejects(neo4jProjector.createSink({ generation, env: process.env, shadow: true }), (error: Error) => {
       assert.match(error.message, new RegExp(`generation ${generation} was filled by a Nova before graph format 2`));
       assert.match(error.message, /`scripts\/nova projector rebuild neo4j --generation M --snapshot`, then promote it/);
       return true;

@@ -1,13 +1,21 @@
 // Blue/green on the real server: two generations filled side by side, promoted in turn; the
 // seed's friend-of-friend query on `User` answers from the promoted one only, and `User` shows
-// exactly the reader view (reader-view.ts) of the live generation. The live
-// generation is global to the database, so this file puts back whichever was live before it.
-// Its users have ids far above any sequence's, so a reader meanwhile never meets them.
+// exactly the reader view (reader-view.ts) of the live generation.
+//
+// What cannot be isolated: `User`, the label readers query, and the live flag are fixed and
+// global to the database (Community has one), and promote() moves nothing else, so each test
+// makes a generation of its own live while it runs: meanwhile readers of `User` see this
+// file's users instead of the live graph, and the live projector labels none of what it
+// writes. What is isolated: these generations' nodes, constraints and checkpoints, and user
+// ids far above any sequence's. After every test the previous live generation is promoted
+// again, which labels every visible node of it, those written meanwhile too (with nothing live
+// before: none of ours stays live or labelled), and that is checked.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import neo4j from 'neo4j-driver';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
+import { isVisible } from './graph-names.ts';
 import { connectNeo4j, createNeo4jSink, dropGeneration, liveLabel, neo4jGenerations, promote, userLabel, type GraphOp } from './index.ts';
 import { readerView } from './reader-view.ts';
 import { followUpsert, opsOf, userDelete, userUpsert } from './test/changes.ts';
@@ -43,9 +51,24 @@ before(async () => {
   await apply(green, ...users, follow(1, me, friend, 20), follow(2, friend, star, 21), follow(3, me, other, 22), follow(4, other, star, 23), follow(5, other, extra, 24));
 });
 
+afterEach(async () => {
+  const ours = `u:${userLabel(blue)} OR u:${userLabel(green)}`;
+  if (liveBefore !== undefined) {
+    await promote(driver, liveBefore);
+  } else {
+    await read(`MATCH (g:NovaGeneration) WHERE g.generation IN $ours SET g.live = false`, { ours: [blue, green].map((g) => neo4j.int(g)) });
+    await read(`MATCH (u:${liveLabel}) WHERE ${ours} REMOVE u:${liveLabel}`);
+  }
+  const [ourLabelled] = await read(`MATCH (u:${liveLabel}) WHERE ${ours} RETURN count(u) AS n`);
+  const [liveUnlabelled] = liveBefore === undefined ? [{ n: 0 }] : await read(`MATCH (u:${userLabel(liveBefore)}) WHERE ${isVisible('u')} AND NOT u:${liveLabel} RETURN count(u) AS n`);
+  assert.deepEqual(
+    { live: await neo4jGenerations.live(process.env), ourLabelled: ourLabelled?.['n'], liveUnlabelled: liveUnlabelled?.['n'] },
+    { live: liveBefore, ourLabelled: 0, liveUnlabelled: 0 },
+    'what was live before this test is live again, whole',
+  );
+});
+
 after(async () => {
-  if (liveBefore !== undefined) await promote(driver, liveBefore);
-  else await read(`MATCH (g:NovaGeneration) WHERE g.generation IN $ours SET g.live = false`, { ours: [blue, green].map((g) => neo4j.int(g)) });
   for (const [generation, sink] of sinks) {
     await sink.close();
     await dropGeneration(driver, generation);
@@ -84,6 +107,7 @@ test('`User` shows exactly the reader view of the live generation: tombstones an
 });
 
 test('promoting a generation never filled, or dropping the live one, is refused', async () => {
+  await promote(driver, green);
   await assert.rejects(promote(driver, 4_500_000), /never been filled/);
   await assert.rejects(neo4jGenerations.drop(green, process.env), /is live/);
 });

@@ -1,6 +1,6 @@
 // What only the tests need on top of the reconcile comparison (../drift.ts): a collection's
-// rows held whole, everything a generation holds, for two reads to be compared, and what its
-// readers see.
+// rows held whole, everything a generation holds, for two reads to be compared, what its
+// readers see, and keys held twice.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { collectionName, embeddingCollections, primaryKeys } from '../collections.ts';
 import { byKey, readPages, type ReadOptions, type Rows, type StoredEmbedding } from '../drift.ts';
@@ -25,6 +25,16 @@ export async function readGeneration(client: MilvusClient, generation: number) {
   const tombstones = await call(client, `read ${name}`, () => client.query({ collection_name: name, filter: 'version >= 0', output_fields: ['id', 'version', 'commit_order'] }));
   snapshot['tombstones'] = tombstones.data.map((t) => [String(t['id']), orderOf(t)] as const).sort(([a], [b]) => a.localeCompare(b));
   return snapshot;
+}
+
+/** The keys among `keys` that the generation's collection holds more than once (Milvus does not refuse a repeated primary key). */
+export async function doubledKeys(client: MilvusClient, generation: number, collection: EmbeddingCollection, keys: number[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const [name, key] = [collectionName(collection, generation), primaryKeys[collection]];
+  const { data } = await call(client, `read ${name}`, () => client.query({ collection_name: name, filter: `${key} in [${keys.join(', ')}]`, output_fields: [key] }));
+  const seen = new Map<string, number>();
+  for (const row of data) seen.set(String(row[key]), (seen.get(String(row[key])) ?? 0) + 1);
+  return [...seen].filter(([, count]) => count > 1).map(([found]) => found);
 }
 
 /** the most rows one query may return (Milvus's query window) */

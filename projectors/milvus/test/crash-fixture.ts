@@ -1,0 +1,18 @@
+// The Milvus sink for crash-child.ts: the projector's own, over a client that kills its process
+// on the upsert into the checkpoint collection, which the sink makes after the batch's writes.
+import type { CrashFixture } from '../../runtime/testing/crash-child.ts';
+import { checkpointCollection } from '../checkpoint.ts';
+import { connectMilvus, createMilvusSink, ensureGeneration, milvusProjector, type MilvusOp } from '../index.ts';
+
+const fixture: CrashFixture<MilvusOp> = {
+  definition: milvusProjector,
+  async crashingSink(generation, env, crash) {
+    const client = await connectMilvus(env['MILVUS_ADDRESS'] as string);
+    await ensureGeneration(client, generation, { shadow: true });
+    const upsert = client.upsert.bind(client);
+    client.upsert = (data) => (data.collection_name === checkpointCollection(generation) ? crash() : upsert(data));
+    return createMilvusSink({ client, generation, projector: milvusProjector.name });
+  },
+};
+
+export default fixture;
