@@ -39,7 +39,10 @@ export function rowAfter<Row>(change: Change): Row {
 
 export const isoDate = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 
-/** A truncate names no key: the index cannot follow it per document. */
+/**
+ * A truncate names no key: the index cannot follow it per document. A replay or a rebuild
+ * meets the same record, so neither repairs it; the documents stay until deleted by id.
+ */
 export function refuseTruncate(change: Change): never {
-  throw new Error(`${change.table}: truncate cannot be projected per document; rebuild the index with a replay`);
+  throw new Error(`${change.table}: a truncate cannot be projected per document (it names no rows); the index keeps the documents it removed: \`scripts/nova projector reconcile elasticsearch\` lists them`);
 }
