@@ -2,10 +2,11 @@
 // and truncates in the current state, replays collapsing on disk, the newest checkpoint per
 // partition, a refused row dead-lettered alone, and the generation seam (view swap, drop).
 // Promotion is tested on a view of this file's own: the stable name, which readers may be
-// reading, is never touched (checked at the end).
+// reading, is never pointed at this file's generations (checked at the end; other processes
+// may promote on it meanwhile).
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { waitFor } from '../../scripts/stack.d/test/stack.ts';
 import type { Change, Operation } from '../runtime/decode/index.ts';
 import type { Rejected, StoreOp } from '../runtime/sink.ts';
@@ -21,19 +22,16 @@ const client = clickhouseClient(process.env);
 const used: number[] = [];
 const view = `user_behavior_events_test_${randomInt(1_000_000_000)}`;
 const projector = `generations-test-${randomInt(1_000_000_000)}`;
-let stableBefore: number | null;
-
-before(async () => {
-  stableBefore = await liveGeneration(client, userBehaviorEvents);
-});
 
 after(async () => {
-  for (const generation of used) {
+  const stable = await liveGeneration(client, userBehaviorEvents);
+  // one the stable view reads is left in place: dropping it would leave that view dangling
+  for (const generation of used.filter((generation) => generation !== stable)) {
     await dropGeneration(client, generation, view);
     await clearCheckpoints(client, { projector, generation });
   }
-  assert.equal(await liveGeneration(client, userBehaviorEvents), stableBefore, 'the stable view reads what it read before');
   await client.close();
+  assert.ok(stable === null || !used.includes(stable), `the stable view reads generation ${stable}, one of this file's own`);
 });
 
 async function freshSink() {

@@ -82,6 +82,16 @@ export async function dropGeneration(client: ClickHouseClient, generation: numbe
   }
 }
 
+/**
+ * Throws if `view` or the table's stable name reads `generation`: a port on a view of its own (a
+ * test's) must not drop the tables under the view readers query and leave it dangling.
+ */
+export async function refuseLiveDrop(client: ClickHouseClient, table: ProjectedTable, generation: number, view: string = table): Promise<void> {
+  for (const name of new Set([view, table])) {
+    if ((await liveGeneration(client, table, name)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first (the view ${name} reads it)`);
+  }
+}
+
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: ClickHouseClient) => Promise<T>): Promise<T> {
   const client = clickhouseClient(env);
   try {
@@ -95,7 +105,8 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: ClickHouseCl
 
 /**
  * The Generations port over the stable views, for `projector promote|drop|rebuild`; `view`
- * instead of the table's stable name is a view only its caller reads (a test's own).
+ * instead of the table's stable name is a view only its caller reads (a test's own). drop
+ * refuses a generation either view reads.
  */
 export function clickhouseGenerations(projector: string, options: { view?: string } = {}): Generations {
   const [table] = projectedTables as [ProjectedTable];
@@ -109,7 +120,7 @@ export function clickhouseGenerations(projector: string, options: { view?: strin
       }),
     drop: (generation, env) =>
       withClient(env, async (client) => {
-        if ((await liveGeneration(client, table, view)) === generation) throw new Error(`clickhouse: generation ${generation} is live; promote another one first`);
+        await refuseLiveDrop(client, table, generation, view);
         await dropGeneration(client, generation, view);
         // returns once they are gone: a rebuild of this generation started next must not load them
         await clearCheckpoints(client, { projector, generation });

@@ -1,5 +1,6 @@
 // The Elasticsearch projector: messages, posts and users, searchable through stable aliases.
 import { Client } from '@elastic/elasticsearch';
+import { isTransient, retry } from '../runtime/retry.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareElasticsearchWithPostgres } from './drift.ts';
 import { elasticsearchError } from './error-kinds.ts';
@@ -32,11 +33,14 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
   mapping: mapChange,
   async createSink({ generation, env, shadow }) {
     const client = connectElasticsearch(env);
+    // the client retries nothing itself (above), so an Elasticsearch still starting is waited
+    // out here, up to about a minute, before the process gives up to its supervisor
+    const ensure = () => ensureIndices(client, generation, { shadow }).catch((error: unknown) => Promise.reject(elasticsearchError(error)));
     try {
-      await ensureIndices(client, generation, { shadow });
+      await retry(ensure, { attempts: (error) => (isTransient(error) ? 12 : 1) });
     } catch (error) {
       await client.close();
-      throw elasticsearchError(error); // a generation an older Nova filled is refused as it is, naming the repair
+      throw error; // a generation an older Nova filled is refused as it is, naming the repair
     }
     return createElasticsearchSink({ client, generation, projector: name });
   },

@@ -129,9 +129,21 @@ async function aliasedGenerations(client: MilvusClient, aliases: AliasNames): Pr
 }
 
 /**
+ * Throws if `aliases` or the stable names point at `generation`: a port on aliases of its own (a
+ * test's) must not drop the collections readers search, and with them the stable aliases.
+ */
+export async function refuseLiveDrop(client: MilvusClient, generation: number, aliases: AliasNames = aliasNames): Promise<void> {
+  for (const names of new Set([aliases, aliasNames])) {
+    if ((await aliasedGenerations(client, names)).includes(generation)) {
+      throw new Error(`milvus: generation ${generation} is live; promote another one first (the aliases ${Object.values(names).join(', ')} read it)`);
+    }
+  }
+}
+
+/**
  * Blue/green for the embedding collections: the live generation is the one the aliases point
  * at (`aliases`, by default the stable names; others are aliases only their caller reads, a
- * test's own).
+ * test's own). drop refuses a generation either set of aliases points at.
  */
 export function milvusGenerations(aliases: AliasNames = aliasNames): Generations {
   return {
@@ -147,7 +159,7 @@ export function milvusGenerations(aliases: AliasNames = aliasNames): Generations
       }),
     drop: (generation, env) =>
       withMilvus(env, async (client) => {
-        if ((await aliasedGenerations(client, aliases)).includes(generation)) throw new Error(`milvus: generation ${generation} is live; promote another one first`);
+        await refuseLiveDrop(client, generation, aliases);
         await dropGeneration(client, generation);
       }),
   };

@@ -1,6 +1,8 @@
 // The Milvus sink for crash-child.ts: the projector's own, over a client that kills its process
-// on the upsert into the checkpoint collection, which the sink makes after the batch's writes.
+// on the upsert into the checkpoint collection, which the sink makes after the batch's writes,
+// in the first sink call that has writes.
 import type { CrashFixture } from '../../runtime/testing/crash-child.ts';
+import { callHasEffects, markEffects } from '../../runtime/testing/with-effects.ts';
 import { checkpointCollection } from '../checkpoint.ts';
 import { connectMilvus, createMilvusSink, ensureGeneration, milvusProjector, type MilvusOp } from '../index.ts';
 
@@ -10,8 +12,8 @@ const fixture: CrashFixture<MilvusOp> = {
     const client = await connectMilvus(env['MILVUS_ADDRESS'] as string);
     await ensureGeneration(client, generation, { shadow: true });
     const upsert = client.upsert.bind(client);
-    client.upsert = (data) => (data.collection_name === checkpointCollection(generation) ? crash() : upsert(data));
-    return createMilvusSink({ client, generation, projector: milvusProjector.name });
+    client.upsert = (data) => (data.collection_name === checkpointCollection(generation) && callHasEffects() ? crash() : upsert(data));
+    return markEffects(createMilvusSink({ client, generation, projector: milvusProjector.name }));
   },
 };
 

@@ -51,10 +51,13 @@ export async function changesBetween(brokers: string, from: Map<string, bigint>,
   const pending = new Set([...to].filter(([key, end]) => (from.get(key) ?? 0n) < end).map(([key]) => key));
   if (pending.size === 0) return counts;
   const since = new Map([...to].map(([key, end]) => [key, String(from.get(key) ?? (pending.has(key) ? 0n : end))]));
+  const range = [...to].reduce((sum, [key, end]) => sum + end - (from.get(key) ?? 0n), 0n);
   const records = await captureTopics({
     brokers,
     topics: redisTopics,
     since,
+    // a replay reads every topic from its start: a minute, and a second more per 10,000 records
+    timeoutMs: 60_000 + Number(range / 10n),
     until: (seen) => {
       const last = seen.at(-1);
       const key = last && `${last.topic}:${last.partition}`;
