@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
 import { outputTail, startCrashingProjector, startProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
 import { aliasNames, elasticsearchProjector, indexName } from './index.ts';
 import { crashReport } from './test/crash-fixture.ts';
@@ -73,8 +74,10 @@ test('killed between the document bulk and the checkpoint bulk: the documents ar
   assert.deepEqual(report.firstOffsets.filter((o) => at(o.topic, o.partition) > BigInt(o.offset)), [], 'a checkpoint is past records whose documents were written');
   assert.deepEqual(report.checkpoints.filter((c) => at(c.topic, c.partition) >= BigInt(c.nextOffset)), [], 'a checkpoint of the killed batch was written');
 
-  start(crashed);
+  const restarted = start(crashed);
   await assertMatchesPostgres(crashed, crashedStore, workload, 'index and workload');
+  // it applied the killed batch's records again, and nothing twice: the documents alone could not tell
+  await assertAppliedExactlyFrom(restarted, stored, elasticsearchProjector.topics, env('KAFKA_BROKERS'));
   await caughtUp(cleanStore);
   // the workload's rows: nobody else writes them, so both generations hold their last changes
   const [recovered, once] = [await documents(crashed, workload.touched), await documents(clean, workload.touched)];

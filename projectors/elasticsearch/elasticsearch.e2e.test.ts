@@ -12,6 +12,7 @@ import { stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders } from '../runtime/dead-letter.ts';
 import type { CheckpointStore } from '../runtime/sink.ts';
 import { applied, endOffsets } from '../runtime/testing/caught-up.ts';
+import { metricsUrl, reportedCheckpoints, retries, scrape as scrapeMetrics } from '../runtime/testing/observe.ts';
 import { kill9, outputTail, type ProjectorProcess, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { checkpointId, checkpointIndex } from './checkpoint.ts';
 import { elasticsearchProjector, indexName } from './index.ts';
@@ -92,25 +93,12 @@ test('a replay from the earliest offset into the same generation: identical _sou
   assert.ok(problems.length === 0, `documents changed during the replay differ from PostgreSQL: ${summary(problems)}`);
 });
 
-/** The /metrics address a projector logs once it runs (its --metrics-port is 0 by default: any free port). */
-const metricsOf = (running: ProjectorProcess) =>
-  waitFor('the projector to serve /metrics', async () => /"metrics":"([^"]+)"/.exec(running.output.join(''))?.[1], 120_000);
-
 type Scraped = { sinkRetries: number; checkpoints: Map<string, bigint> };
 
 /** What a projector's /metrics says now: its sink retries, and the next offset it last checkpointed per partition. */
 async function scrape(metrics: string): Promise<Scraped> {
-  const text = await (await fetch(metrics)).text();
-  const samples = text.split('\n').flatMap((line) => {
-    const sample = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
-    if (!sample) return [];
-    const labels = Object.fromEntries([...(sample[2] as string).matchAll(/(\w+)="([^"]*)"/g)].map(([, label, value]) => [label, value]));
-    return [{ name: sample[1], labels, value: Number(sample[3]) }];
-  });
-  return {
-    sinkRetries: samples.filter((s) => s.name === 'nova_projector_retries_total' && s.labels['stage'] === 'sink').reduce((n, s) => n + s.value, 0),
-    checkpoints: new Map(samples.filter((s) => s.name === 'nova_projector_checkpoint_offset').map((s) => [`${s.labels['topic']}:${s.labels['partition']}`, BigInt(s.value)])),
-  };
+  const samples = await scrapeMetrics(metrics);
+  return { sinkRetries: retries(samples, 'sink'), checkpoints: reportedCheckpoints(samples) };
 }
 
 /**
@@ -146,7 +134,7 @@ test('Elasticsearch stopped and started mid-run: the same process retries, resum
   const [seeded, letters] = [await applied(store), await letterEnds()];
   projector = start(generation);
   const { pid } = projector.child;
-  const metrics = await metricsOf(projector);
+  const metrics = await metricsUrl(projector);
   // rows written while Elasticsearch is down: compared with the workload's
   const author = String((await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`es-outage-${randomUUID().slice(0, 8)}`])).rows[0].id);
   const outageRows = { users: new Set([author]), posts: new Set<string>() };

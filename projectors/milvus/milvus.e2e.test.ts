@@ -16,6 +16,7 @@ import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import type { Checkpoint, CheckpointStore } from '../runtime/sink.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
+import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
 import { deleteConsumerGroup, kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGeneration, milvusProjector, type EmbeddingCollection } from './index.ts';
 import { byKey, compareCollection, doubledKeys, readGeneration, readRows } from './test/oracle.ts';
@@ -203,5 +204,7 @@ test('killed between a batch’s writes and its checkpoint upsert: the writes st
   assert.notDeepEqual(await readGeneration(milvus, generation), generationBefore, 'the writes of the batch it died in are in the store, past the checkpoints');
   projector = start();
   await assertMatchesPostgres(written);
+  // it applied the killed batch's records again, and nothing twice: the rows alone could not tell
+  await assertAppliedExactlyFrom(projector, new Map([...checkpointsBefore].map(([key, c]) => [key, BigInt(c.nextOffset)])), milvusProjector.topics, env('KAFKA_BROKERS'));
   for (const collection of collections) assert.deepEqual(await doubledKeys(milvus, generation, collection, [...written[collection]]), [], `${collection}: replayed rows are each one row`);
 });

@@ -18,6 +18,7 @@ import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import type { RawRecord } from '../runtime/decode/index.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
+import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
 import { kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { connectNeo4j, neo4jProjector, userLabel } from './index.ts';
 import { pendingAtCommit } from './test/crash-fixture.ts';
@@ -158,7 +159,9 @@ test('killed where a batch would commit: neither its effects nor its checkpoints
   assert.ok(pending && pending.updates > 0 && pending.checkpoints > 0, `the transaction held the batch's effects and checkpoints when it died: ${line}`);
   assert.deepEqual(await checkpointOffsets(driver, name, generation), checkpointsBefore, 'no checkpoint was committed');
   assert.deepEqual(await graphState(driver, generation), graphBefore, 'no effect was committed');
-  start();
+  const restarted = start();
   await settled();
   await assertMatchesPostgres(driver, db, generation, workload.userIds);
+  // it applied the lost batch's records, and nothing twice
+  await assertAppliedExactlyFrom(restarted, checkpointsBefore, neo4jProjector.topics, env('KAFKA_BROKERS'));
 });

@@ -21,8 +21,8 @@ import { kill9, outputTail, startCrashingProjector, startProjector, stopProjecto
 import { actualFromRedis } from './drift.ts';
 import { redisTopics } from './mapping/index.ts';
 import { checkpointKey } from './sink.ts';
-import { appliedRecords, assertMatchesPostgres, caughtUp, changesBetween, storedCheckpoints } from './test/harness.ts';
-import { appliedChanges, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from './test/observe.ts';
+import { appliedRecords, assertMatchesPostgres, caughtUp, storedCheckpoints } from './test/harness.ts';
+import { assertAppliedExactlyFrom, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from '../runtime/testing/observe.ts';
 import { claimDatabase } from './test/own-database.ts';
 import { runWorkload } from './test/workload.ts';
 
@@ -71,17 +71,10 @@ after(async () => {
   await db.end();
 });
 
-/**
- * The restarted process read exactly `stored` from the store and, once caught up, had applied
- * exactly the change records from there to where it says it got: none again, none passed over.
- * Its count and its checkpoints come from one scrape, so records arriving meanwhile cannot skew it.
- */
+/** Once caught up, the restarted process applied exactly the changes after `stored` (runtime/testing/observe.ts). */
 async function assertResumedExactly(restarted: ProjectorProcess, stored: Map<string, bigint>) {
-  assert.deepEqual(await resumedFrom(restarted), stored, 'the restart read the checkpoints as stored');
   await settled();
-  const samples = await scrape(await metricsUrl(restarted));
-  const reached = new Map([...stored, ...reportedCheckpoints(samples)]);
-  assert.deepEqual(appliedChanges(samples, redisTopics), await changesBetween(brokers, stored, reached), 'the restart applied exactly the changes after the stored checkpoints');
+  await assertAppliedExactlyFrom(restarted, stored, redisTopics, brokers);
 }
 
 test('20,000 writes with five kill -9s at random moments of work: every key equals what PostgreSQL says', { timeout: 900_000 }, async (t) => {

@@ -1,12 +1,11 @@
 // What the Redis projector's end-to-end tests share: its checkpoints as stored (read from the
 // hash itself, not through the sink's load, which the tests check), waiting for it to catch up,
-// the change records in a range of offsets, and comparing every key with PostgreSQL.
+// and comparing every key with PostgreSQL.
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { caughtUp as generationCaughtUp } from '../../runtime/testing/caught-up.ts';
-import { captureTopics } from '../../runtime/testing/kafka-capture.ts';
 import type { CheckpointStore } from '../../runtime/sink.ts';
 import { redisTopics } from '../mapping/index.ts';
 import { checkpointKey } from '../sink.ts';
@@ -38,39 +37,6 @@ export async function caughtUp(redis: Redis, kafka: Kafka, db: pg.Client, timeou
   } finally {
     await admin.disconnect();
   }
-}
-
-/**
- * Per topic, the change records from `from` up to `to` in each partition (`topic:partition` ->
- * offset; a partition missing from `from` counts from its start): those in the Confluent wire
- * format (magic byte 0), so neither tombstones nor the garbage tests put on topics to be
- * dead-lettered.
- */
-export async function changesBetween(brokers: string, from: Map<string, bigint>, to: Map<string, bigint>): Promise<Map<string, number>> {
-  const counts = new Map(redisTopics.map((topic) => [topic, 0]));
-  const pending = new Set([...to].filter(([key, end]) => (from.get(key) ?? 0n) < end).map(([key]) => key));
-  if (pending.size === 0) return counts;
-  const since = new Map([...to].map(([key, end]) => [key, String(from.get(key) ?? (pending.has(key) ? 0n : end))]));
-  const range = [...to].reduce((sum, [key, end]) => sum + end - (from.get(key) ?? 0n), 0n);
-  const records = await captureTopics({
-    brokers,
-    topics: redisTopics,
-    since,
-    // a replay reads every topic from its start: a minute, and a second more per 10,000 records
-    timeoutMs: 60_000 + Number(range / 10n),
-    until: (seen) => {
-      const last = seen.at(-1);
-      const key = last && `${last.topic}:${last.partition}`;
-      if (key && BigInt(last.offset) + 1n >= (to.get(key) ?? 0n)) pending.delete(key);
-      return pending.size === 0;
-    },
-  });
-  for (const r of records) {
-    const key = `${r.topic}:${r.partition}`;
-    const offset = BigInt(r.offset);
-    if (r.value?.[0] === 0 && offset >= (from.get(key) ?? 0n) && offset < (to.get(key) ?? 0n)) counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Every projected key equals its PostgreSQL oracle; a short diff otherwise. Returns the keys. */

@@ -62,3 +62,32 @@ export async function captureTopics(options: {
   }
   return records;
 }
+
+/**
+ * The records of `topics` from `from` up to `to` in each partition (`topic:partition` -> next
+ * offset; a partition missing from `from` counts from its start, one missing from `to` is not
+ * read): what was written between two sets of checkpoints, or end offsets.
+ */
+export async function recordsBetween(brokers: string, topics: string[], from: Map<string, bigint>, to: Map<string, bigint>): Promise<RawRecord[]> {
+  const start = (key: string) => from.get(key) ?? 0n;
+  const pending = new Set([...to].filter(([key, end]) => start(key) < end).map(([key]) => key));
+  if (pending.size === 0) return [];
+  const range = [...to].reduce((sum, [key, end]) => sum + (end > start(key) ? end - start(key) : 0n), 0n);
+  const records = await captureTopics({
+    brokers,
+    topics,
+    since: new Map([...to].map(([key, end]) => [key, String(pending.has(key) ? start(key) : end)])),
+    // a replay reads every topic from its start: a minute, and a second more per 10,000 records
+    timeoutMs: 60_000 + Number(range / 10n),
+    until: (seen) => {
+      const last = seen.at(-1);
+      const key = last && `${last.topic}:${last.partition}`;
+      if (key && BigInt(last.offset) + 1n >= (to.get(key) ?? 0n)) pending.delete(key);
+      return pending.size === 0;
+    },
+  });
+  return records.filter((r) => {
+    const key = `${r.topic}:${r.partition}`;
+    return to.has(key) && BigInt(r.offset) >= start(key) && BigInt(r.offset) < (to.get(key) as bigint);
+  });
+}

@@ -1,8 +1,11 @@
 // What a projector process tells a test about itself: its log lines (pino JSON on stdout) and
-// its /metrics. It is started with --metrics-port 0 (any free port, so runs never collide) and
+// its /metrics. Its --metrics-port is 0 unless given (any free port, so runs never collide); it
 // names the address in its "projector running" line.
+import assert from 'node:assert/strict';
 import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
-import type { ProjectorProcess } from '../../runtime/testing/projector-process.ts';
+import { decodeAll } from './cdc-capture.ts';
+import { recordsBetween } from './kafka-capture.ts';
+import type { ProjectorProcess } from './projector-process.ts';
 
 type LogLine = Record<string, unknown> & { msg?: string };
 type Sample = { name: string; labels: Record<string, string>; value: number };
@@ -30,7 +33,7 @@ export const resumedFrom = (projector: ProjectorProcess): Promise<Map<string, bi
   });
 
 export const metricsUrl = (projector: ProjectorProcess): Promise<string> =>
-  waitFor('the projector to serve /metrics', async () => logLines(projector, 'projector running')[0]?.metrics as string | undefined);
+  waitFor('the projector to serve /metrics', async () => logLines(projector, 'projector running')[0]?.metrics as string | undefined, 120_000);
 
 /** One scrape, in Prometheus' text format; rejects once the process has closed its endpoint. */
 export async function scrape(url: string): Promise<Sample[]> {
@@ -54,3 +57,18 @@ export const reportedCheckpoints = (samples: Sample[]): Map<string, bigint> =>
 /** nova_projector_changes_applied_total per topic, for `topics` (0 where it applied none). */
 export const appliedChanges = (samples: Sample[], topics: string[]): Map<string, number> =>
   new Map(topics.map((topic) => [topic, samples.filter((s) => s.name === 'nova_projector_changes_applied_total' && s.labels.topic === topic).reduce((sum, s) => sum + s.value, 0)]));
+
+/**
+ * A restarted process read exactly `stored` from the store and, by the scrape it makes now, has
+ * applied exactly the changes (records that decode to one) from there to the checkpoints it
+ * reports: none again, none passed over. Its count and its checkpoints come from one scrape, so
+ * records arriving meanwhile cannot skew it. Call it once the process has caught up.
+ */
+export async function assertAppliedExactlyFrom(restarted: ProjectorProcess, stored: Map<string, bigint>, topics: string[], brokers: string): Promise<void> {
+  assert.deepEqual(await resumedFrom(restarted), stored, 'the restart read the checkpoints as stored');
+  const samples = await scrape(await metricsUrl(restarted));
+  const reached = new Map([...stored, ...reportedCheckpoints(samples)]);
+  const expected = new Map(topics.map((topic) => [topic, 0]));
+  for (const d of await decodeAll(await recordsBetween(brokers, topics, stored, reached))) if (d.kind === 'change') expected.set(d.position.topic, (expected.get(d.position.topic) ?? 0) + 1);
+  assert.deepEqual(appliedChanges(samples, topics), expected, 'the restart applied exactly the changes after the stored checkpoints');
+}
