@@ -1,7 +1,7 @@
 // The loop's answers to each class of failure, with pure doubles for the ports
 // (testing/fake-pipeline.ts); the same behaviour against the real stack is in faults.e2e.test.ts.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { deadLetterBreaker } from './breaker.ts';
 import { NovaError, codes } from './errors.ts';
 import type { ProjectorEvents } from './events.ts';
@@ -17,11 +17,18 @@ async function until(what: string, condition: () => boolean, timeoutMs = 5_000) 
   }
 }
 
-type Setup = Partial<RunProjectorOptions<FakeOp>> & { topic: FakeLog; sink?: ReturnType<typeof fakeSink> };
+/** `concurrent`: the source hands a round's partitions in at once (see fakeSource) */
+type Setup = Partial<RunProjectorOptions<FakeOp>> & { topic: FakeLog; sink?: ReturnType<typeof fakeSink>; concurrent?: boolean };
+
+/** Projectors started by a test: stopped after it, also when an assertion failed (a running one keeps the file from ending). */
+const started: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const running of started.splice(0)) await running.stop();
+});
 
 async function start(setup: Setup) {
-  const { topic, ...rest } = setup;
-  const source = fakeSource(topic);
+  const { topic, concurrent, ...rest } = setup;
+  const source = fakeSource(topic, 3, { concurrent });
   const sink = setup.sink ?? fakeSink();
   const deadLetter = fakeDeadLetter();
   const events = setup.events ?? eventBus();
@@ -30,6 +37,7 @@ async function start(setup: Setup) {
     events.on(name, (payload) => ((seen[name] ??= [] as never[]) as unknown[]).push(payload));
   }
   const running = await runProjector({ definition: fakeDefinition, decode: fakeDecoder(), log: quietLog(), retryInitialMs: 1, retryMaxMs: 2, stallRetryInitialMs: 20, ...rest, sink, source, deadLetter, events });
+  started.push(running);
   const nextOffset = (partition: number) => sink.saved.get(`t:${partition}`)?.nextOffset;
   return { source, sink, deadLetter, events, seen, running, nextOffset };
 }
@@ -221,8 +229,19 @@ test('each partition of a shared sink call gets its own checkpoint, with its own
   const log = new FakeLog();
   log.append(0, { id: 1, value: 'a', version: 50 }, { id: 2, value: 'b', version: 70 });
   log.append(1, { id: 3, value: 'c', version: 90 }, { id: 4, value: 'd', version: 60 });
-  const { running, sink } = await start({ topic: log, maxBatchRecords: 10 });
+  // handed in together, as one fetch round of a consumer taking partitions concurrently
+  const { running, sink } = await start({ topic: log, maxBatchRecords: 10, concurrent: true });
   await until('both partitions', () => sink.saved.size === 2 && [...sink.saved.values()].every((c) => c.nextOffset === '2'));
+  const shared = sink.calls.filter(({ checkpoints }) => ['t:0', 't:1'].every((key) => checkpoints.some((c) => `${c.topic}:${c.partition}` === key)));
+  assert.equal(shared.length, 1, `one sink call carries both partitions: ${JSON.stringify(sink.calls.map((c) => c.checkpoints.map((k) => `${k.topic}:${k.partition}`)))}`);
+  assert.deepEqual(
+    [...(shared[0]?.checkpoints ?? [])].sort((a, b) => a.partition - b.partition).map((c) => [`${c.topic}:${c.partition}`, c.nextOffset, c.commitOrder]),
+    [
+      ['t:0', '2', 70n], // its own part's newest, not the call's (90)
+      ['t:1', '2', 90n], // its own newest, though not its last record's (60)
+    ],
+    'each checkpoint of the shared call carries its own part\'s newest commit order',
+  );
   assert.deepEqual([sink.saved.get('t:0')?.commitOrder, sink.saved.get('t:1')?.commitOrder], [70n, 90n]);
   await running.stop();
 });

@@ -29,8 +29,14 @@ export class FakeLog {
   }
 }
 
-/** A Source over a FakeLog: one assignment of every partition, batches of `batchSize` until `stop`. */
-export function fakeSource(log: FakeLog, batchSize = 3) {
+/**
+ * A Source over a FakeLog: one assignment of every partition, batches of `batchSize` until `stop`.
+ * Each round hands every partition with records in one batch. By default one after the other (the
+ * next partition only once the previous one's onBatch settled); with `concurrent` all of a round's
+ * partitions at once, and the next round once they all settled, as kafkajs's eachBatch does with
+ * partitionsConsumedConcurrently: only then do several partitions share a sink call.
+ */
+export function fakeSource(log: FakeLog, batchSize = 3, { concurrent = false }: { concurrent?: boolean } = {}) {
   const paused = new Set<number>();
   const positions = new Map<number, number>();
   const calls: string[] = [];
@@ -46,15 +52,21 @@ export function fakeSource(log: FakeLog, batchSize = 3) {
       const ranges: AssignedPartition[] = [...log.partitions].map(([partition, p]) => ({ topic: log.topic, partition, low: String(p.low), high: String(p.records.length), retentionMs: 60_000 }));
       for (const { partition, low } of ranges) positions.set(partition, Number(startAt(log.topic, partition) ?? low));
       await onAssign(ranges);
+      /** Hands in one partition's next batch, if it has one and is not paused; false if not. */
+      const deliver = async (partition: number, p: { low: number; records: RawRecord[] }): Promise<boolean> => {
+        const at = Math.max(positions.get(partition) ?? 0, p.low);
+        if (paused.has(partition) || at >= p.records.length) return false;
+        const records = p.records.slice(at, at + batchSize);
+        await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => void heartbeats++ });
+        if (!paused.has(partition)) positions.set(partition, at + records.length);
+        return true;
+      };
       while (running) {
         let delivered = false;
-        for (const [partition, p] of log.partitions) {
-          const at = Math.max(positions.get(partition) ?? 0, p.low);
-          if (paused.has(partition) || at >= p.records.length) continue;
-          const records = p.records.slice(at, at + batchSize);
-          delivered = true;
-          await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => void heartbeats++ });
-          if (!paused.has(partition)) positions.set(partition, at + records.length);
+        if (concurrent) {
+          delivered = (await Promise.all([...log.partitions].map(([partition, p]) => deliver(partition, p)))).some(Boolean);
+        } else {
+          for (const [partition, p] of log.partitions) if (await deliver(partition, p)) delivered = true;
         }
         if (!delivered) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 5)));
       }
@@ -113,10 +125,14 @@ export type Behaviour = { reject?: (op: FakeOp) => boolean; fail?: ErrorKind };
 export function fakeSink(behave: (ops: StoreOp<FakeOp>[]) => Behaviour = () => ({})) {
   const rows = new Map<number, { value: string; version: bigint }>();
   const saved = new Map<string, Checkpoint>();
-  const sink: Sink<FakeOp> & CheckpointStore & { rows: typeof rows; saved: typeof saved } = {
+  /** every apply call, in order, failed ones too: the ops and the checkpoints it was handed */
+  const calls: { ops: FakeOp[]; checkpoints: Checkpoint[] }[] = [];
+  const sink: Sink<FakeOp> & CheckpointStore & { rows: typeof rows; saved: typeof saved; calls: typeof calls } = {
     rows,
     saved,
+    calls,
     async apply(ops, checkpoints, onRejected) {
+      calls.push({ ops: ops.map(({ op }) => op), checkpoints: checkpoints.map((c) => ({ ...c })) });
       const { reject = () => false, fail } = behave(ops);
       const refused = ops.filter(({ op }) => reject(op));
       if (refused.length > 0) await onRejected(refused.map(({ change }) => ({ position: change.position, reason: 'refused' })));
