@@ -23,6 +23,7 @@ import type { Checkpoint } from '../runtime/sink.ts';
 import { applied, caughtUp, endOffsets } from '../runtime/testing/caught-up.ts';
 import { decodeAll } from '../runtime/testing/cdc-capture.ts';
 import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
+import { randomKills } from '../runtime/testing/random-kills.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets, recordsBetween } from '../runtime/testing/kafka-capture.ts';
 import { kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { clearCheckpoints, clickhouseClient, clickhouseProjector } from './index.ts';
@@ -68,25 +69,18 @@ async function assertMatchesPostgres(ids: Set<string>) {
 test('4,000 statements with six kill -9s at random moments: every touched row equals PostgreSQL', { timeout: 600_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail(5)}`));
   const statements = 4_000;
-  // one kill at a random point in each sixth of the workload
-  const killAt = Array.from({ length: 6 }, (_, i) => Math.floor(((i + 0.1 + Math.random() * 0.8) * statements) / 6));
+  // one kill at a random point in each sixth of the first 90% of the workload (writes go on after the last)
+  const killAt = Array.from({ length: 6 }, (_, i) => Math.floor(((i + 0.1 + Math.random() * 0.8) * statements * 0.9) / 6));
   const kills: string[] = [];
   let killsWithWork = 0;
   const started = Date.now();
   let startedAt = 0n;
   start();
-  const workload = await runInteractionWorkload(db, {
-    statements,
-    tag: `ch-${randomUUID().slice(0, 8)}`,
-    onProgress: async (done) => {
-      const next = killAt[kills.length];
-      if (next === undefined || done < next) return;
-      // kill a process that is working: one that has applied a batch since it started (a
-      // restart first waits out the dead member's session, ~10 s, to get its partitions); then
-      // at a random moment, so that kills land anywhere in a batch, also between its rows and
-      // its checkpoint, not just after a checkpoint
-      await waitFor('the restarted projector to apply a batch', async () => ((await applied(own.store)) > startedAt ? true : undefined), 90_000);
-      await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
+  const kills9 = randomKills({
+    at: killAt,
+    // a process that is working: one that has applied a batch since it started
+    atWork: () => waitFor('the restarted projector to apply a batch', async () => ((await applied(own.store)) > startedAt ? true : undefined), 90_000),
+    async kill(done) {
       await kill9(projector as ProjectorProcess);
       const at = await applied(own.store);
       const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - at;
@@ -96,6 +90,8 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
       start();
     },
   });
+  const workload = await runInteractionWorkload(db, { statements, tag: `ch-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
+  await kills9.finished();
   t.diagnostic(`kills: ${kills.join('; ')}`);
   assert.equal(kills.length, 6);
   // each killed process applied records (the gate above); what could fail is that every kill met an idle one

@@ -6,13 +6,14 @@
 // Each test fills a generation of its own (test/harness.ts); the first from the earliest
 // offset, compared whole, the later ones from the partitions' ends.
 import assert from 'node:assert/strict';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders } from '../runtime/dead-letter.ts';
 import type { CheckpointStore } from '../runtime/sink.ts';
 import { applied, endOffsets } from '../runtime/testing/caught-up.ts';
 import { metricsUrl, reportedCheckpoints, retries, scrape as scrapeMetrics } from '../runtime/testing/observe.ts';
+import { randomKills } from '../runtime/testing/random-kills.ts';
 import { kill9, outputTail, type ProjectorProcess, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { checkpointId, checkpointIndex } from './checkpoint.ts';
 import { elasticsearchProjector, indexName } from './index.ts';
@@ -45,17 +46,15 @@ test('20,000 writes with six kill -9s at random moments of a working process: ev
   const waitingAtKill: bigint[] = [];
   const kills: string[] = [];
   const started = Date.now();
-  const workload = await runSearchWorkload(db, {
-    statements: 20_000,
-    tag: `es-${randomUUID().slice(0, 8)}`,
-    onProgress: async (done) => {
-      if (kills.length >= 6 || done < (kills.length + 1) * 3_000) return;
-      // kill a process that is working: one that has applied a batch since it started (a
-      // restart first waits out the dead member's session, ~10 s, to get its partitions);
-      // then at any moment, so that some kills land between a document bulk and its checkpoints
-      const startedAt = appliedAtKill.at(-1) ?? 0n;
-      await waitFor('the restarted projector to apply a batch', async () => ((await applied(store1)) > startedAt ? true : undefined), 60_000);
-      await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
+  // one kill at a random point in each sixth of the first 90% of the workload (writes go on after the last)
+  const statements = 20_000;
+  const killAt = Array.from({ length: 6 }, (_, i) => Math.floor(((i + 0.1 + Math.random() * 0.8) * statements * 0.9) / 6));
+  const kills9 = randomKills({
+    at: killAt,
+    // a process that is working: one that has applied a batch since it started; killed then at any
+    // moment, so that some kills land between a document bulk and its checkpoints
+    atWork: () => waitFor('the restarted projector to apply a batch', async () => ((await applied(store1)) > (appliedAtKill.at(-1) ?? 0n) ? true : undefined), 60_000),
+    async kill(done) {
       await kill9(projector as ProjectorProcess);
       appliedAtKill.push(await applied(store1));
       const waiting = sum(await endOffsets(admin, topics)) - (appliedAtKill.at(-1) as bigint);
@@ -64,6 +63,8 @@ test('20,000 writes with six kill -9s at random moments of a working process: ev
       projector = start(g1);
     },
   });
+  const workload = await runSearchWorkload(db, { statements, tag: `es-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
+  await kills9.finished();
   t.diagnostic(`kills: ${kills.join('; ')}`);
   assert.equal(kills.length, 6);
   // each killed process applied records (the gate above); what could fail is that every kill met an idle one

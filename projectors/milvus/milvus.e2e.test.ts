@@ -18,6 +18,7 @@ import type { Checkpoint, CheckpointStore } from '../runtime/sink.ts';
 import { endOffsets } from '../runtime/testing/caught-up.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
 import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
+import { randomKills } from '../runtime/testing/random-kills.ts';
 import { deleteConsumerGroup, kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGeneration, milvusProjector, type EmbeddingCollection } from './index.ts';
 import { byKey, compareCollection, doubledKeys, readGeneration, readRows } from './test/oracle.ts';
@@ -101,19 +102,18 @@ test('300 statements with five kill -9s at random moments: the generation equals
   let killsWithWork = 0;
   projector = start();
   let [startedAt, doneAtStart] = [0n, 0];
-  touched = await runEmbeddingWorkload(db, {
-    owners,
-    statements,
-    onProgress: async (done) => {
-      if (kills.length >= killAt.length || done < (killAt[kills.length] as number)) return;
-      // a process at work: it has applied some of what was written since it started, a random
-      // share of at most half of that (a restart first waits out the dead member's session,
-      // ~10 s, to get its partitions, so the backlog is all there when it starts); then at a
-      // random moment, so that kills land anywhere in a batch, also between its writes and its
-      // checkpoint, not just after a checkpoint
+  const kills9 = randomKills({
+    at: killAt,
+    // a process at work: it has applied some of what was written since it started, a random
+    // share of at most half of that (a restart first waits out the dead member's session,
+    // ~10 s, to get its partitions, so the backlog is all there when it starts); killed then at
+    // any moment, so that kills land anywhere in a batch, also between its writes and its
+    // checkpoint, not just after a checkpoint
+    async atWork(done) {
       const share = BigInt(1 + randomInt(Math.max(1, Math.floor((done - doneAtStart) / 2))));
       await waitFor('the projector to apply a random share of its backlog', async () => ((await applied()) >= startedAt + share ? true : undefined), 60_000);
-      await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
+    },
+    async kill(done) {
       await kill9(projector as ProjectorProcess);
       const at = await applied();
       const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - at;
@@ -123,6 +123,8 @@ test('300 statements with five kill -9s at random moments: the generation equals
       projector = start();
     },
   });
+  touched = await runEmbeddingWorkload(db, { owners, statements, onProgress: kills9.onProgress });
+  await kills9.finished();
   t.diagnostic(`generation ${generation}; kills: ${kills.join('; ')}`);
   assert.equal(kills.length, 5);
   // each killed process applied records (the gate above); what could fail is that every kill met an idle one
@@ -131,6 +133,8 @@ test('300 statements with five kill -9s at random moments: the generation equals
 });
 
 test('a replay from the earliest offset into the same generation leaves every row and tombstone identical', { timeout: 90_000 }, async () => {
+  // caught up first, so that the replay alone can change what is compared
+  await caughtUp();
   await kill9(projector as ProjectorProcess);
   const beforeReplay = await scopedSnapshot();
   await clearCheckpoints(milvus, { projector: name, generation });

@@ -19,6 +19,7 @@ import { deadLetterHeaders, deadLetterTopic } from '../runtime/dead-letter.ts';
 import type { RawRecord } from '../runtime/decode/index.ts';
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../runtime/testing/kafka-capture.ts';
 import { assertAppliedExactlyFrom } from '../runtime/testing/observe.ts';
+import { randomKills } from '../runtime/testing/random-kills.ts';
 import { kill9, outputTail, type ProjectorProcess, startCrashingProjector, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 import { connectNeo4j, neo4jProjector, userLabel } from './index.ts';
 import { pendingAtCommit } from './test/crash-fixture.ts';
@@ -48,32 +49,29 @@ const { run } = ownGeneration({ generation, db, admin, driver, projector: () => 
 test('a workload with five kill -9s at random moments: the graph of its users equals PostgreSQL', { timeout: 600_000 }, async (t) => {
   t.after(() => t.diagnostic(`generation ${generation}; last projector output:\n${logTail()}`));
   const statements = 4_000;
-  // one target in each fifth of the run, at least 400 statements apart: each lands in a progress call of its own
-  const fifth = statements / 5;
-  const killAt = Array.from({ length: 5 }, (_, i) => i * fifth + randomInt(200, fifth - 200));
+  // one target in each fifth of the first 90% of the run (writes go on after the last)
+  const fifth = (statements * 0.9) / 5;
+  const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(i * fifth + randomInt(100, fifth - 100)));
   const kills: string[] = [];
   let killsWithWork = 0;
   start();
   let startedAt = 0n;
-  const workload = await runGraphWorkload(db, {
-    statements,
-    tag: `neo4j-${randomUUID().slice(0, 8)}`,
-    onProgress: async (done) => {
-      if (killAt.length > 0 && done >= (killAt[0] as number)) {
-        killAt.shift();
-        // a process that is working: it has applied a batch since it started; then any moment
-        await waitFor('the restarted projector to apply a batch', async () => ((await applied()) > startedAt ? true : undefined), 90_000);
-        await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1_500)));
-        await kill9(projector as ProjectorProcess);
-        const at = await applied();
-        const waiting = [...(await endOffsets(admin)).values()].reduce((a, b) => a + b, 0n) - at;
-        if (waiting > 0n) killsWithWork++;
-        kills.push(`statement ${done}, ${at} records applied, ${waiting} waiting`);
-        startedAt = at;
-        start();
-      }
+  const kills9 = randomKills({
+    at: killAt,
+    // a process that is working: it has applied a batch since it started; killed then at any moment
+    atWork: () => waitFor('the restarted projector to apply a batch', async () => ((await applied()) > startedAt ? true : undefined), 90_000),
+    async kill(done) {
+      await kill9(projector as ProjectorProcess);
+      const at = await applied();
+      const waiting = [...(await endOffsets(admin)).values()].reduce((a, b) => a + b, 0n) - at;
+      if (waiting > 0n) killsWithWork++;
+      kills.push(`statement ${done}, ${at} records applied, ${waiting} waiting`);
+      startedAt = at;
+      start();
     },
   });
+  const workload = await runGraphWorkload(db, { statements, tag: `neo4j-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
+  await kills9.finished();
   t.diagnostic(`kills: ${kills.join('; ')}`);
   assert.equal(kills.length, 5);
   // each killed process applied records (the gate above); what could fail is that every kill met an idle one

@@ -22,6 +22,7 @@ import { actualFromRedis } from './drift.ts';
 import { redisTopics } from './mapping/index.ts';
 import { checkpointKey } from './sink.ts';
 import { appliedRecords, assertMatchesPostgres, caughtUp, storedCheckpoints } from './test/harness.ts';
+import { randomKills } from '../runtime/testing/random-kills.ts';
 import { assertAppliedExactlyFrom, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from '../runtime/testing/observe.ts';
 import { claimDatabase } from './test/own-database.ts';
 import { runWorkload } from './test/workload.ts';
@@ -80,34 +81,32 @@ async function assertResumedExactly(restarted: ProjectorProcess, stored: Map<str
 test('20,000 writes with five kill -9s at random moments of work: every key equals what PostgreSQL says', { timeout: 900_000 }, async (t) => {
   t.after(() => t.diagnostic(`last projector output:\n${outputTail(projector, 20)}`));
   const statements = 20_000;
-  // one target in each fifth of the run, at least 1,000 statements apart: each lands in a progress call of its own
-  const fifth = statements / 5;
-  const killAt = Array.from({ length: 5 }, (_, i) => i * fifth + randomInt(500, fifth - 500));
+  // one target in each fifth of the first 90% of the run (writes go on after the last)
+  const fifth = (statements * 0.9) / 5;
+  const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(i * fifth + randomInt(200, fifth - 200)));
   const kills: bigint[] = [];
   let stored = await storedCheckpoints(redis);
   running();
-  await runWorkload(db, {
-    statements,
-    tag: tag('e2e'),
-    onProgress: async (done) => {
-      if (killAt.length > 0 && done >= (killAt[0] as number)) {
-        killAt.shift();
-        // a process at work: it resumed from what the last one stored and has applied since; then any moment
-        const current = projector as ProjectorProcess;
-        assert.deepEqual(await resumedFrom(current), stored, 'the restart read the checkpoints the killed process stored');
-        const since = [...stored.values()].reduce((sum, next) => sum + next, 0n);
-        await waitFor('the projector to apply a batch since it started', async () => ((await appliedRecords(redis)) > since ? true : undefined), 120_000);
-        await pause(randomInt(0, 1_500));
-        await kill9(current);
-        stored = await checkpointsAtRest();
-        const applied = [...stored.values()].reduce((sum, next) => sum + next, 0n);
-        const waiting = [...(await endOffsets(admin, redisTopics)).values()].reduce((sum, end) => sum + end, 0n) - applied;
-        kills.push(waiting);
-        t.diagnostic(`kill ${kills.length} at statement ${done}: ${applied} records applied, ${waiting} waiting`);
-        start();
-      }
+  const kills9 = randomKills({
+    at: killAt,
+    // a process at work: it resumed from what the last one stored and has applied since
+    async atWork() {
+      assert.deepEqual(await resumedFrom(projector as ProjectorProcess), stored, 'the restart read the checkpoints the killed process stored');
+      const since = [...stored.values()].reduce((sum, next) => sum + next, 0n);
+      await waitFor('the projector to apply a batch since it started', async () => ((await appliedRecords(redis)) > since ? true : undefined), 120_000);
+    },
+    async kill(done) {
+      await kill9(projector as ProjectorProcess);
+      stored = await checkpointsAtRest();
+      const applied = [...stored.values()].reduce((sum, next) => sum + next, 0n);
+      const waiting = [...(await endOffsets(admin, redisTopics)).values()].reduce((sum, end) => sum + end, 0n) - applied;
+      kills.push(waiting);
+      t.diagnostic(`kill ${kills.length} at statement ${done}: ${applied} records applied, ${waiting} waiting`);
+      start();
     },
   });
+  await runWorkload(db, { statements, tag: tag('e2e'), onProgress: kills9.onProgress });
+  await kills9.finished();
   assert.equal(kills.length, 5);
   // applied records grow from kill to kill by the gate above; what could fail is that every kill met an idle process
   assert.ok(kills.some((waiting) => waiting > 0n), `some kill left records waiting for the process it killed: ${kills.join(', ')}`);
