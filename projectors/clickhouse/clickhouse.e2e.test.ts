@@ -71,29 +71,22 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
   const statements = 4_000;
   // one kill at a random point in each sixth of the first 90% of the workload (writes go on after the last)
   const killAt = Array.from({ length: 6 }, (_, i) => Math.floor(((i + 0.1 + Math.random() * 0.8) * statements * 0.9) / 6));
-  const kills: string[] = [];
-  let killsWithWork = 0;
   const started = Date.now();
   start();
   const kills9 = randomKills({
     at: killAt,
     admin,
     groupId: `nova-projector-${name}-g${generation}`,
-    async kill(done) {
+    topics,
+    async kill() {
       await kill9(projector as ProjectorProcess);
       const at = await applied(own.store);
-      const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - at;
-      if (waiting > 0n) killsWithWork++;
-      kills.push(`statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s, ${at} records applied, ${waiting} waiting`);
       start();
+      return at;
     },
   });
   const workload = await runInteractionWorkload(db, { statements, tag: `ch-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
-  await kills9.finished();
-  t.diagnostic(`kills: ${kills.join('; ')}`);
-  assert.equal(kills.length, 6);
-  // what could go wrong unseen: every kill meeting a process with nothing to do
-  assert.ok(killsWithWork > 0, `some kill left records waiting for the process it killed: ${kills.join('; ')}`);
+  t.diagnostic(`kills: ${(await kills9.finished()).join('; ')}`);
   touched = workload.touched;
   await assertMatchesPostgres(touched);
   t.diagnostic(`${touched.size} rows compared after ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -40,12 +40,6 @@ test('20,000 writes with six kill -9s at random moments of a working process: ev
   [g1, store1] = await freshGeneration();
   t.after(() => t.diagnostic(`generation ${g1}; last projector output:\n${logTail(5)}`));
   projector = start(g1);
-  /** records applied when each kill landed */
-  const appliedAtKill: bigint[] = [];
-  /** records in the topics the killed process had not applied */
-  const waitingAtKill: bigint[] = [];
-  const kills: string[] = [];
-  const started = Date.now();
   // one kill at a random point in each sixth of the first 90% of the workload (writes go on after the last)
   const statements = 20_000;
   const killAt = Array.from({ length: 6 }, (_, i) => Math.floor(((i + 0.1 + Math.random() * 0.8) * statements * 0.9) / 6));
@@ -54,21 +48,16 @@ test('20,000 writes with six kill -9s at random moments of a working process: ev
     // at any moment of a working process, so that some kills land between a document bulk and its checkpoints
     admin,
     groupId: `nova-projector-${name}-g${g1}`,
-    async kill(done) {
+    topics,
+    async kill() {
       await kill9(projector as ProjectorProcess);
-      appliedAtKill.push(await applied(store1));
-      const waiting = sum(await endOffsets(admin, topics)) - (appliedAtKill.at(-1) as bigint);
-      waitingAtKill.push(waiting);
-      kills.push(`statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s, ${appliedAtKill.at(-1)} records applied, ${waiting} waiting`);
+      const at = await applied(store1);
       projector = start(g1);
+      return at;
     },
   });
   const workload = await runSearchWorkload(db, { statements, tag: `es-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
-  await kills9.finished();
-  t.diagnostic(`kills: ${kills.join('; ')}`);
-  assert.equal(kills.length, 6);
-  // what could go wrong unseen: every kill meeting a process with nothing to do
-  assert.ok(waitingAtKill.some((waiting) => waiting > 0n), `some kill left records waiting for the process it killed: ${kills.join('; ')}`);
+  t.diagnostic(`kills: ${(await kills9.finished()).join('; ')}`);
   workload1 = workload;
   await assertMatchesPostgres(g1, store1, workload);
 });

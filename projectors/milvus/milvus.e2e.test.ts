@@ -98,29 +98,22 @@ test('300 statements with five kill -9s at random moments: the generation equals
   const owners = await createOwners(db, tag, 30);
   const statements = 300;
   const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(((i + 0.2 + Math.random() * 0.6) * statements) / 5.5)).sort((a, b) => a - b);
-  const kills: string[] = [];
-  let killsWithWork = 0;
   projector = start();
   const kills9 = randomKills({
     at: killAt,
     // at any moment of a working process: also between a batch's writes and its checkpoint
     admin,
     groupId: `nova-projector-${name}-g${generation}`,
-    async kill(done) {
+    topics,
+    async kill() {
       await kill9(projector as ProjectorProcess);
       const at = await applied();
-      const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - at;
-      if (waiting > 0n) killsWithWork++;
-      kills.push(`statement ${done}, ${at} records applied, ${waiting} waiting`);
       projector = start();
+      return at;
     },
   });
   touched = await runEmbeddingWorkload(db, { owners, statements, onProgress: kills9.onProgress });
-  await kills9.finished();
-  t.diagnostic(`generation ${generation}; kills: ${kills.join('; ')}`);
-  assert.equal(kills.length, 5);
-  // what could go wrong unseen: every kill meeting a process with nothing to do
-  assert.ok(killsWithWork > 0, `some kill left records waiting for the process it killed: ${kills.join('; ')}`);
+  t.diagnostic(`generation ${generation}; kills: ${(await kills9.finished()).join('; ')}`);
   await assertMatchesPostgres(touched);
 });
 

@@ -52,28 +52,21 @@ test('a workload with five kill -9s at random moments: the graph of its users eq
   // one target in each fifth of the first 90% of the run (writes go on after the last)
   const fifth = (statements * 0.9) / 5;
   const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(i * fifth + randomInt(100, fifth - 100)));
-  const kills: string[] = [];
-  let killsWithWork = 0;
   start();
   const kills9 = randomKills({
     at: killAt,
     admin,
     groupId: `nova-projector-${name}-g${generation}`,
-    async kill(done) {
+    topics: neo4jProjector.topics,
+    async kill() {
       await kill9(projector as ProjectorProcess);
       const at = await applied();
-      const waiting = [...(await endOffsets(admin)).values()].reduce((a, b) => a + b, 0n) - at;
-      if (waiting > 0n) killsWithWork++;
-      kills.push(`statement ${done}, ${at} records applied, ${waiting} waiting`);
       start();
+      return at;
     },
   });
   const workload = await runGraphWorkload(db, { statements, tag: `neo4j-${randomUUID().slice(0, 8)}`, onProgress: kills9.onProgress });
-  await kills9.finished();
-  t.diagnostic(`kills: ${kills.join('; ')}`);
-  assert.equal(kills.length, 5);
-  // what could go wrong unseen: every kill meeting a process with nothing to do
-  assert.ok(killsWithWork > 0, `some kill left records waiting for the process it killed: ${kills.join('; ')}`);
+  t.diagnostic(`kills: ${(await kills9.finished()).join('; ')}`);
   workloadUsers = workload.userIds;
   await settled();
   await assertMatchesPostgres(driver, db, generation, workloadUsers);

@@ -84,7 +84,6 @@ test('20,000 writes with five kill -9s at random moments of work: every key equa
   // one target in each fifth of the first 90% of the run (writes go on after the last)
   const fifth = (statements * 0.9) / 5;
   const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(i * fifth + randomInt(200, fifth - 200)));
-  const kills: bigint[] = [];
   let stored = await storedCheckpoints(redis);
   running();
   const kills9 = randomKills({
@@ -92,21 +91,16 @@ test('20,000 writes with five kill -9s at random moments of work: every key equa
     admin,
     groupId: group,
     atWork: async () => assert.deepEqual(await resumedFrom(projector as ProjectorProcess), stored, 'the restart read the checkpoints the killed process stored'),
-    async kill(done) {
+    topics: redisTopics,
+    async kill() {
       await kill9(projector as ProjectorProcess);
       stored = await checkpointsAtRest();
-      const applied = [...stored.values()].reduce((sum, next) => sum + next, 0n);
-      const waiting = [...(await endOffsets(admin, redisTopics)).values()].reduce((sum, end) => sum + end, 0n) - applied;
-      kills.push(waiting);
-      t.diagnostic(`kill ${kills.length} at statement ${done}: ${applied} records applied, ${waiting} waiting`);
       start();
+      return [...stored.values()].reduce((sum, next) => sum + next, 0n);
     },
   });
   await runWorkload(db, { statements, tag: tag('e2e'), onProgress: kills9.onProgress });
-  await kills9.finished();
-  assert.equal(kills.length, 5);
-  // what could go wrong unseen: every kill meeting a process with nothing to do
-  assert.ok(kills.some((waiting) => waiting > 0n), `some kill left records waiting for the process it killed: ${kills.join(', ')}`);
+  for (const line of await kills9.finished()) t.diagnostic(`kill at ${line}`);
   assert.deepEqual(await resumedFrom(projector as ProjectorProcess), stored);
   await settled();
   await assertMatchesPostgres(redis, db);

@@ -4,16 +4,23 @@
 // restarted member first waits out the dead one's session, ~10 s), then goes on writing while
 // the kill lands 0-1.5 s later. A kill made while the workload waited would mostly meet a
 // process that had caught up and sat idle; a gate on records applied could wait forever once
-// the process had applied everything written.
+// the process had applied everything written. At each kill it notes how many records the
+// killed process left waiting; finished() requires some kill to have left some, so a run whose
+// kills all met idle processes fails.
+import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
+import { endOffsets } from './caught-up.ts';
 
 export type RandomKills = {
   /** the workload's onProgress */
   onProgress: (done: number) => Promise<void>;
-  /** once the workload has ended: waits for the kill in flight; throws what a kill threw, or that a target was never reached */
-  finished: () => Promise<void>;
+  /**
+   * Once the workload has ended: waits for the kill in flight; throws what a kill threw, that a
+   * target was never reached, or that no kill left records waiting. Returns a line per kill.
+   */
+  finished: () => Promise<string[]>;
 };
 
 /** The one member of `groupId` holding partitions, once the group is stable with it alone and it is not `not`. */
@@ -31,12 +38,17 @@ export function randomKills(options: {
   admin: Admin;
   /** the projector's consumer group: nova-projector-<name>-g<generation> */
   groupId: string;
-  kill: (done: number) => Promise<void>;
+  /** the topics it reads, whose end offsets less what it applied are the records it left waiting */
+  topics: string[];
+  /** kills the process, starts the next, and returns the records the killed one applied (its stored checkpoints summed) */
+  kill: (done: number) => Promise<bigint>;
   /** checks of the running process before it is killed (it holds its partitions by then) */
   atWork?: (done: number) => Promise<unknown>;
   maxDelayMs?: number;
 }): RandomKills {
-  const { at, admin, groupId, kill, atWork, maxDelayMs = 1_500 } = options;
+  const { at, admin, groupId, topics, kill, atWork, maxDelayMs = 1_500 } = options;
+  const started = Date.now();
+  const kills: Array<{ line: string; waiting: bigint }> = [];
   let next = 0;
   let killed: string | undefined;
   let pending: Promise<void> | undefined;
@@ -53,7 +65,9 @@ export function randomKills(options: {
       pending = delay()
         .then(async () => {
           killed = member;
-          await kill(done);
+          const applied = await kill(done);
+          const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - applied;
+          kills.push({ waiting, line: `statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${applied} records applied, ${waiting} waiting` });
         })
         .catch((error: unknown) => void (failure = error))
         .finally(() => (pending = undefined));
@@ -63,6 +77,9 @@ export function randomKills(options: {
       if (failure !== undefined) throw failure;
       // targets lie well before the workload's end (a progress call each): one left is a test's mistake
       if (next < at.length) throw new Error(`the workload ended before kill ${next + 1}'s target, statement ${at[next]}`);
+      const lines = kills.map((k) => k.line);
+      assert.ok(kills.some((k) => k.waiting > 0n), `some kill left records waiting for the process it killed: ${lines.join('; ')}`);
+      return lines;
     },
   };
 }
