@@ -1,5 +1,6 @@
 // The Elasticsearch projector: messages, posts and users, searchable through stable aliases.
 import { Client } from '@elastic/elasticsearch';
+import { NovaError } from '../runtime/errors.ts';
 import { isTransient, retry } from '../runtime/retry.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareElasticsearchWithPostgres } from './drift.ts';
@@ -33,11 +34,11 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
   mapping: mapChange,
   async createSink({ generation, env, shadow }) {
     const client = connectElasticsearch(env);
-    // the client retries nothing itself (above), so an Elasticsearch still starting is waited
-    // out here, up to about a minute, before the process gives up to its supervisor
+    // the client retries nothing itself (above), so an Elasticsearch still starting (refusing,
+    // or answering too slowly) is waited out here, 30-60 s, before the process gives up to its supervisor
     const ensure = () => ensureIndices(client, generation, { shadow }).catch((error: unknown) => Promise.reject(elasticsearchError(error)));
     try {
-      await retry(ensure, { attempts: (error) => (isTransient(error) ? 12 : 1) });
+      await retry(ensure, { attempts: (error) => (isTransient(error) || (error instanceof NovaError && error.kind === 'bounded') ? 12 : 1) });
     } catch (error) {
       await client.close();
       throw error; // a generation an older Nova filled is refused as it is, naming the repair

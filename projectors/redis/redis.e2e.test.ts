@@ -198,15 +198,25 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
   await waitFor('the checkpoints to move', async () => ((await appliedRecords(redis)) > seen ? true : undefined), 120_000);
   // hold the next batch's script in Redis (CLIENT PAUSE WRITE postpones scripts, not reads),
   // so that the signal lands while a batch is in flight, for sure
+  const probe = new pg.Client({ connectionString: env('DATABASE_URL') });
+  await probe.connect();
   await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
   let atSignal: Map<string, bigint>;
   try {
-    await waitFor('a batch script held by the pause', async () => (/flags=\w*b\w* .*cmd=evalsha/.test(String(await redis.call('CLIENT', 'LIST'))) ? true : undefined), 60_000);
+    // this generation's script (the pause holds every database's); written to until one comes
+    const held = new RegExp(`flags=\\w*b\\w* db=${own.generation} .*cmd=evalsha`);
+    await waitFor('a batch script of this generation held by the pause', async () => {
+      if (held.test(String(await redis.call('CLIENT', 'LIST')))) return true;
+      // its own connection: the workload's transactions run on db meanwhile
+      await probe.query(`UPDATE live_streams SET viewer_count = viewer_count + 1 WHERE id = (SELECT max(id) FROM live_streams)`);
+      return undefined;
+    }, 60_000);
     atSignal = await storedCheckpoints(redis);
     stopping.child.kill('SIGTERM');
     await waitFor('the process to take the signal', async () => (logLines(stopping, 'stopping after the batch in flight').length > 0 ? true : undefined));
   } finally {
     await redis.call('CLIENT', 'UNPAUSE');
+    await probe.end();
   }
   // what the process says it stored, read until it closes its endpoint on the way out
   let reported = new Map<string, bigint>();

@@ -9,7 +9,7 @@
 // kills all met idle processes fails.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import type { Admin } from 'kafkajs';
+import { AssignerProtocol, type Admin } from 'kafkajs';
 import { waitFor } from '../../../scripts/stack.d/test/stack.ts';
 import { endOffsets } from './caught-up.ts';
 
@@ -23,13 +23,16 @@ export type RandomKills = {
   finished: () => Promise<string[]>;
 };
 
-/** The one member of `groupId` holding partitions, once the group is stable with it alone and it is not `not`. */
-async function soleMember(admin: Admin, groupId: string, not: string | undefined): Promise<string> {
-  return waitFor(`a new member of ${groupId} to hold the partitions`, async () => {
-    const [group] = (await admin.describeGroups([groupId])).groups;
+const members = async (admin: Admin, groupId: string) => (await admin.describeGroups([groupId])).groups[0];
+
+/** Once the group is stable with one member alone, none of `dead`, assigned partitions. */
+async function soleLiveMember(admin: Admin, groupId: string, dead: Set<string>): Promise<void> {
+  await waitFor(`a new member of ${groupId} to hold the partitions`, async () => {
+    const group = await members(admin, groupId);
     const [member, ...others] = group?.members ?? [];
-    if (group?.state !== 'Stable' || !member || others.length > 0 || member.memberId === not || member.memberAssignment.length === 0) return undefined;
-    return member.memberId;
+    if (group?.state !== 'Stable' || !member || others.length > 0 || dead.has(member.memberId)) return undefined;
+    const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+    return Object.values(assignment).some((partitions) => partitions.length > 0) ? true : undefined;
   }, 120_000);
 }
 
@@ -50,7 +53,8 @@ export function randomKills(options: {
   const started = Date.now();
   const kills: Array<{ line: string; waiting: bigint }> = [];
   let next = 0;
-  let killed: string | undefined;
+  /** every member the group listed when a kill landed: the dead stay listed until their session expires */
+  const dead = new Set<string>();
   let pending: Promise<void> | undefined;
   let failure: unknown;
   const delay = () => new Promise<void>((resolve) => setTimeout(resolve, randomInt(0, maxDelayMs + 1)));
@@ -59,14 +63,17 @@ export function randomKills(options: {
       if (failure !== undefined || next >= at.length || done < (at[next] as number)) return;
       // a kill still in flight lands first (the workload waits for the rest of its delay)
       await pending;
+      if (failure !== undefined) return; // finished() reports it
       next++;
-      const member = await soleMember(admin, groupId, killed);
+      await soleLiveMember(admin, groupId, dead);
       await atWork?.(done);
       pending = delay()
         .then(async () => {
-          killed = member;
+          for (const member of (await members(admin, groupId))?.members ?? []) dead.add(member.memberId);
+          // the topics' ends as the kill lands, not after the next process started
+          const ends = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n);
           const applied = await kill(done);
-          const waiting = [...(await endOffsets(admin, topics)).values()].reduce((a, b) => a + b, 0n) - applied;
+          const waiting = ends - applied;
           kills.push({ waiting, line: `statement ${done} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${applied} records applied, ${waiting} waiting` });
         })
         .catch((error: unknown) => void (failure = error))
