@@ -38,7 +38,9 @@ export async function caughtUp(options: { db: pg.Client; admin: Admin; store: Ch
       return behind.length === 0 ? true : undefined;
     }, timeoutMs);
   } catch (error) {
-    throw new Error(`${(error as Error).message}; behind: ${behind.slice(0, 5).join(', ')}\nprojector output:\n${log()}`);
+    const cause = (error as Error).cause;
+    const failed = cause ? `; the last read failed: ${(cause as Error).message ?? String(cause)}` : '';
+    throw new Error(`${(error as Error).message}; behind: ${behind.slice(0, 5).join(', ')}${failed}\nprojector output:\n${log()}`);
   }
 }
 
