@@ -12,6 +12,7 @@ import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { runProjectorProcess } from './run.ts';
 import { reconcileProjector } from './reconcile.ts';
 import { printStatus } from './status.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 export const usage = `Usage: scripts/nova projector <command> NAME [options]
 
@@ -214,7 +215,7 @@ export async function run(args: string[]): Promise<number> {
       const definition = pick(name);
       const target = generationGiven();
       await generationsOf(definition).drop(target, process.env);
-      await dropConsumerGroup(`nova-projector-${definition.name}-g${target}`);
+      await dropConsumerGroup(projectorGroup(definition.name, target));
       console.log(`${name}: generation ${target} dropped`);
       return 0;
     }

@@ -13,7 +13,7 @@ import { projectorMetrics, serveMetrics } from '../runtime/metrics.ts';
 import { trackCatchUp, type CatchUp } from '../runtime/replay/catch-up.ts';
 import { runProjector } from '../runtime/run-projector.ts';
 import type { Checkpoint, CheckpointStore, ProjectorDefinition } from '../runtime/sink.ts';
-import { kafkajsSource } from '../runtime/source/kafkajs-source.ts';
+import { projectorGroup, kafkajsSource } from '../runtime/source/kafkajs-source.ts';
 
 export type RunOptions = {
   generation: number;
@@ -81,7 +81,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     definition,
     sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
-    source: kafkajsSource({ kafka, groupId: `nova-projector-${definition.name}-g${options.generation}` }),
+    source: kafkajsSource({ kafka, groupId: projectorGroup(definition.name, options.generation) }),
     decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), schemaVersions: registryVersions({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
     deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation: options.generation, sourceTopics: definition.topics }),
     events,

@@ -30,6 +30,7 @@ import { clearCheckpoints, clickhouseClient, clickhouseProjector } from './index
 import { actualFromClickhouse, differences, doubled, expectedFromPostgres, summary } from './test/oracle.ts';
 import { ownGeneration } from './test/own-generation.ts';
 import { runInteractionWorkload } from './test/workload.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 const { name, topics } = clickhouseProjector;
 const [topic] = topics as [string];
@@ -78,7 +79,7 @@ test('4,000 statements with six kill -9s at random moments: every touched row eq
     // within 300 ms of the gate: its sink keeps up with the workload, so later the process is mostly idle
     maxDelayMs: 300,
     admin,
-    groupId: `nova-projector-${name}-g${generation}`,
+    groupId: projectorGroup(name, generation),
     topics,
     async kill() {
       await kill9(projector as ProjectorProcess);

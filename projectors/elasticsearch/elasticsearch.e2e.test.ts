@@ -20,6 +20,7 @@ import { elasticsearchProjector, indexName } from './index.ts';
 import { elasticsearchHarness, sum } from './test/harness.ts';
 import { actualFromElasticsearch, idsOf, mergeIds, snapshotDifferences, summary } from './test/oracle.ts';
 import { runSearchWorkload, type SearchWorkloadResult } from './test/workload.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 const { name, topics } = elasticsearchProjector;
 let projector: ProjectorProcess | undefined;
@@ -47,7 +48,7 @@ test('20,000 writes with six kill -9s at random moments of a working process: ev
     at: killAt,
     // at any moment of a working process, so that some kills land between a document bulk and its checkpoints
     admin,
-    groupId: `nova-projector-${name}-g${g1}`,
+    groupId: projectorGroup(name, g1),
     topics,
     async kill() {
       await kill9(projector as ProjectorProcess);

@@ -24,6 +24,7 @@ import { EMBEDDING_DIM, clearCheckpoints, collectionName, connectMilvus, dropGen
 import { byKey, compareCollection, doubledKeys, readGeneration, readRows } from './test/oracle.ts';
 import { createOwners, randomVector, runEmbeddingWorkload, type Touched } from './test/workload.ts';
 import { readTombstones } from './tombstones.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 const { name, topics } = milvusProjector;
 const collections: EmbeddingCollection[] = ['user_embeddings', 'post_embeddings'];
@@ -48,7 +49,7 @@ after(async () => {
   if (projector) await stopProjector(projector);
   await dropGeneration(milvus, generation);
   await store.close();
-  await deleteConsumerGroup(admin, `nova-projector-${name}-g${generation}`);
+  await deleteConsumerGroup(admin, projectorGroup(name, generation));
   await Promise.all([db.end(), admin.disconnect(), milvus.closeConnection()]);
 });
 
@@ -108,7 +109,7 @@ test('1,000 statements with five kill -9s at random moments: the generation equa
     // gate, or the kill meets a process that has applied everything
     maxDelayMs: 300,
     admin,
-    groupId: `nova-projector-${name}-g${generation}`,
+    groupId: projectorGroup(name, generation),
     topics,
     async kill() {
       await kill9(projector as ProjectorProcess);

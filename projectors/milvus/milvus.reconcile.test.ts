@@ -16,6 +16,7 @@ import { deleteConsumerGroup, outputTail, type ProjectorProcess, runNova, startP
 import { collectionName, compareMilvusWithPostgres, connectMilvus, dropGeneration, milvusProjector } from './index.ts';
 import { byKey, compareCollection, readRows } from './test/oracle.ts';
 import { createOwners, randomVector } from './test/workload.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 const { name } = milvusProjector;
 const generation = randomInt(1_000_000, 2_000_000);
@@ -38,7 +39,7 @@ before(async () => {
 after(async () => {
   if (projector) await stopProjector(projector);
   await dropGeneration(milvus, generation);
-  await deleteConsumerGroup(admin, `nova-projector-${name}-g${generation}`);
+  await deleteConsumerGroup(admin, projectorGroup(name, generation));
   if (owners) {
     await db.query('DELETE FROM post_embeddings WHERE post_id = ANY($1::bigint[])', [owners.post_embeddings]);
     await db.query('DELETE FROM user_embeddings WHERE user_id = ANY($1::bigint[])', [owners.user_embeddings]);

@@ -28,6 +28,7 @@ import { graphState } from './test/graph-snapshot.ts';
 import { assertMatchesPostgres, caughtUp, checkpointOffsets, endOffsets, targetsBetween } from './test/harness.ts';
 import { ownGeneration } from './test/own-generation.ts';
 import { runGraphWorkload } from './test/workload.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 const { name } = neo4jProjector;
 const generation = randomInt(100_000, 1_000_000);
@@ -56,7 +57,7 @@ test('a workload with five kill -9s at random moments: the graph of its users eq
   const kills9 = randomKills({
     at: killAt,
     admin,
-    groupId: `nova-projector-${name}-g${generation}`,
+    groupId: projectorGroup(name, generation),
     topics: neo4jProjector.topics,
     async kill() {
       await kill9(projector as ProjectorProcess);

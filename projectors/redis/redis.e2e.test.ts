@@ -26,11 +26,12 @@ import { randomKills } from '../runtime/testing/random-kills.ts';
 import { assertAppliedExactlyFrom, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from '../runtime/testing/observe.ts';
 import { claimDatabase } from './test/own-database.ts';
 import { runWorkload } from './test/workload.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 // a generation (Redis database) of this run's own, so the live one is never touched
 const own = await claimDatabase(env('REDIS_URL'));
 const { redis } = own;
-const group = `nova-projector-redis-g${own.generation}`;
+const group = projectorGroup('redis', own.generation);
 const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500', '--metrics-port', '0'];
 const brokers = env('KAFKA_BROKERS');
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });

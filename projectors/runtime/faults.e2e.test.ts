@@ -19,6 +19,7 @@ import { decodeWithWriter, exactLongs } from './testing/exact-longs.ts';
 import { runInProcess, type InProcessProjector } from './testing/in-process.ts';
 import { captureTopics, endOffsets } from './testing/kafka-capture.ts';
 import { deleteConsumerGroup, outputTail, startProjector, stopProjector, type ProjectorProcess } from './testing/projector-process.ts';
+import { projectorGroup } from './source/kafkajs-source.ts';
 
 const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 const source = 'nova.user.user_interactions';
@@ -206,7 +207,7 @@ describe('faults outside the records', () => {
       throw new Error(`${(error as Error).message}\n${outputTail(projector, 20)}`, { cause: error });
     } finally {
       if (projector) await stopProjector(projector);
-      await deleteConsumerGroup(admin, `nova-projector-clickhouse-g${generation}`);
+      await deleteConsumerGroup(admin, projectorGroup('clickhouse', generation));
     }
   });
 

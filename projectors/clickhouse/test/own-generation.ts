@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { CheckpointStore, Sink } from '../../runtime/sink.ts';
 import { deleteConsumerGroup, stopProjector, type ProjectorProcess } from '../../runtime/testing/projector-process.ts';
 import { clearCheckpoints, clickhouseProjector, dropGeneration, type ClickhouseOp } from '../index.ts';
+import { projectorGroup } from '../../runtime/source/kafkajs-source.ts';
 
 export type OwnGeneration = { readonly store: Sink<ClickhouseOp> & CheckpointStore };
 
@@ -27,7 +28,7 @@ export function ownGeneration(options: { generation: number; db: pg.Client; admi
     await dropGeneration(ch, generation);
     await clearCheckpoints(ch, { projector: name, generation });
     await store?.close();
-    await deleteConsumerGroup(admin, `nova-projector-${name}-g${generation}`);
+    await deleteConsumerGroup(admin, projectorGroup(name, generation));
     await Promise.all([db.end(), admin.disconnect(), ch.close()]);
   });
   return {

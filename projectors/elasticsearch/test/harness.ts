@@ -20,6 +20,7 @@ import { checkpointId, checkpointIndex, loadCheckpoints } from '../checkpoint.ts
 import { aliasNames, elasticsearchProjector, indexName, type EsOp } from '../index.ts';
 import { actualFromElasticsearch, differences, expectedFromPostgres, idsIn, idsOf, mergeIds, summary, type Ids, type Problem } from './oracle.ts';
 import type { SearchWorkloadResult } from './workload.ts';
+import { projectorGroup } from '../../runtime/source/kafkajs-source.ts';
 
 const { name, topics } = elasticsearchProjector;
 
@@ -51,7 +52,7 @@ export function elasticsearchHarness(options: { clientId: string; projectors: ()
     }
     await es.indices.delete({ index: [...generations.keys()].flatMap((g) => aliasNames.map((a) => indexName(a, g))), ignore_unavailable: true });
     // the consumer groups go too; a kill -9ed member holds its group until its session expires (10 s)
-    const groups = [...generations.keys()].map((g) => `nova-projector-${name}-g${g}`);
+    const groups = [...generations.keys()].map((g) => projectorGroup(name, g));
     await waitFor('the test consumer groups to be deleted', async () => {
       const left = new Set((await admin.listGroups()).groups.map((g) => g.groupId));
       const ours = groups.filter((g) => left.has(g));

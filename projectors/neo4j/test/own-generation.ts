@@ -9,6 +9,7 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import type pg from 'pg';
 import { deleteConsumerGroup, stopProjector, type ProjectorProcess } from '../../runtime/testing/projector-process.ts';
 import { dropGeneration, neo4jProjector } from '../index.ts';
+import { projectorGroup } from '../../runtime/source/kafkajs-source.ts';
 
 export type RunCypher = (cypher: string, params?: Record<string, unknown>) => Promise<neo4j.Record[]>;
 
@@ -40,7 +41,7 @@ export function ownGeneration(options: {
     // the projector made it live if nothing was: it must not be, to be dropped
     await run('MATCH (g:NovaGeneration {generation: $g}) SET g.live = false', { g: neo4j.int(generation) });
     await dropGeneration(driver, generation);
-    await deleteConsumerGroup(admin, `nova-projector-${neo4jProjector.name}-g${generation}`);
+    await deleteConsumerGroup(admin, projectorGroup(neo4jProjector.name, generation));
     await cleanup?.();
     await Promise.all([db.end(), admin.disconnect(), driver.close()]);
   });

@@ -42,6 +42,9 @@ async function retentionOf(admin: Admin, topics: string[]): Promise<Map<string, 
   );
 }
 
+/** The consumer group of one projector's generation: a new generation must not inherit an old one's offsets. */
+export const projectorGroup = (projector: string, generation: number) => `nova-projector-${projector}-g${generation}`;
+
 export function kafkajsSource(options: KafkajsSourceOptions): Source {
   const { kafka, groupId, maxWaitTimeInMs = 100, maxBytesPerPartition = 1024 * 1024, partitionsConsumedConcurrently = 64, sessionTimeoutMs = 10_000 } = options;
   let consumer: Consumer | undefined;

@@ -12,7 +12,7 @@ import { createDecoder, registryLookup } from '../decode/index.ts';
 import { ProjectorEventBus } from '../events.ts';
 import { runProjector } from '../run-projector.ts';
 import type { CheckpointStore, ProjectorDefinition, Sink } from '../sink.ts';
-import { kafkajsSource } from '../source/kafkajs-source.ts';
+import { projectorGroup, kafkajsSource } from '../source/kafkajs-source.ts';
 
 export type CrashFixture<Op> = {
   definition: ProjectorDefinition<Op>;
@@ -35,7 +35,7 @@ const events = new ProjectorEventBus((error) => log.error({ err: error }, 'a lis
 const running = await runProjector({
   definition,
   sink: await fixture.crashingSink(generation, process.env, crash),
-  source: kafkajsSource({ kafka, groupId: `nova-projector-${definition.name}-g${generation}` }),
+  source: kafkajsSource({ kafka, groupId: projectorGroup(definition.name, generation) }),
   decode: createDecoder({ lookupSchema: registryLookup({ url: process.env.SCHEMA_REGISTRY_URL as string }), readerSchemas: loadReaderSchemas() }),
   deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation, sourceTopics: definition.topics }),
   events,

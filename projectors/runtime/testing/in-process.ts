@@ -13,7 +13,7 @@ import { ProjectorEventBus, type ProjectorEvents } from '../events.ts';
 import { projectorHealth, type Health } from '../health.ts';
 import { runProjector, type RunningProjector } from '../run-projector.ts';
 import type { CheckpointStore, ProjectorDefinition, Sink } from '../sink.ts';
-import { kafkajsSource } from '../source/kafkajs-source.ts';
+import { projectorGroup, kafkajsSource } from '../source/kafkajs-source.ts';
 
 export type InProcessOptions<Op> = {
   definition: ProjectorDefinition<Op>;
@@ -60,7 +60,7 @@ export async function runInProcess<Op>(options: InProcessOptions<Op>): Promise<I
   const running = await runProjector({
     definition: { ...definition, name, topics },
     sink,
-    source: kafkajsSource({ kafka, groupId: `nova-projector-${name}-g${generation}` }),
+    source: kafkajsSource({ kafka, groupId: projectorGroup(name, generation) }),
     decode: createDecoder({
       lookupSchema: registryLookup({ url: options.registryUrl ?? env('SCHEMA_REGISTRY_URL') }),
       schemaVersions: registryVersions({ url: options.registryUrl ?? env('SCHEMA_REGISTRY_URL') }),
@@ -92,7 +92,7 @@ export async function runInProcess<Op>(options: InProcessOptions<Op>): Promise<I
       await admin.connect();
       try {
         await admin.deleteTopics({ topics: [deadLetterTopic(name), replayTopic(name)] }).catch(() => {});
-        await admin.deleteGroups([`nova-projector-${name}-g${generation}`]).catch(() => {});
+        await admin.deleteGroups([projectorGroup(name, generation)]).catch(() => {});
       } finally {
         await admin.disconnect();
       }

@@ -39,7 +39,7 @@ async function soleLiveMember(admin: Admin, groupId: string, dead: Set<string>):
 export function randomKills(options: {
   at: number[];
   admin: Admin;
-  /** the projector's consumer group: nova-projector-<name>-g<generation> */
+  /** the projector's consumer group (source/kafkajs-source.ts: projectorGroup) */
   groupId: string;
   /** the topics it reads, whose end offsets less what it applied are the records it left waiting */
   topics: string[];
