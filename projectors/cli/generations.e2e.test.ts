@@ -2,19 +2,23 @@
 // checks one: a new generation is filled beside the live one, promoted once it has caught up,
 // reconciled with PostgreSQL (clean, then with a key corrupted on purpose), the old one
 // dropped. Redis goes the no-gap way (`run --promote-when-caught-up` becomes the new live
-// process); Elasticsearch the one-shot way (`rebuild --promote`). Whatever was live before is
-// live again afterwards.
+// process); Elasticsearch the one-shot way (`rebuild --promote`). All of it in a reader
+// namespace of this file's own (set in the env the CLI and projectors inherit), so what the
+// app reads never moves: checked after the file.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
-import { aliasNames, elasticsearchProjector, indexName } from '../elasticsearch/index.ts';
+import { aliasNames, elasticsearchProjector, indexName, readerAliasName } from '../elasticsearch/index.ts';
 import { redisProjector } from '../redis/index.ts';
+import { liveGenerationKey } from '../redis/generations.ts';
 import { assertMatchesPostgres, caughtUp } from '../redis/test/harness.ts';
 import { claimDatabase } from '../redis/test/own-database.ts';
+import { ownReaderNamespace } from '../runtime/testing/own-namespace.ts';
 import { type ProjectorProcess, runNova, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
@@ -25,10 +29,22 @@ const esGenerations = elasticsearchProjector.generations!;
 let projector: ProjectorProcess | undefined;
 
 const nova = (...args: string[]) => runNova(args, 540_000);
+ownReaderNamespace();
+const seedNames = { ...process.env, NOVA_READER_NAMESPACE: '' };
+const seedLive = () => Promise.all([redisGenerations.live(seedNames), esGenerations.live(seedNames)]);
+let seedLiveBefore: Array<number | undefined> = [];
 
-before(() => db.connect());
+before(async () => {
+  await db.connect();
+  seedLiveBefore = await seedLive();
+});
 after(async () => {
   if (projector) await stopProjector(projector);
+  // the namespace's Redis pointer (its Elasticsearch aliases went with the indices)
+  const control = new Redis(env('REDIS_URL'), { db: 0 });
+  await control.del(liveGenerationKey(process.env));
+  control.disconnect();
+  assert.deepEqual(await seedLive(), seedLiveBefore, 'the generations the app reads never moved');
   await Promise.all([db.end(), es.close()]);
 });
 
@@ -74,16 +90,15 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
 });
 
 test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves every alias at once; reconcile names a corrupted document', { timeout: 600_000 }, async () => {
-  const before = await esGenerations.live(process.env);
   const unused = async () => {
     let g = randomInt(100_000, 1_000_000);
     while (await es.indices.exists({ index: indexName('messages', g) })) g = randomInt(100_000, 1_000_000);
     return g;
   };
-  const generation = await unused();
-  // on a clean clone nothing is live yet: a generation of this test's own becomes live for the refusal
-  const live = before ?? (await unused());
-  if (before === undefined) await (await elasticsearchProjector.createSink({ generation: live, env: process.env })).close();
+  const [live, generation] = [await unused(), await unused()];
+  // nothing is live in the namespace: a projector's first start makes its generation live
+  assert.equal(await esGenerations.live(process.env), undefined);
+  await (await elasticsearchProjector.createSink({ generation: live, env: process.env })).close();
   // a post to corrupt below, whatever ran before
   const author = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-es-${generation}`])).rows[0].id;
   await db.query(`INSERT INTO posts (author_id, text) VALUES ($1, 'a post to corrupt')`, [author]);
@@ -99,7 +114,7 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
     assert.match(rebuilt.stdout, new RegExp(`generation ${generation} promoted`));
     assert.equal(await esGenerations.live(process.env), generation);
     for (const alias of aliasNames) {
-      assert.deepEqual(Object.keys(await es.indices.getAlias({ name: alias })), [indexName(alias, generation)]);
+      assert.deepEqual(Object.keys(await es.indices.getAlias({ name: readerAliasName(alias, process.env) })), [indexName(alias, generation)]);
     }
     const status = await nova('projector', 'status', 'elasticsearch', '--generation', String(generation));
     assert.match(status.stdout, new RegExp(`readers see generation ${generation}`));
@@ -111,17 +126,15 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
     assert.equal(drifted.code, 1, drifted.stderr);
     const { drift } = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string; detail: string }> };
     assert.match(drift.find((d) => d.view === 'posts' && d.key === String(post))?.detail ?? '(not reported)', /^differs in text/);
+
+    const refused = await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation));
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /is live; promote another one first/);
   } finally {
-    if (before !== undefined) {
-      await esGenerations.promote(before, process.env);
-      const dropped = await nova('projector', 'drop', 'elasticsearch', '--generation', String(generation));
-      assert.equal(dropped.code, 0, dropped.stderr);
-    } else {
-      // nothing was live before: leave no alias behind (deleting the indices takes them along)
-      for (const g of [generation, live]) {
-        await es.indices.delete({ index: aliasNames.map((alias) => indexName(alias, g)), ignore_unavailable: true });
-        assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(g))).code, 0);
-      }
+    // deleting the indices takes the namespace's aliases along
+    for (const g of [generation, live]) {
+      await es.indices.delete({ index: aliasNames.map((alias) => indexName(alias, g)), ignore_unavailable: true });
+      assert.equal((await nova('projector', 'drop', 'elasticsearch', '--generation', String(g))).code, 0);
     }
     assert.equal(await es.indices.exists({ index: indexName('messages', generation) }), false);
   }

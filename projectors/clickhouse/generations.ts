@@ -7,6 +7,7 @@
 // no second record of it to drift. clickhouseGenerations is the runtime's Generations port over
 // this, for `projector rebuild|promote|drop`.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { readerName } from '../runtime/reader-namespace.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointTableStatement, clearCheckpoints } from './checkpoint.ts';
 import { clickhouseClient, clickhouseError, createIfMissing } from './client.ts';
@@ -21,12 +22,13 @@ import { createTableStatements, currentStateQuery, formatTable, generationTable,
  * alone, because moving it is the rebuild's decision (swapView), not a side effect of starting
  * a projector.
  */
-export async function ensureGeneration(client: ClickHouseClient, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
+export async function ensureGeneration(client: ClickHouseClient, generation: number, options: { shadow?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   await createIfMissing(client, checkpointTableStatement);
   for (const table of projectedTables) {
     await claimGeneration(client, table, generation);
     for (const statement of createTableStatements(table, generation)) await createIfMissing(client, statement);
-    if (!options.shadow) await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(table)} AS ${currentStateQuery(table, generation)}`);
+    const view = readerName(table, options.env ?? {});
+    if (!options.shadow) await createIfMissing(client, `CREATE VIEW IF NOT EXISTS ${sqlIdentifier(view)} AS ${currentStateQuery(table, generation)}`);
   }
 }
 
@@ -104,24 +106,24 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: ClickHouseCl
 }
 
 /**
- * The Generations port over the stable views, for `projector promote|drop|rebuild`; `view`
- * instead of the table's stable name is a view only its caller reads (a test's own). drop
- * refuses a generation either view reads.
+ * The Generations port over the stable views (those of env's reader namespace), for `projector
+ * promote|drop|rebuild`; `view` instead is a view only its caller reads (a test's own). drop
+ * refuses a generation either that view or the table's stable name reads.
  */
 export function clickhouseGenerations(projector: string, options: { view?: string } = {}): Generations {
   const [table] = projectedTables as [ProjectedTable];
-  const { view } = options;
+  const viewOf = (env: NodeJS.ProcessEnv) => options.view ?? readerName(table, env);
   return {
-    live: (env) => withClient(env, async (client) => (await liveGeneration(client, table, view)) ?? undefined),
+    live: (env) => withClient(env, async (client) => (await liveGeneration(client, table, viewOf(env))) ?? undefined),
     // one table today; a second one would join the same RENAME TABLE so both move together
     promote: (generation, env) =>
       withClient(env, async (client) => {
-        await swapView(client, { table, generation, view });
+        await swapView(client, { table, generation, view: viewOf(env) });
       }),
     drop: (generation, env) =>
       withClient(env, async (client) => {
-        await refuseLiveDrop(client, table, generation, view);
-        await dropGeneration(client, generation, view);
+        await refuseLiveDrop(client, table, generation, viewOf(env));
+        await dropGeneration(client, generation, viewOf(env));
         // returns once they are gone: a rebuild of this generation started next must not load them
         await clearCheckpoints(client, { projector, generation });
       }),

@@ -26,7 +26,7 @@ export const clickhouseProjector: ProjectorDefinition<ClickhouseOp> = {
     if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`clickhouse: generation ${generation} is not a non-negative integer`);
     const client = clickhouseClient(env);
     try {
-      await ensureGeneration(client, generation, { shadow });
+      await ensureGeneration(client, generation, { shadow, env });
     } catch (error) {
       await client.close();
       throw clickhouseError(error);

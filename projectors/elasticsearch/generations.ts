@@ -1,12 +1,13 @@
 // Blue/green for the search views: readers query the aliases (`messages`, `posts`, `users`);
 // promoting moves all three to another generation in one _aliases call, so no reader ever sees
-// messages from one generation and posts from another.
+// messages from one generation and posts from another. In a reader namespace, its own aliases
+// (readerAliasName) show which generation is live.
 import { Client } from '@elastic/elasticsearch';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointIndex } from './checkpoint.ts';
 import { elasticsearchError } from './error-kinds.ts';
 import { ensureFormat } from './format.ts';
-import { aliasNames, aliasTargets, indexName, swapAliases } from './index-names.ts';
+import { aliasNames, aliasTargets, indexName, readerAliasName, swapAliases, type AliasName } from './index-names.ts';
 
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
   if (!env.ELASTICSEARCH_URL) throw new Error('ELASTICSEARCH_URL is not set');
@@ -22,25 +23,27 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => P
 
 const generationOf = (index: string) => Number(index.slice(index.lastIndexOf('_v') + 2));
 
-async function liveGeneration(client: Client): Promise<number | undefined> {
-  const [index] = await aliasTargets(client, aliasNames[0] as string);
+async function liveGeneration(client: Client, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  const [index] = await aliasTargets(client, readerAliasName(aliasNames[0] as AliasName, env));
   return index === undefined ? undefined : generationOf(index);
 }
 
 export function elasticsearchGenerations(projector: string): Generations {
   return {
-    live: (env) => withClient(env, liveGeneration),
+    live: (env) => withClient(env, (client) => liveGeneration(client, env)),
     promote: (generation, env) =>
       withClient(env, async (client) => {
         const missing = [];
         for (const alias of aliasNames) if (!(await client.indices.exists({ index: indexName(alias, generation) }))) missing.push(indexName(alias, generation));
         if (missing.length > 0) throw new Error(`elasticsearch: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
         for (const alias of aliasNames) await ensureFormat(client, alias, generation, indexName(alias, generation));
-        await swapAliases(client, aliasNames, generation);
+        await swapAliases(client, aliasNames, generation, (alias) => readerAliasName(alias as AliasName, env));
       }),
     drop: (generation, env) =>
       withClient(env, async (client) => {
-        if ((await liveGeneration(client)) === generation) throw new Error(`elasticsearch: generation ${generation} is live; promote another one first`);
+        // in a namespace, the seed's aliases are checked too: deleting the indices would take them along
+        const live = [await liveGeneration(client, env), await liveGeneration(client, {})];
+        if (live.includes(generation)) throw new Error(`elasticsearch: generation ${generation} is live; promote another one first`);
         await client.indices.delete({ index: aliasNames.map((alias) => indexName(alias, generation)), ignore_unavailable: true });
         // no delete-by-query on this server (no reindex module): find the checkpoints, delete by id
         await client.indices.refresh({ index: checkpointIndex, ignore_unavailable: true });

@@ -1,7 +1,10 @@
 // Readers query stable aliases (`messages`, `posts`, `users`); each points at one generation
 // index `<alias>_v<generation>` and hides its tombstones (tombstones.ts). A replay fills a new
 // generation beside the live one and then swaps the alias, so readers never see a half-built index.
+// In a reader namespace the aliases readers query are `<namespace>_<alias>` (readerName); the
+// generation indices keep their names.
 import { errors, type Client } from '@elastic/elasticsearch';
+import { readerName } from '../runtime/reader-namespace.ts';
 import { checkpointIndex, checkpointMappings } from './checkpoint.ts';
 import { ensureFormat, generationMappings } from './format.ts';
 import { indexMappings, type AliasName } from './index-mappings.ts';
@@ -12,6 +15,9 @@ export type { AliasName } from './index-mappings.ts';
 export const aliasNames = Object.keys(indexMappings) as AliasName[];
 
 export const indexName = (alias: string, generation: number) => `${alias}_v${generation}`;
+
+/** The name readers of env's namespace query for `alias`. */
+export const readerAliasName = (alias: AliasName, env: NodeJS.ProcessEnv) => readerName(alias, env);
 
 /** The action that points `alias` at `index` the way readers must see it: always with readerFilter. */
 export const readerAlias = (alias: string, index: string) => ({ add: { index, alias, filter: readerFilter } });
@@ -42,13 +48,14 @@ export async function ensureIndex(client: Client, index: string, mappings: { pro
  * of an older Nova gains the fields it lacks), and refuses a generation an older Nova filled
  * (format.ts) before any alias moves; then claims the reader aliases for it (claimReaderAliases).
  */
-export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean } = {}): Promise<void> {
+export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+  const { env = {}, ...claim } = options;
   await ensureIndex(client, checkpointIndex, checkpointMappings);
   for (const alias of aliasNames) {
     await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
     await ensureFormat(client, alias, generation, indexName(alias, generation));
   }
-  await claimReaderAliases(client, aliasNames.map((alias) => ({ alias, index: indexName(alias, generation) })), options);
+  await claimReaderAliases(client, aliasNames.map((alias) => ({ alias: readerAliasName(alias, env), index: indexName(alias, generation) })), claim);
 }
 
 /**
@@ -64,17 +71,20 @@ export async function claimReaderAliases(client: Client, readers: Array<{ alias:
   }
 }
 
-/** Points every alias at `generation` in one atomic step; returns the indices they left, for cleanup. */
-export async function swapAliases(client: Client, aliases: readonly string[], generation: number): Promise<string[]> {
+/**
+ * Points every alias (as readers name it: `readerOf`) at its index of `generation` in one atomic
+ * step; returns the indices they left, for cleanup.
+ */
+export async function swapAliases(client: Client, aliases: readonly string[], generation: number, readerOf: (alias: string) => string = (alias) => alias): Promise<string[]> {
   const actions: object[] = [];
   const left: string[] = [];
   for (const alias of aliases) {
-    const target = indexName(alias, generation);
-    for (const index of (await aliasTargets(client, alias)).filter((i) => i !== target)) {
-      actions.push({ remove: { index, alias } });
+    const [reader, target] = [readerOf(alias), indexName(alias, generation)];
+    for (const index of (await aliasTargets(client, reader)).filter((i) => i !== target)) {
+      actions.push({ remove: { index, alias: reader } });
       left.push(index);
     }
-    actions.push(readerAlias(alias, target));
+    actions.push(readerAlias(reader, target));
   }
   await client.indices.updateAliases({ actions });
   return left;

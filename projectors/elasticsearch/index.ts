@@ -12,7 +12,7 @@ import { createElasticsearchSink } from './sink.ts';
 
 export type { EsOp } from './mapping/index.ts';
 export type { BulkOutcome } from './bulk-outcome.ts';
-export { aliasNames, ensureIndices, indexName, swapAliases, type AliasName } from './index-names.ts';
+export { aliasNames, ensureIndices, indexName, readerAliasName, swapAliases, type AliasName } from './index-names.ts';
 export { createElasticsearchSink, type ElasticsearchSinkOptions } from './sink.ts';
 
 const name = 'elasticsearch';
@@ -36,7 +36,7 @@ export const elasticsearchProjector: ProjectorDefinition<EsOp> = {
     const client = connectElasticsearch(env);
     // the client retries nothing itself (above), so an Elasticsearch still starting (refusing,
     // or answering too slowly) is waited out here, 30-60 s, before the process gives up to its supervisor
-    const ensure = () => ensureIndices(client, generation, { shadow }).catch((error: unknown) => Promise.reject(elasticsearchError(error)));
+    const ensure = () => ensureIndices(client, generation, { shadow, env }).catch((error: unknown) => Promise.reject(elasticsearchError(error)));
     try {
       await retry(ensure, { attempts: (error) => (isTransient(error) || (error instanceof NovaError && error.kind === 'bounded') ? 12 : 1) });
     } catch (error) {

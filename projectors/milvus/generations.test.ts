@@ -84,7 +84,7 @@ test('dropping a generation drops the aliases still pointing at it', async () =>
 });
 
 test('the Generations port: live follows promote; promote refuses an unbuilt generation, drop the live one', async () => {
-  const generations = milvusGenerations(aliases);
+  const generations = milvusGenerations({ aliases });
   await generations.promote(g2, process.env);
   assert.equal(await generations.live(process.env), g2);
   assert.deepEqual(await answers(aliases.user_embeddings), [2]);

@@ -5,6 +5,7 @@
 // A rebuild fills a new generation beside the live one and then swaps the aliases, so readers
 // never see a half-built collection. milvusGenerations is the runtime's blue/green port over this.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { readerName, readerNamespace } from '../runtime/reader-namespace.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointSpec } from './checkpoint.ts';
 import { collectionName, embeddingCollections, embeddingSpec, type CollectionSpec } from './collections.ts';
@@ -18,6 +19,10 @@ export type AliasNames = Readonly<Record<EmbeddingCollection, string>>;
 
 /** The stable names readers search: each collection's own name. */
 export const aliasNames: AliasNames = { user_embeddings: 'user_embeddings', post_embeddings: 'post_embeddings' };
+
+/** The aliases readers of env's namespace search (runtime/reader-namespace.ts). */
+export const readerAliases = (env: NodeJS.ProcessEnv): AliasNames =>
+  readerNamespace(env) === undefined ? aliasNames : { user_embeddings: readerName('user_embeddings', env), post_embeddings: readerName('post_embeddings', env) };
 
 const generationSpecs = (generation: number): CollectionSpec[] => [
   ...embeddingCollections.map((collection) => embeddingSpec(collection, generation)),
@@ -142,12 +147,13 @@ export async function refuseLiveDrop(client: MilvusClient, generation: number, a
 
 /**
  * Blue/green for the embedding collections: the live generation is the one the aliases point
- * at (`aliases`, by default the stable names; others are aliases only their caller reads, a
- * test's own). drop refuses a generation either set of aliases points at.
+ * at (`aliases`, by default those of env's reader namespace; others are aliases only their
+ * caller reads, a test's own). drop refuses a generation either set of aliases points at.
  */
-export function milvusGenerations(aliases: AliasNames = aliasNames): Generations {
+export function milvusGenerations(options: { aliases?: AliasNames } = {}): Generations {
+  const aliasesOf = (env: NodeJS.ProcessEnv) => options.aliases ?? readerAliases(env);
   return {
-    live: (env) => withMilvus(env, async (client) => (await aliasedGenerations(client, aliases))[0]),
+    live: (env) => withMilvus(env, async (client) => (await aliasedGenerations(client, aliasesOf(env)))[0]),
     promote: (generation, env) =>
       withMilvus(env, async (client) => {
         const missing: string[] = [];
@@ -155,11 +161,11 @@ export function milvusGenerations(aliases: AliasNames = aliasNames): Generations
           if (!(await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value) missing.push(name);
         }
         if (missing.length > 0) throw new Error(`milvus: generation ${generation} has no ${missing.join(', ')}: rebuild it first`);
-        await swapAliases(client, generation, aliases);
+        await swapAliases(client, generation, aliasesOf(env));
       }),
     drop: (generation, env) =>
       withMilvus(env, async (client) => {
-        await refuseLiveDrop(client, generation, aliases);
+        await refuseLiveDrop(client, generation, aliasesOf(env));
         await dropGeneration(client, generation);
       }),
   };

@@ -1,7 +1,7 @@
 // The Milvus projector: user and post embeddings, searchable through stable aliases.
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareMilvusWithPostgres } from './drift.ts';
-import { ensureGeneration, milvusGenerations } from './generations.ts';
+import { ensureGeneration, milvusGenerations, readerAliases } from './generations.ts';
 import { mapChange, type MilvusOp } from './mapping/index.ts';
 import { connectMilvus } from './milvus-call.ts';
 import { createMilvusSink } from './sink.ts';
@@ -25,7 +25,7 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
     if (!address) throw new Error('milvus: MILVUS_ADDRESS is not set');
     const client = await connectMilvus(address);
     try {
-      await ensureGeneration(client, generation, { shadow });
+      await ensureGeneration(client, generation, { shadow, aliases: readerAliases(env) });
     } catch (error) {
       // as it is: the requests' failures are classified already, and a refused format names its repair
       await client.closeConnection();

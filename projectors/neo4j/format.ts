@@ -32,6 +32,6 @@ export async function claimFormat(driver: Driver, generation: number): Promise<v
     );
   }
   await withSession(driver, (session) =>
-    session.run(`MERGE (g:${generationLabel} {generation: $generation}) ON CREATE SET g.live = false SET g.format = $format`, params),
+    session.run(`MERGE (g:${generationLabel} {generation: $generation}) SET g.format = $format`, params),
   );
 }

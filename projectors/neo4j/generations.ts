@@ -1,14 +1,15 @@
 // Blue/green for the graph (the scheme and its cost: graph-names.ts). The live generation is
 // the one whose (:NovaGeneration) node says live; its nodes carry `User`. Promoting moves
 // that label from the old generation's nodes to the new one's in one transaction, so readers
-// see one whole generation or the other, never a mix.
+// see one whole generation or the other, never a mix. A reader namespace has its own label and
+// live flag (readerGraph), so it promotes without touching `User`.
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import type { Generations } from '../runtime/sink.ts';
 import { connectNeo4j, inTransaction, withSession } from './connection.ts';
-import { checkpointLabel, generationLabel, isVisible, liveLabel, userConstraint, userLabel } from './graph-names.ts';
+import { checkpointLabel, generationLabel, isVisible, readerGraph, seedReaderGraph, userConstraint, userLabel, type ReaderGraph } from './graph-names.ts';
 
 /** Idempotent, at sink start: the generation's uniqueness constraint and what every generation shares. */
-export async function ensureGraphSchema(driver: Driver, generation: number): Promise<void> {
+export async function ensureGraphSchema(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
   const label = userLabel(generation);
   await withSession(driver, async (session) => {
     for (const statement of [
@@ -17,7 +18,7 @@ export async function ensureGraphSchema(driver: Driver, generation: number): Pro
       `CREATE CONSTRAINT nova_checkpoint IF NOT EXISTS FOR (c:${checkpointLabel}) REQUIRE (c.projector, c.generation, c.topic, c.partition) IS UNIQUE`,
       // readers start at (:User {id}); not unique, since both generations carry `User` for
       // a moment inside the promoting transaction
-      `CREATE INDEX nova_user_id IF NOT EXISTS FOR (u:${liveLabel}) ON (u.id)`,
+      `CREATE INDEX ${readers.labelIndex} IF NOT EXISTS FOR (u:${readers.label}) ON (u.id)`,
     ]) {
       await session.run(statement);
     }
@@ -25,16 +26,17 @@ export async function ensureGraphSchema(driver: Driver, generation: number): Pro
   });
 }
 
-const liveIn = async (session: Session): Promise<number | undefined> =>
-  (await session.run(`MATCH (g:${generationLabel} {live: true}) RETURN g.generation AS generation`)).records[0]?.get('generation');
+const liveIn = (readers: ReaderGraph) => async (session: Session): Promise<number | undefined> =>
+  (await session.run(`MATCH (g:${generationLabel}) WHERE g.${readers.liveFlag} RETURN g.generation AS generation`)).records[0]?.get('generation');
 
-export async function promote(driver: Driver, generation: number): Promise<void> {
+export async function promote(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
   const label = userLabel(generation);
+  const { label: liveLabel, liveFlag } = readers;
   await inTransaction(driver, async (tx) => {
     // setting the flags first takes both generations' locks: their batches wait for this
     const flagged = await tx.run(
-      `MATCH (g:${generationLabel}) WHERE g.live OR g.generation = $generation
-       SET g.live = (g.generation = $generation)
+      `MATCH (g:${generationLabel}) WHERE g.${liveFlag} OR g.generation = $generation
+       SET g.${liveFlag} = (g.generation = $generation)
        RETURN collect(g.generation) AS generations`,
       { generation: neo4j.int(generation) },
     );
@@ -47,19 +49,24 @@ export async function promote(driver: Driver, generation: number): Promise<void>
 }
 
 /** At projector start: with no live generation yet, this one becomes live (as the first Elasticsearch alias does). */
-export async function claimLiveIfNone(driver: Driver, generation: number): Promise<void> {
-  const live = await withSession(driver, liveIn);
+export async function claimLiveIfNone(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
+  const live = await withSession(driver, liveIn(readers));
   if (live === undefined) {
-    await withSession(driver, (session) => session.run(`MERGE (g:${generationLabel} {generation: $generation}) ON CREATE SET g.live = false`, { generation: neo4j.int(generation) }));
-    await promote(driver, generation);
+    await withSession(driver, (session) => session.run(`MERGE (g:${generationLabel} {generation: $generation})`, { generation: neo4j.int(generation) }));
+    await promote(driver, generation, readers);
   }
 }
 
-/** Removes a generation that is not live: its nodes (in chunks), checkpoints, generation node and constraint. */
-export async function dropGeneration(driver: Driver, generation: number): Promise<void> {
+/**
+ * Removes a generation that is not live for `readers` nor for the seed's names: its nodes (in
+ * chunks), checkpoints, generation node and constraint.
+ */
+export async function dropGeneration(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
   const label = userLabel(generation);
   await withSession(driver, async (session) => {
-    if ((await liveIn(session)) === generation) throw new Error(`generation ${generation} is live; promote another one first`);
+    for (const names of new Set([readers, seedReaderGraph])) {
+      if ((await liveIn(names)(session)) === generation) throw new Error(`generation ${generation} is live; promote another one first`);
+    }
     await session.run(`MATCH (u:${label}) CALL (u) { DETACH DELETE u } IN TRANSACTIONS OF 10000 ROWS`);
     for (const bookkeeping of [checkpointLabel, generationLabel]) {
       await session.run(`MATCH (n:${bookkeeping} {generation: $generation}) DELETE n`, { generation: neo4j.int(generation) });
@@ -78,7 +85,7 @@ async function withDriver<T>(env: NodeJS.ProcessEnv, work: (driver: Driver) => P
 }
 
 export const neo4jGenerations: Generations = {
-  live: (env) => withDriver(env, (driver) => withSession(driver, liveIn)),
-  promote: (generation, env) => withDriver(env, (driver) => promote(driver, generation)),
-  drop: (generation, env) => withDriver(env, (driver) => dropGeneration(driver, generation)),
+  live: (env) => withDriver(env, (driver) => withSession(driver, liveIn(readerGraph(env)))),
+  promote: (generation, env) => withDriver(env, (driver) => promote(driver, generation, readerGraph(env))),
+  drop: (generation, env) => withDriver(env, (driver) => dropGeneration(driver, generation, readerGraph(env))),
 };

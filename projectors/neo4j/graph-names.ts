@@ -9,6 +9,11 @@
 // old and the new generation in one transaction (O(nodes), heap-bound on a big graph), and
 // both generations take disk and page cache while they coexist. The alternative, readers
 // querying `User_gN` after looking up N, would make a swap one write but break the contract.
+//
+// A reader namespace (runtime/reader-namespace.ts) has a label and a live flag of its own
+// (readerGraph); the generations and their bookkeeping are shared by number.
+import { readerName, readerNamespace } from '../runtime/reader-namespace.ts';
+
 export const liveLabel = 'User';
 export const followsType = 'FOLLOWS';
 /** A pair that does not follow (any more): remembers the version that ended it, invisible to readers. */
@@ -34,3 +39,17 @@ export function userLabel(generation: number): string {
 export const isVisible = (u: string) => `${u}.deleted IS NULL`;
 
 export const userConstraint = (generation: number) => `nova_user_g${generation}_id`;
+
+/**
+ * What shows readers of one namespace which generation is live: the label they query, the
+ * (:NovaGeneration) property that flags the live one, the index on the label. Built into
+ * Cypher text: the namespace is a checked identifier, never change data.
+ */
+export type ReaderGraph = { readonly label: string; readonly liveFlag: string; readonly labelIndex: string };
+
+export const seedReaderGraph: ReaderGraph = { label: liveLabel, liveFlag: 'live', labelIndex: 'nova_user_id' };
+
+export function readerGraph(env: NodeJS.ProcessEnv): ReaderGraph {
+  const namespace = readerNamespace(env);
+  return namespace === undefined ? seedReaderGraph : { label: readerName(liveLabel, env), liveFlag: `live_${namespace}`, labelIndex: `nova_user_id_${namespace}` };
+}

@@ -31,7 +31,7 @@
 import neo4j from 'neo4j-driver';
 import { isBeforeTruncate, type Ordered } from '../runtime/decode/index.ts';
 import type { StoreOp } from '../runtime/sink.ts';
-import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, isVisible, liveLabel, userLabel } from './graph-names.ts';
+import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, isVisible, seedReaderGraph, userLabel, type ReaderGraph } from './graph-names.ts';
 import type { GraphOp } from './mapping/index.ts';
 
 type Op<K extends GraphOp['kind']> = Extract<GraphOp, { kind: K }>;
@@ -115,17 +115,21 @@ const written = (x: string): [string, string] => [`${x}.commit_order`, `${x}.ver
 const deleted = (u: string): [string, string] => [`${u}.deleted_commit_order`, `${u}.deleted_version`];
 const truncate = written('$truncate');
 
-/** The statements of one generation; `$live` and `$truncate` ({version, commit_order}) come from lockGeneration's state. */
-export function graphWrites(generation: number) {
+/**
+ * The statements of one generation, labelling for `readers`; `$live` and `$truncate` ({version,
+ * commit_order}) come from lockGeneration's state.
+ */
+export function graphWrites(generation: number, readers: ReaderGraph = seedReaderGraph) {
   const L = userLabel(generation);
+  const { label: liveLabel, liveFlag } = readers;
   const [users, follows] = [truncateProperties('users'), truncateProperties('follows')];
   return {
     /** First in every batch: takes the generation node's write lock, so the batches and promotions of a generation never interleave (nor deadlock) */
     lockGeneration: `
       MERGE (g:${generationLabel} {generation: $generation})
-        ON CREATE SET g.live = false, g.format = $format
+        ON CREATE SET g.format = $format
       SET g.appliedAt = datetime()
-      RETURN g.live AS live,
+      RETURN coalesce(g.${liveFlag}, false) AS live,
         toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
         toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion`,
 

@@ -4,6 +4,7 @@ import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { connectNeo4j } from './connection.ts';
 import { compareNeo4jWithPostgres } from './drift.ts';
 import { claimLiveIfNone, neo4jGenerations } from './generations.ts';
+import { readerGraph } from './graph-names.ts';
 import { mapToGraph, neo4jTopics, type GraphOp } from './mapping/index.ts';
 import { createNeo4jSink } from './sink.ts';
 
@@ -11,7 +12,7 @@ export type { GraphOp } from './mapping/index.ts';
 export { connectNeo4j } from './connection.ts';
 export { compareNeo4jWithPostgres } from './drift.ts';
 export { dropGeneration, neo4jGenerations, promote } from './generations.ts';
-export { liveLabel, userLabel } from './graph-names.ts';
+export { liveLabel, readerGraph, userLabel, type ReaderGraph } from './graph-names.ts';
 export { createNeo4jSink, type Neo4jSinkOptions } from './sink.ts';
 
 const name = 'neo4j';
@@ -25,8 +26,9 @@ export const neo4jProjector: ProjectorDefinition<GraphOp> = {
   async createSink({ generation, env, shadow }) {
     const driver = connectNeo4j(env);
     try {
-      const sink = await createNeo4jSink({ driver, generation, projector: name });
-      if (!shadow) await claimLiveIfNone(driver, generation);
+      const readers = readerGraph(env);
+      const sink = await createNeo4jSink({ driver, generation, projector: name, readers });
+      if (!shadow) await claimLiveIfNone(driver, generation, readers);
       return sink;
     } catch (error) {
       // as thrown: the driver's failures come out of connection.ts classified, and a refused

@@ -1,35 +1,33 @@
 // Blue/green on the real server: two generations filled side by side, promoted in turn; the
-// seed's friend-of-friend query on `User` answers from the promoted one only, and `User` shows
-// exactly the reader view (reader-view.ts) of the live generation.
+// seed's friend-of-friend query on the live label answers from the promoted one only, and that
+// label shows exactly the reader view (reader-view.ts) of the live generation.
 //
-// What cannot be isolated: `User`, the label readers query, and the live flag are fixed and
-// global to the database (Community has one), and promote() moves nothing else, so each test
-// makes a generation of its own live while it runs: meanwhile readers of `User` see this
-// file's users instead of the live graph, and the live projector labels none of what it
-// writes. What is isolated: these generations' nodes, constraints and checkpoints, and user
-// ids far above any sequence's. After every test the previous live generation is promoted
-// again, which labels every visible node of it, those written meanwhile too (with nothing live
-// before: none of ours stays live or labelled), and that is checked.
+// All of it in a reader namespace of this file's own (its label and live flag), so the seed's
+// `User`, which the app reads, never moves: checked after every test.
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, afterEach, before, test } from 'node:test';
 import neo4j from 'neo4j-driver';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
-import { isVisible } from './graph-names.ts';
-import { connectNeo4j, createNeo4jSink, dropGeneration, liveLabel, neo4jGenerations, promote, userLabel, type GraphOp } from './index.ts';
+import { ownReaderNamespace } from '../runtime/testing/own-namespace.ts';
+import { connectNeo4j, createNeo4jSink, dropGeneration, liveLabel, neo4jGenerations, promote, readerGraph, userLabel, type GraphOp } from './index.ts';
 import { readerView } from './reader-view.ts';
 import { followUpsert, opsOf, userDelete, userUpsert } from './test/changes.ts';
 import { friendsOfFriendsCypher } from './test/friends-of-friends.ts';
 import { usersScope } from './test/oracle.ts';
 
+ownReaderNamespace();
+const readers = readerGraph(process.env);
+const seedNames = { ...process.env, NOVA_READER_NAMESPACE: '' };
 const driver = connectNeo4j(process.env);
 const [blue, green] = [randomInt(3_000_000, 3_500_000), randomInt(3_500_000, 4_000_000)];
 const base = 4_000_000_000_000 + randomInt(1_000_000) * 100;
 const [me, friend, other, star, extra, loner] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
 const sinks = new Map<number, Sink<GraphOp> & CheckpointStore>();
-let liveBefore: number | undefined;
+let seedLive: number | undefined;
 
 const apply = (generation: number, ...changes: Parameters<typeof opsOf>) => sinks.get(generation)?.apply(opsOf(...changes), [], async () => {});
+const promoteOurs = (generation: number) => promote(driver, generation, readers);
 
 async function read(cypher: string, params: Record<string, unknown> = {}) {
   const session = driver.session();
@@ -39,11 +37,13 @@ async function read(cypher: string, params: Record<string, unknown> = {}) {
     await session.close();
   }
 }
-const recommendedFor = async (id: number) => (await read(friendsOfFriendsCypher(), { me: neo4j.int(id) })).map((r) => [r['recommended.id'], r['recommended.username']]);
+const recommendedFor = async (id: number) => (await read(friendsOfFriendsCypher(readers.label), { me: neo4j.int(id) })).map((r) => [r['recommended.id'], r['recommended.username']]);
 
 before(async () => {
-  liveBefore = await neo4jGenerations.live(process.env);
-  for (const generation of [blue, green]) sinks.set(generation, await createNeo4jSink({ driver: connectNeo4j(process.env), generation, projector: `generations-test-${generation}` }));
+  seedLive = await neo4jGenerations.live(seedNames);
+  for (const generation of [blue, green]) {
+    sinks.set(generation, await createNeo4jSink({ driver: connectNeo4j(process.env), generation, projector: `generations-test-${generation}`, readers }));
+  }
   const follow = (row: number, follower: number, followee: number, version: number) => followUpsert({ row, follower, followee }, 'active', version);
   const users = [me, friend, other, star, extra].map((id, i) => userUpsert(id, `user-${i}`, 10 + i));
   // blue: me -> friend -> star; green: me -> friend -> star <- other <- me, and other -> extra
@@ -52,62 +52,52 @@ before(async () => {
 });
 
 afterEach(async () => {
-  const ours = `u:${userLabel(blue)} OR u:${userLabel(green)}`;
-  if (liveBefore !== undefined) {
-    await promote(driver, liveBefore);
-  } else {
-    await read(`MATCH (g:NovaGeneration) WHERE g.generation IN $ours SET g.live = false`, { ours: [blue, green].map((g) => neo4j.int(g)) });
-    await read(`MATCH (u:${liveLabel}) WHERE ${ours} REMOVE u:${liveLabel}`);
-  }
-  const [ourLabelled] = await read(`MATCH (u:${liveLabel}) WHERE ${ours} RETURN count(u) AS n`);
-  const [liveUnlabelled] = liveBefore === undefined ? [{ n: 0 }] : await read(`MATCH (u:${userLabel(liveBefore)}) WHERE ${isVisible('u')} AND NOT u:${liveLabel} RETURN count(u) AS n`);
-  assert.deepEqual(
-    { live: await neo4jGenerations.live(process.env), ourLabelled: ourLabelled?.['n'], liveUnlabelled: liveUnlabelled?.['n'] },
-    { live: liveBefore, ourLabelled: 0, liveUnlabelled: 0 },
-    'what was live before this test is live again, whole',
-  );
+  const [seedLabelled] = await read(`MATCH (u:${liveLabel}) WHERE u:${userLabel(blue)} OR u:${userLabel(green)} RETURN count(u) AS n`);
+  assert.deepEqual({ live: await neo4jGenerations.live(seedNames), seedLabelled: seedLabelled?.['n'] }, { live: seedLive, seedLabelled: 0 }, 'the seed\'s `User` and live generation never moved');
 });
 
 after(async () => {
   for (const [generation, sink] of sinks) {
     await sink.close();
-    await dropGeneration(driver, generation);
+    await read(`MATCH (g:NovaGeneration {generation: $g}) REMOVE g.${readers.liveFlag}`, { g: neo4j.int(generation) });
+    await dropGeneration(driver, generation, readers);
   }
+  await read(`DROP INDEX ${readers.labelIndex} IF EXISTS`);
   await driver.close();
 });
 
-test('a shadow generation is invisible to readers until promoted; promoting moves `User` whole', async () => {
-  assert.deepEqual(await recommendedFor(me), [], 'nothing of ours is live yet');
-  await promote(driver, blue);
+test('a shadow generation is invisible to readers until promoted; promoting moves the live label whole', async () => {
+  assert.deepEqual(await recommendedFor(me), [], 'nothing is live in the namespace yet');
+  await promoteOurs(blue);
   assert.equal(await neo4jGenerations.live(process.env), blue);
   assert.deepEqual(await recommendedFor(me), [[star, 'user-3']]);
-  await promote(driver, green);
+  await promoteOurs(green);
   assert.equal(await neo4jGenerations.live(process.env), green);
   assert.deepEqual(await recommendedFor(me), [[star, 'user-3'], [extra, 'user-4']], 'star through two friends, extra through one');
-  const [counts] = await read(`MATCH (u:${liveLabel}) WHERE u.id >= $base AND u.id < $base + 100 RETURN count(u) AS live, sum(CASE WHEN u:${userLabel(green)} THEN 1 ELSE 0 END) AS green`, { base: neo4j.int(base) });
+  const [counts] = await read(`MATCH (u:${readers.label}) WHERE u.id >= $base AND u.id < $base + 100 RETURN count(u) AS live, sum(CASE WHEN u:${userLabel(green)} THEN 1 ELSE 0 END) AS green`, { base: neo4j.int(base) });
   assert.deepEqual(counts, { live: 5, green: 5 });
 });
 
 test('writes into the live generation label what they add, and unlabel what they delete', async () => {
-  await promote(driver, green);
+  await promoteOurs(green);
   await apply(green, followUpsert({ row: 6, follower: loner, followee: me }, 'active', 30), userDelete(other, 31));
-  const labelled = await read(`MATCH (u:${userLabel(green)}) WHERE u.id IN $ids RETURN u.id AS id, u:${liveLabel} AS live ORDER BY id`, { ids: [loner, other].map((id) => neo4j.int(id)) });
+  const labelled = await read(`MATCH (u:${userLabel(green)}) WHERE u.id IN $ids RETURN u.id AS id, u:${readers.label} AS live ORDER BY id`, { ids: [loner, other].map((id) => neo4j.int(id)) });
   assert.deepEqual(labelled, [{ id: other, live: false }, { id: loner, live: true }]);
 });
 
-test('`User` shows exactly the reader view of the live generation: tombstones and the shadow generation left out', async () => {
+test('the live label shows exactly the reader view of the live generation: tombstones and the shadow generation left out', async () => {
   const scope = usersScope([me, friend, other, star, extra, loner]);
-  await promote(driver, blue);
-  assert.deepEqual(await readerView(driver, 'live', scope), await readerView(driver, blue, scope));
-  await promote(driver, green);
-  const live = await readerView(driver, 'live', scope);
+  await promoteOurs(blue);
+  assert.deepEqual(await readerView(driver, 'live', scope, readers), await readerView(driver, blue, scope));
+  await promoteOurs(green);
+  const live = await readerView(driver, 'live', scope, readers);
   assert.deepEqual(live, await readerView(driver, green, scope));
   assert.notDeepEqual(live, await readerView(driver, blue, scope), 'the shadow generation looks different');
   assert.deepEqual([live.User.has(String(other)), live.User.get(String(loner))?.['username']], [false, null], 'a deleted user unseen, a bare endpoint seen without properties');
 });
 
 test('promoting a generation never filled, or dropping the live one, is refused', async () => {
-  await promote(driver, green);
-  await assert.rejects(promote(driver, 4_500_000), /never been filled/);
+  await promoteOurs(green);
+  await assert.rejects(promoteOurs(4_500_000), /never been filled/);
   await assert.rejects(neo4jGenerations.drop(green, process.env), /is live/);
 });

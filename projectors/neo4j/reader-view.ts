@@ -8,7 +8,7 @@
 // users are in), so a key that changed while it was read can be compared again.
 import neo4j, { type Driver } from 'neo4j-driver';
 import { withSession } from './connection.ts';
-import { followsType, isVisible, liveLabel, userLabel } from './graph-names.ts';
+import { followsType, isVisible, seedReaderGraph, userLabel, type ReaderGraph } from './graph-names.ts';
 
 export type GraphViewName = 'User' | 'FOLLOWS';
 export const graphViews: readonly GraphViewName[] = ['User', 'FOLLOWS'];
@@ -25,9 +25,12 @@ const secondsOrNull = (value: unknown) => (value === null || value === undefined
 export const userProps = (r: Props): Props => ({ username: r['username'] ?? null, avatar_url: r['avatar_url'] ?? null, bio: r['bio'] ?? null, created_at: secondsOrNull(r['created_at']) });
 export const followProps = (r: Props): Props => ({ created_at: secondsOrNull(r['created_at']) });
 
-/** `live`: what the `User` label shows, as readers query it; a generation: its nodes readers see once it is live. */
-export async function readerView(driver: Driver, of: number | 'live', scope?: Scope): Promise<GraphView> {
-  const [L, visible] = of === 'live' ? [liveLabel, () => 'true'] : [userLabel(of), isVisible];
+/**
+ * `live`: what the live label shows, as `readers` query it (by default the seed's `User`); a
+ * generation: its nodes readers see once it is live.
+ */
+export async function readerView(driver: Driver, of: number | 'live', scope?: Scope, readers: ReaderGraph = seedReaderGraph): Promise<GraphView> {
+  const [L, visible] = of === 'live' ? [readers.label, () => 'true'] : [userLabel(of), isVisible];
   const ints = (ids: string[]) => ids.map((id) => neo4j.int(id));
   const userFields = 'u.id AS id, u.username AS username, u.avatar_url AS avatar_url, u.bio AS bio, u.created_at AS created_at';
   const followFields = 'a.id AS follower, b.id AS followee, r.created_at AS created_at';

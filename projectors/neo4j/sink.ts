@@ -10,6 +10,7 @@ import { inTransaction } from './connection.ts';
 import { claimFormat, graphFormat } from './format.ts';
 import { ensureGraphSchema } from './generations.ts';
 import { at, graphWrites, later, planWrites, type Table, type WritePlan } from './graph-writes.ts';
+import type { ReaderGraph } from './graph-names.ts';
 import type { GraphOp } from './mapping/index.ts';
 
 export type Neo4jSinkOptions = {
@@ -18,6 +19,8 @@ export type Neo4jSinkOptions = {
   generation: number;
   /** scopes the checkpoints (the contract tests use their own) */
   projector: string;
+  /** whom the live generation's writes label for (by default the seed's `User`) */
+  readers?: ReaderGraph;
 };
 
 type Truncates = Partial<Record<Table, Ordered>>;
@@ -55,11 +58,11 @@ async function applyPlan(tx: Transaction, writes: ReturnType<typeof graphWrites>
 }
 
 export async function createNeo4jSink(options: Neo4jSinkOptions): Promise<Sink<GraphOp> & CheckpointStore> {
-  const { driver, generation, projector } = options;
+  const { driver, generation, projector, readers } = options;
   const scope = { projector, generation };
-  await ensureGraphSchema(driver, generation);
+  await ensureGraphSchema(driver, generation, readers);
   await claimFormat(driver, generation);
-  const writes = graphWrites(generation);
+  const writes = graphWrites(generation, readers);
   return {
     // nothing here is refused per record: a change the graph cannot take fails in its mapping
     async apply(ops, checkpoints) {

@@ -1,12 +1,18 @@
 // Blue/green for the Redis views: generation N is Redis database N (1..15) and database 0 holds
 // one key naming the live one. Readers read the pointer, then SELECT that database; promoting
 // is one SET, so readers switch between two commands, never halfway through a database.
-// Without a pointer the live generation is 1, the default of `projector run`.
+// Without a pointer the live generation is 1, the default of `projector run`. A reader namespace
+// (runtime/reader-namespace.ts) has a pointer of its own.
 import { Redis } from 'ioredis';
+import { readerNamespace } from '../runtime/reader-namespace.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { redisError } from './error-kinds.ts';
 
-export const liveGenerationKey = 'nova:live-generation';
+/** The key in database 0 naming the generation readers of env's namespace see. */
+export const liveGenerationKey = (env: NodeJS.ProcessEnv) => {
+  const namespace = readerNamespace(env);
+  return namespace === undefined ? 'nova:live-generation' : `nova:live-generation:${namespace}`;
+};
 export const defaultLiveGeneration = 1;
 const controlDatabase = 0;
 
@@ -31,10 +37,10 @@ async function withRedis<T>(env: NodeJS.ProcessEnv, db: number, work: (redis: Re
 }
 
 export const redisGenerations: Generations = {
-  live: (env) => withRedis(env, controlDatabase, async (redis) => Number((await redis.get(liveGenerationKey)) ?? defaultLiveGeneration)),
+  live: (env) => withRedis(env, controlDatabase, async (redis) => Number((await redis.get(liveGenerationKey(env))) ?? defaultLiveGeneration)),
   async promote(generation, env) {
     assertGeneration(generation);
-    await withRedis(env, controlDatabase, (redis) => redis.set(liveGenerationKey, String(generation)));
+    await withRedis(env, controlDatabase, (redis) => redis.set(liveGenerationKey(env), String(generation)));
   },
   async drop(generation, env) {
     assertGeneration(generation);
