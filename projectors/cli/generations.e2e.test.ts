@@ -31,8 +31,12 @@ let projector: ProjectorProcess | undefined;
 const nova = (...args: string[]) => runNova(args, 540_000);
 ownReaderNamespace();
 const seedNames = { ...process.env, NOVA_READER_NAMESPACE: '' };
-const seedLive = () => Promise.all([redisGenerations.live(seedNames), esGenerations.live(seedNames)]);
-let seedLiveBefore: Array<number | undefined> = [];
+const control = new Redis(env('REDIS_URL'), { db: 0 });
+// as stored, not as read: a pointer written where none was reads the same (the default, 1)
+const seedLive = () => Promise.all([control.get(liveGenerationKey(seedNames)), esGenerations.live(seedNames)]);
+let seedLiveBefore: Array<string | number | null | undefined> = [];
+
+const assertSeedUnmoved = async () => assert.deepEqual(await seedLive(), seedLiveBefore, 'the generations the app reads never moved');
 
 before(async () => {
   await db.connect();
@@ -41,10 +45,9 @@ before(async () => {
 after(async () => {
   if (projector) await stopProjector(projector);
   // the namespace's Redis pointer (its Elasticsearch aliases went with the indices)
-  const control = new Redis(env('REDIS_URL'), { db: 0 });
   await control.del(liveGenerationKey(process.env));
+  await assertSeedUnmoved();
   control.disconnect();
-  assert.deepEqual(await seedLive(), seedLiveBefore, 'the generations the app reads never moved');
   await Promise.all([db.end(), es.close()]);
 });
 
@@ -56,6 +59,7 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     projector = startProjector('redis', ['--generation', String(generation), '--promote-when-caught-up']);
     await waitFor('the new generation to be promoted', async () => ((await redisGenerations.live(process.env)) === generation ? true : undefined), 300_000);
     assert.match(projector.output.join(''), new RegExp(`generation ${generation} promoted`));
+    await assertSeedUnmoved();
 
     // written after the promotion: the same process keeps the now-live generation fresh
     const user = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-${generation}-${Date.now()}`])).rows[0].id;
@@ -113,6 +117,7 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
     assert.match(rebuilt.stderr, /snapshot of public\.users, public\.posts, public\.messages: completed|snapshot of .*: completed/);
     assert.match(rebuilt.stdout, new RegExp(`generation ${generation} promoted`));
     assert.equal(await esGenerations.live(process.env), generation);
+    await assertSeedUnmoved();
     for (const alias of aliasNames) {
       assert.deepEqual(Object.keys(await es.indices.getAlias({ name: readerAliasName(alias, process.env) })), [indexName(alias, generation)]);
     }
@@ -160,6 +165,7 @@ test('run without --generation runs the live generation; a generation readers do
     assert.equal(JSON.parse(await running(projector)).generation, other.generation);
     await stopProjector(projector);
     assert.equal(await redisGenerations.live(process.env), live.generation, 'a shadow run moves nothing');
+    await assertSeedUnmoved();
   } finally {
     if (projector) await stopProjector(projector);
     await redisGenerations.promote(before ?? 1, process.env);
