@@ -7,6 +7,8 @@ const commands: Record<string, Command> = {
   schemas: { summary: 'check, pull or type the Avro reader schemas in schemas/avro', load: () => import('../schemas/avro/schemas-cli.ts') },
   projector: { summary: 'run a projector, or show checkpoints and lag', load: () => import('../projectors/cli/projector-cli.ts') },
   connector: { summary: 'register the Debezium connector, or show its state and slot lag', load: () => import('../connectors/connector-cli.ts') },
+  api: { summary: 'run the Nova API (Hono) on 127.0.0.1:NOVA_API_PORT', load: () => import('../api/server.ts') },
+  token: { summary: 'mint a development API token for a user (or --service)', load: () => import('../api/token-cli.ts') },
   bench: { summary: 'measure against the local stack: decode, projector-throughput, freshness', load: () => import('./bench/bench-cli.ts') },
 };
 

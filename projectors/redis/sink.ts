@@ -20,6 +20,15 @@ type NovaRedis = Redis & { novaApply(key: string, payload: string): Promise<numb
 /** A checkpoint as stored: the commit order as decimal text, since JSON numbers are doubles. */
 type Stored = { nextOffset: string; commitOrder: string | null };
 
+/** The checkpoints as the checkpoint hash holds them (field `topic:partition`). */
+export function checkpointsFromHash(saved: Record<string, string>): Checkpoint[] {
+  return Object.entries(saved).map(([field, value]) => {
+    const split = field.lastIndexOf(':');
+    const { nextOffset, commitOrder } = JSON.parse(value) as Stored;
+    return { topic: field.slice(0, split), partition: Number(field.slice(split + 1)), nextOffset, commitOrder: commitOrder === null ? null : BigInt(commitOrder) };
+  });
+}
+
 export async function createRedisSink(options: { url: string; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
   const { url, generation, projector } = options;
   assertGeneration(generation);
@@ -56,14 +65,7 @@ export async function createRedisSink(options: { url: string; generation: number
       });
       await io(() => redis.novaApply(key, payload));
     },
-    async load() {
-      const saved = await io(() => redis.hgetall(key));
-      return Object.entries(saved).map(([field, value]) => {
-        const split = field.lastIndexOf(':');
-        const { nextOffset, commitOrder } = JSON.parse(value) as Stored;
-        return { topic: field.slice(0, split), partition: Number(field.slice(split + 1)), nextOffset, commitOrder: commitOrder === null ? null : BigInt(commitOrder) };
-      });
-    },
+    load: async () => checkpointsFromHash(await io(() => redis.hgetall(key))),
     async close() {
       redis.disconnect();
     },

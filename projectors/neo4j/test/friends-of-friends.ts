@@ -1,17 +1,8 @@
-// The seed's friend-of-friend query (section 4.2), and the same question asked of PostgreSQL.
-// As printed in the seed it does not compile on Neo4j 5 ("Cannot use aggregation in ORDER BY
-// if there are no aggregate expressions in the preceding RETURN"), so the count moves into a
-// WITH; what it returns and how it orders are the seed's.
+// The seed's friend-of-friend question asked of PostgreSQL: the oracle for the Cypher in
+// ../friends-of-friends.ts.
 import type pg from 'pg';
-import { liveLabel } from '../graph-names.ts';
 
-export const friendsOfFriendsCypher = (label: string = liveLabel) => `
-  MATCH (me:${label} {id: $me})-[:FOLLOWS]->(friend)-[:FOLLOWS]->(recommended)
-  WHERE NOT (me)-[:FOLLOWS]->(recommended) AND me <> recommended
-  WITH recommended, COUNT(friend) AS mutual
-  RETURN recommended.id, recommended.username
-  ORDER BY mutual DESC
-  LIMIT 20`;
+export { friendsOfFriendsCypher } from '../friends-of-friends.ts';
 
 /** [id, username] in the seed's order; only active follows are followers. */
 export async function friendsOfFriendsInPostgres(db: pg.Client, me: number): Promise<Array<[number, string]>> {

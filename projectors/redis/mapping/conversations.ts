@@ -4,6 +4,7 @@
 // topics arrive in: the participants, each sender's message ids, each reader's last read id.
 import type { Change } from '../../runtime/decode/index.ts';
 import type { RedisCommand, RedisOp } from '../commands.ts';
+import { readerKeys } from '../reader-keys.ts';
 import { op, sides, truncate } from './row.ts';
 
 const participantsKey = (conversation: unknown) => `nova:conversation:participants:${conversation}`;
@@ -29,7 +30,7 @@ export function mapConversation(change: Change): RedisOp[] {
   const gone = was as NonNullable<typeof was>;
   const commands: RedisCommand[] = [{ cmd: 'DEL', key: participantsKey(gone.id) }, { cmd: 'DEL', key: lastReadKey(gone.id) }];
   for (const user of [gone.participant1_id, gone.participant2_id]) {
-    commands.push({ cmd: 'ZREM', key: `user:conversations:${user}`, member: String(gone.id) }, { cmd: 'DEL', key: `conversation:unread:${user}:${gone.id}` });
+    commands.push({ cmd: 'ZREM', key: readerKeys.conversations(user), member: String(gone.id) }, { cmd: 'DEL', key: readerKeys.conversationUnread(user, gone.id) });
   }
   return [op(change, commands)];
 }

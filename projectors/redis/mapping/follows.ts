@@ -4,6 +4,7 @@
 // membership is derived from the set of active rows per pair, never toggled directly.
 import type { Change, Row } from '../../runtime/decode/index.ts';
 import type { RedisCommand, RedisOp } from '../commands.ts';
+import { readerKeys } from '../reader-keys.ts';
 import { op, rowId, sides, truncate } from './row.ts';
 
 const activeRows = (row: Row) => `nova:follows:active:${row.follower_id}:${row.followee_id}`;
@@ -14,8 +15,8 @@ function mark(change: Change, row: Row, active: boolean): RedisCommand[] {
     {
       cmd: 'EDGE',
       rows: activeRows(row),
-      following: `user:following:${row.follower_id}`,
-      followers: `user:followers:${row.followee_id}`,
+      following: readerKeys.following(row.follower_id),
+      followers: readerKeys.followers(row.followee_id),
       follower: String(row.follower_id),
       followee: String(row.followee_id),
     },

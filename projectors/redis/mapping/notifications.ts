@@ -2,6 +2,7 @@
 // ids so replays cannot drift it) and notification:recent:{user_id} (the newest as JSON).
 import type { Change, Row } from '../../runtime/decode/index.ts';
 import type { RedisCommand, RedisOp } from '../commands.ts';
+import { readerKeys } from '../reader-keys.ts';
 import { op, sides, stableJson, truncate } from './row.ts';
 
 export const RECENT_LIMIT = 50;
@@ -9,10 +10,10 @@ export const notificationItemFields = ['id', 'type', 'actor_id', 'target_type', 
 
 const keys = (userId: unknown) => ({
   unreadIds: `nova:notification:unread-ids:${userId}`,
-  unread: `notification:unread:${userId}`,
+  unread: readerKeys.notificationsUnread(userId),
   recentIndex: `nova:notification:recent-index:${userId}`,
   recentItems: `nova:notification:recent-items:${userId}`,
-  recent: `notification:recent:${userId}`,
+  recent: readerKeys.notificationsRecent(userId),
 });
 
 function derived(userId: unknown): RedisCommand[] {

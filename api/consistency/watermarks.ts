@@ -1,0 +1,120 @@
+// Read-your-writes across the views: has every view a read touches applied the write whose
+// token the reader holds? The rule, and why it is exact:
+//
+// 1. The token T is a WAL position past the write's commit (db.ts). Wait until the Debezium
+//    slot's confirmed_flush_lsn >= T. Debezium confirms a position only once Kafka Connect has
+//    committed the offsets of every record before it, and Connect commits a record's offset only
+//    once Kafka acknowledged that record and every one before it; pgoutput sends transactions
+//    in commit order. So every change of the write is in its topic now. (The write's own commit
+//    sits below T, so only a later position moves the slot past T. Debezium moves its offset
+//    only with a record it emits, which the heartbeat is when the projected tables are quiet:
+//    so an idle wait takes up to heartbeat.interval.ms plus offset.flush.interval.ms, 500 + 250
+//    ms as configured. Writing a row of a table the connector does not capture moves nothing:
+//    measured, the slot then advanced only every heartbeat.)
+// 2. Only then read the end offset E(p) of every partition p of the view's topics: each of the
+//    write's records sits below E(p) of its partition, whichever partition its key hashed to.
+// 3. Wait until the view's checkpoint for every partition is >= E(p). A store writes its
+//    checkpoint with, or after, the effects of everything below it, so the write is applied.
+//    A quiet partition is no trap: nothing new arrived, so E(p) is where its checkpoint already
+//    is. What this costs: the reader also waits for other writers' records below E(p).
+//
+// Checkpoints only grow, so a checkpoint read at any time that is >= E(p) proves step 3; a slot
+// position read at any time that is >= T proves step 1; but the end offsets must be read after
+// step 1 was seen, so they are never shared with a wait that started earlier.
+import type pg from 'pg';
+import type { Admin } from 'kafkajs';
+import type { Checkpoint } from '../../projectors/runtime/sink.ts';
+import { lsnFromText } from './token.ts';
+
+/** A view as the waiter sees it: the topics its projector reads and its applied positions. */
+export type ViewPosition = { name: string; topics: readonly string[]; checkpoints(): Promise<Checkpoint[]> };
+
+export type WaitOutcome = { applied: boolean; waitedMs: number; lagging: string[] };
+
+export type Watermarks = {
+  /** Resolves once every named view has applied the write at `token`, or at the deadline with the ones that had not. */
+  waitFor(token: bigint, views: readonly string[], timeoutMs: number): Promise<WaitOutcome>;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const timedOut = Symbol('timed out');
+
+/** `work`, or timedOut once `deadline` passes first: a store that hangs cannot hold a reader past its bound. */
+async function before<T>(deadline: number, work: Promise<T>): Promise<T | typeof timedOut> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One call in flight at a time for everyone who asks while it runs (or within `reuseMs` after). */
+function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > reuseMs) {
+      const value = load();
+      last = { at: Date.now(), value };
+      value.catch(() => (last = undefined));
+    }
+    return last.value;
+  };
+}
+
+export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: string; views: readonly ViewPosition[]; pollMs?: number }): Watermarks {
+  const { pool, admin, slot, pollMs = 20 } = options;
+  const views = new Map(options.views.map((view) => [view.name, view]));
+  const slotPosition = shared(async () => {
+    const { rows } = await pool.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const lsn = rows[0]?.lsn;
+    return lsn ? lsnFromText(lsn) : -1n;
+  }, pollMs);
+  const checkpoints = new Map([...views.values()].map((view) => [view.name, shared(view.checkpoints, pollMs)]));
+
+  const endOffsets = async (topics: readonly string[]) => {
+    const ends = new Map<string, bigint>();
+    for (const topic of topics) {
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
+    }
+    return ends;
+  };
+  const hasApplied = (applied: Checkpoint[], ends: Map<string, bigint>) => {
+    const next = new Map(applied.map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
+    for (const [partition, end] of ends) if ((next.get(partition) ?? 0n) < end) return false;
+    return true;
+  };
+
+  return {
+    async waitFor(token, names, timeoutMs) {
+      const started = Date.now();
+      const deadline = started + timeoutMs;
+      const outcome = (lagging: string[]) => ({ applied: lagging.length === 0, waitedMs: Date.now() - started, lagging });
+      for (const name of names) if (!views.has(name)) throw new Error(`no view ${name} to wait for`);
+      // step 1
+      for (;;) {
+        const position = await before(deadline, slotPosition());
+        if (position === timedOut || Date.now() >= deadline) return outcome([...names]);
+        if (position >= token) break;
+        await sleep(pollMs);
+      }
+      // step 2, after step 1
+      const waiting = new Map<string, Map<string, bigint>>();
+      for (const name of names) {
+        const ends = await before(deadline, endOffsets(views.get(name)!.topics));
+        if (ends === timedOut) return outcome([...names]);
+        waiting.set(name, ends);
+      }
+      // step 3
+      for (;;) {
+        for (const [name, ends] of waiting) {
+          const applied = await before(deadline, checkpoints.get(name)!());
+          if (applied !== timedOut && hasApplied(applied, ends)) waiting.delete(name);
+        }
+        if (waiting.size === 0 || Date.now() >= deadline) return outcome([...waiting.keys()]);
+        await sleep(pollMs);
+      }
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// What the API's routes use, opened once per process (server.ts) and handed to each domain.
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { JwtConfig } from '../config/nova-config.ts';
+import type { Neo4jViews } from '../projectors/neo4j/views.ts';
+import type { RedisViews } from '../projectors/redis/views.ts';
+import type { Watermarks } from './consistency/watermarks.ts';
+import type { ApiMetrics } from './http/metrics.ts';
+
+export type ApiDeps = {
+  pool: pg.Pool;
+  /** the Redis views (the live generation) */
+  redis: RedisViews;
+  /** Redis database 0 for what is no view: rate-limit counters, the suggestion cache */
+  ephemeral: Redis;
+  /** the social graph (the live generation, as the reader namespace names it) */
+  neo4j: Neo4jViews;
+  watermarks: Watermarks;
+  jwt: JwtConfig;
+  log: Logger;
+  metrics: ApiMetrics;
+  limits: { writesPerMinute: number; maxWaitMs: number; defaultWaitMs: number };
+};

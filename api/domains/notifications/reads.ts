@@ -1,0 +1,41 @@
+// Notification reads: the newest 50 and the unread count from the Redis views
+// (notification:recent:{u}, notification:unread:{u}); pages older than the newest 50 from
+// PostgreSQL on purpose, since the view keeps only those 50 (the seed's bound).
+import type pg from 'pg';
+import type { Redis } from 'ioredis';
+import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
+import { RECENT_LIMIT } from '../../../projectors/redis/mapping/notifications.ts';
+
+export type NotificationItem = {
+  id: string; type: string; actor_id: string; target_type: string | null; target_id: string | null;
+  content: unknown; is_read: boolean; created_at: string | null; read_at: string | null;
+};
+
+const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+const json = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? null));
+const time = (value: unknown) => (value instanceof Date ? value.toISOString() : text(value));
+
+/** One item as the API shows it, from the view's JSON or a PostgreSQL row alike. */
+export const asItem = (row: Record<string, unknown>): NotificationItem => ({
+  id: String(row['id']), type: String(row['type']), actor_id: String(row['actor_id']), target_type: text(row['target_type']), target_id: text(row['target_id']),
+  content: json(row['content']), is_read: row['is_read'] === true, created_at: time(row['created_at']), read_at: time(row['read_at']),
+});
+
+export async function recentFromView(redis: Redis, userId: string): Promise<{ items: NotificationItem[]; full: boolean }> {
+  const held = await redis.get(readerKeys.notificationsRecent(userId));
+  const items = held === null ? [] : (JSON.parse(held) as Record<string, unknown>[]).map(asItem);
+  return { items, full: items.length >= RECENT_LIMIT };
+}
+
+export async function unreadFromView(redis: Redis, userId: string): Promise<number> {
+  return Number((await redis.get(readerKeys.notificationsUnread(userId))) ?? 0);
+}
+
+export async function olderFromPostgres(pool: pg.Pool, userId: string, beforeId: string, limit: number): Promise<NotificationItem[]> {
+  const { rows } = await pool.query(
+    `SELECT id, type, actor_id, target_type, target_id, content, is_read, created_at, read_at
+       FROM notifications WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+    [userId, beforeId, limit],
+  );
+  return rows.map(asItem);
+}

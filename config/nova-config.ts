@@ -1,0 +1,59 @@
+// How every Nova process reaches what it needs, read from one environment (the stack writes
+// it to $NOVA_STATE_DIR/stack.env; production sets the same names). Each setting is read when a
+// process first asks for it, so a projector that never talks to Neo4j never requires NEO4J_URL,
+// and a missing one fails naming the variable and who needed it.
+import { readerNamespace } from '../projectors/runtime/reader-namespace.ts';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = NodeJS.ProcessEnv;
+
+function required(env: Env, name: string, purpose: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigError(`${name} is not set (${purpose}); \`scripts/stack env\` prints the local stack's`);
+  return value;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new ConfigError(`${name} is a TCP port 0..65535, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+/** How API tokens are checked: a shared secret (development) or an issuer's published keys (production). */
+export type JwtConfig =
+  | { kind: 'secret'; secret: Uint8Array; issuer: string; audience: string }
+  | { kind: 'jwks'; jwksUrl: URL; issuer: string; audience: string };
+
+export function jwtConfig(env: Env): JwtConfig {
+  const issuer = env.NOVA_JWT_ISSUER || 'nova-dev';
+  const audience = env.NOVA_JWT_AUDIENCE || 'nova-api';
+  if (env.NOVA_JWT_JWKS_URL) return { kind: 'jwks', jwksUrl: new URL(env.NOVA_JWT_JWKS_URL), issuer, audience };
+  const secret = required(env, 'NOVA_JWT_SECRET', 'the API checks tokens with it; or set NOVA_JWT_JWKS_URL to an issuer\'s keys');
+  if (secret.length < 32) throw new ConfigError('NOVA_JWT_SECRET is at least 32 characters');
+  return { kind: 'secret', secret: new TextEncoder().encode(secret), issuer, audience };
+}
+
+/** Every setting a Nova process may need, each read on first use. */
+export function novaConfig(env: Env = process.env) {
+  return {
+    env,
+    databaseUrl: () => required(env, 'DATABASE_URL', 'PostgreSQL, the source of truth'),
+    redisUrl: () => required(env, 'REDIS_URL', 'the Redis views'),
+    kafkaBrokers: () => required(env, 'KAFKA_BROKERS', 'the change topics').split(','),
+    elasticsearchUrl: () => required(env, 'ELASTICSEARCH_URL', 'the search views'),
+    neo4j: () => ({ url: required(env, 'NEO4J_URL', 'the social graph'), user: env.NEO4J_USER ?? 'neo4j', password: required(env, 'NEO4J_PASSWORD', 'the social graph') }),
+    clickhouseUrl: () => required(env, 'CLICKHOUSE_URL', 'the analytics view'),
+    milvusAddress: () => required(env, 'MILVUS_ADDRESS', 'the embedding collections'),
+    readerNamespace: () => readerNamespace(env),
+    jwt: () => jwtConfig(env),
+    /** the API binds loopback unless told otherwise (behind a proxy in production) */
+    api: () => ({ host: env.NOVA_API_HOST || '127.0.0.1', port: port(env, 'NOVA_API_PORT', 58090) }),
+  };
+}
+
+export type NovaConfig = ReturnType<typeof novaConfig>;
