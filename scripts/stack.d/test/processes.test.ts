@@ -1,0 +1,43 @@
+// Nova's own processes under supervisord (scripts/stack processes): all six come up and answer
+// /healthz; a kill -9 of the API and of a projector is answered by a new process; `processes
+// down` stops them all and leaves the servers running.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, test } from 'node:test';
+import { env, stack, waitFor } from './stack.ts';
+
+const processes = ['projector-redis', 'projector-clickhouse', 'projector-elasticsearch', 'projector-neo4j', 'projector-milvus', 'api'];
+const ports = (): Record<string, string> => {
+  // .env.example's ports, as the stack reads them (a clone's .env may move them)
+  const read = (file: string) => { try { return readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8'); } catch { return ''; } };
+  const values = Object.fromEntries(`${read('.env.example')}\n${read('.env')}`.split('\n').flatMap((line) => {
+    const setting = /^(NOVA_[A-Z_]+)=(\d+)$/.exec(line);
+    return setting ? [[setting[1], setting[2]]] : [];
+  }));
+  const port = (name: string) => values[name === 'api' ? 'NOVA_API_PORT' : `NOVA_PROJECTOR_${name.slice('projector-'.length).toUpperCase()}_PORT`] as string;
+  return Object.fromEntries(processes.map((name) => [name, port(name)]));
+};
+const healthy = async (port: string) => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true;
+const pidOf = (status: string, name: string, port: string) => status.split('\n').find((line) => line.includes(`127.0.0.1:${port} `))?.trim().split(/\s+/)[3];
+
+after(() => stack('processes', 'down'));
+
+test('the projectors and the API run supervised: up, restarted after kill -9, down', { timeout: 400_000 }, async () => {
+  env('DATABASE_URL');
+  const at = ports();
+  await stack('processes');
+  for (const name of processes) assert.ok(await healthy(at[name] as string), `${name} answers /healthz`);
+  const status = await stack('status').catch((error: { stdout: string }) => error.stdout);
+  for (const victim of ['api', 'projector-redis']) {
+    const pid = pidOf(status, victim, at[victim] as string);
+    assert.match(pid ?? '', /^\d+$/, `${victim} is in the status table with its pid`);
+    process.kill(Number(pid), 'SIGKILL');
+    await waitFor(`${victim} to be restarted`, async () => {
+      const now = pidOf(await stack('status').catch((error: { stdout: string }) => error.stdout), victim, at[victim] as string);
+      return now && now !== '-' && now !== pid && (await healthy(at[victim] as string)) ? now : undefined;
+    }, 60_000);
+  }
+  await stack('processes', 'down');
+  for (const name of processes) assert.equal(await healthy(at[name] as string), false, `${name} stopped`);
+  assert.match(await stack('status').catch((error: { stdout: string }) => error.stdout), /^postgres .* yes$/m, 'the servers stay up');
+});
