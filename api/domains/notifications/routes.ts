@@ -7,6 +7,7 @@ import { readAfterToken } from '../../http/consistency.ts';
 import { decodeCursor, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { isRowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
+import { actingUser, jsonContent } from '../../http/route-helpers.ts';
 import { fromView } from '../../http/views.ts';
 import { respondToWrite } from '../../http/writes.ts';
 import { olderFromPostgres, recentFromView, unreadFromView } from './reads.ts';
@@ -14,25 +15,19 @@ import { notificationIdParam, notificationPage, settings, unreadCount } from './
 import { markAllRead, markRead, saveSettings } from './writes.ts';
 
 const tags = ['notifications'];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const cursorShape = z.object({ before: z.string().refine(isRowId) });
 
 export function notificationRoutes(deps: ApiDeps) {
   const app = router();
-  const me = (c: { get(key: 'caller'): { userId: string | null } }) => {
-    const { userId } = c.get('caller');
-    if (userId === null) throw problems.notFound('a notification list of the service');
-    return userId;
-  };
 
   app.openapi(
     createRoute({
       method: 'get', path: '/notifications', tags, request: { query: pageQuery },
       description: 'The caller\'s notifications, newest first: the newest 50 from the Redis view; older pages from PostgreSQL (say `Nova-Served-By: postgresql`). Honours Nova-Read-After; on lag answers what the view holds with `Nova-Consistency: stale`.',
-      responses: { 200: json(notificationPage, 'a page') },
+      responses: { 200: jsonContent(notificationPage, 'a page') },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       const { limit, cursor } = c.req.valid('query');
       const position = cursor === undefined ? undefined : decodeCursor(cursor, cursorShape);
       if (cursor !== undefined && position === undefined) throw problems.invalid([{ field: 'cursor', message: 'not a cursor of this list' }]);
@@ -58,10 +53,10 @@ export function notificationRoutes(deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/notifications/unread-count', tags,
       description: 'From the Redis view notification:unread:{u}. Honours Nova-Read-After; on lag answers 503 view-lagging (a count is useless stale).',
-      responses: { 200: json(unreadCount, 'the count'), 503: { description: 'the view is down or lagging' } },
+      responses: { 200: jsonContent(unreadCount, 'the count'), 503: { description: 'the view is down or lagging' } },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       await readAfterToken(c, deps, ['redis'], 'unavailable');
       const unread = await fromView('redis', () => deps.redis.read((redis) => unreadFromView(redis, userId)));
       return c.json({ unread }, 200);
@@ -72,10 +67,10 @@ export function notificationRoutes(deps: ApiDeps) {
     createRoute({
       method: 'post', path: '/notifications/{id}/read', tags, request: { params: notificationIdParam },
       description: 'Marks one of the caller\'s notifications read (404 for anyone else\'s).',
-      responses: { 200: json(z.object({ id: z.string(), is_read: z.literal(true) }), 'marked'), 404: { description: 'no such notification of the caller' } },
+      responses: { 200: jsonContent(z.object({ id: z.string(), is_read: z.literal(true) }), 'marked'), 404: { description: 'no such notification of the caller' } },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       const { id } = c.req.valid('param');
       return respondToWrite(c, deps, c.get('caller'), null, async (tx) => {
         if (!(await markRead(tx, userId, id))) throw problems.notFound(`notification ${id}`);
@@ -87,10 +82,10 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'post', path: '/notifications/read-all', tags,
-      responses: { 200: json(z.object({ marked: z.number().int() }), 'how many were unread') },
+      responses: { 200: jsonContent(z.object({ marked: z.number().int() }), 'how many were unread') },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       return respondToWrite(c, deps, c.get('caller'), null, async (tx) => ({ status: 200, body: { marked: await markAllRead(tx, userId) } }));
     },
   );
@@ -99,10 +94,10 @@ export function notificationRoutes(deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/notification-settings', tags,
       description: 'From PostgreSQL on purpose: no view holds settings.',
-      responses: { 200: json(settings, 'the caller\'s settings') },
+      responses: { 200: jsonContent(settings, 'the caller\'s settings') },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       const { rows } = await deps.pool.query('SELECT push_enabled, email_enabled, types_disabled FROM notification_settings WHERE user_id = $1', [userId]);
       return c.json(rows[0] ?? { push_enabled: true, email_enabled: true, types_disabled: [] }, 200);
     },
@@ -111,10 +106,10 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'put', path: '/notification-settings', tags, request: { body: { content: { 'application/json': { schema: settings } }, required: true } },
-      responses: { 200: json(settings, 'saved') },
+      responses: { 200: jsonContent(settings, 'saved') },
     }),
     async (c) => {
-      const userId = me(c);
+      const userId = actingUser(c);
       const body = c.req.valid('json');
       return respondToWrite(c, deps, c.get('caller'), body, async (tx) => {
         const saved = await saveSettings(tx, userId, body);

@@ -7,13 +7,13 @@ import { readAfterToken } from '../../http/consistency.ts';
 import { decodeCursor, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { rowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
+import { actingUser, jsonContent } from '../../http/route-helpers.ts';
 import { fromView } from '../../http/views.ts';
 import { respondToWrite } from '../../http/writes.ts';
 import { cacheSuggestions, cachedSuggestions, followSets, membersPage, suggestionsFromGraph } from './reads.ts';
 import { block, follow, mute, unfollow } from './writes.ts';
 
 const tags = ['social'];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const idParam = z.object({ id: rowId });
 const cursorShape = z.object({ scan: z.string().regex(/^[0-9]{1,20}$/) });
 const memberPage = z.object({ items: z.array(z.string()), count: z.number().int(), next_cursor: z.string().nullable() }).openapi('UserIdPage');
@@ -21,17 +21,12 @@ const suggestion = z.object({ id: z.string(), username: z.string().nullable() })
 
 export function socialRoutes(deps: ApiDeps) {
   const app = router();
-  const acting = (c: { get(key: 'caller'): { userId: string | null } }) => {
-    const { userId } = c.get('caller');
-    if (userId === null) throw problems.notFound('a user behind a service token');
-    return userId;
-  };
 
   const change = (method: 'post' | 'delete', path: string, description: string, act: (tx: Parameters<typeof follow>[0], me: string, them: string) => Promise<object>) =>
     app.openapi(
-      createRoute({ method, path, tags, description, request: { params: idParam }, responses: { 200: json(z.object({ user_id: z.string() }).passthrough(), 'done'), 404: { description: 'no such user' } } }),
+      createRoute({ method, path, tags, description, request: { params: idParam }, responses: { 200: jsonContent(z.object({ user_id: z.string() }).passthrough(), 'done'), 404: { description: 'no such user' } } }),
       async (c) => {
-        const me = acting(c);
+        const me = actingUser(c);
         const { id } = c.req.valid('param');
         return respondToWrite(c, deps, c.get('caller'), { id }, async (tx) => ({ status: 200, body: { user_id: id, ...(await act(tx, me, id)) } }));
       },
@@ -46,7 +41,7 @@ export function socialRoutes(deps: ApiDeps) {
       createRoute({
         method: 'get', path: `/users/{id}/${which}`, tags, request: { params: idParam, query: pageQuery },
         description: `The user's ${which} (ids, in no particular order) from the Redis view; the count from user_stats (PostgreSQL). Honours Nova-Read-After (stale on lag).`,
-        responses: { 200: json(memberPage, 'a page') },
+        responses: { 200: jsonContent(memberPage, 'a page') },
       }),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -66,10 +61,10 @@ export function socialRoutes(deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/suggestions', tags,
       description: 'People the caller\'s follows follow (the seed\'s friend-of-friend query on Neo4j), cached for an hour in user:recommended:{u}. With Nova-Read-After the cache is skipped and the graph waited for (503 view-lagging on lag). With Neo4j down, a cached answer is served with `Nova-Served-By: cache`; without one, 503.',
-      responses: { 200: json(z.object({ items: z.array(suggestion) }), 'up to 20'), 503: { description: 'the graph is down or lagging' } },
+      responses: { 200: jsonContent(z.object({ items: z.array(suggestion) }), 'up to 20'), 503: { description: 'the graph is down or lagging' } },
     }),
     async (c) => {
-      const me = acting(c);
+      const me = actingUser(c);
       const tokened = c.req.header('nova-read-after') !== undefined;
       const cached = tokened ? undefined : await cachedSuggestions(deps.ephemeral, me).catch(() => undefined);
       if (cached) return c.json({ items: cached }, 200, { 'Nova-Served-By': 'cache' });

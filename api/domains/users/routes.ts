@@ -4,28 +4,22 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { problems } from '../../http/problem.ts';
+import { actingUser, jsonBody, jsonContent } from '../../http/route-helpers.ts';
 import { respondToWrite } from '../../http/writes.ts';
 import { comment, idParam, like, newComment, newPost, newUser, post, user } from './schemas.ts';
 import { commentOnPost, createPost, createUser, likePost } from './writes.ts';
 
 const tags = ['users and posts'];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } }, required: true } });
 const idempotencyKey = z.object({ 'idempotency-key': z.string().max(255).optional().openapi({ description: 'a retry with the same key returns the first response and writes nothing' }) });
 
 export function userRoutes(deps: ApiDeps) {
   const app = router();
-  const acting = (c: { get(key: 'caller'): { userId: string | null } }) => {
-    const { userId } = c.get('caller');
-    if (userId === null) throw problems.notFound('a user behind a service token');
-    return userId;
-  };
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/users', tags, request: { ...body(newUser), headers: idempotencyKey },
+      method: 'post', path: '/users', tags, request: { ...jsonBody(newUser), headers: idempotencyKey },
       description: 'Creates a user with their stats and default notification settings. Service tokens only (`scripts/nova token --service`): people sign up through an identity provider, which then mints their tokens.',
-      responses: { 201: json(user, 'created'), 404: { description: 'not a service token' }, 409: { description: 'the username is taken' } },
+      responses: { 201: jsonContent(user, 'created'), 404: { description: 'not a service token' }, 409: { description: 'the username is taken' } },
     }),
     async (c) => {
       const caller = c.get('caller');
@@ -39,7 +33,7 @@ export function userRoutes(deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/users/{id}', tags, request: { params: idParam },
       description: 'A public profile with its counters, from PostgreSQL on purpose (users and user_stats).',
-      responses: { 200: json(user, 'the profile'), 404: { description: 'no such user' } },
+      responses: { 200: jsonContent(user, 'the profile'), 404: { description: 'no such user' } },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -57,11 +51,11 @@ export function userRoutes(deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/posts', tags, request: { ...body(newPost), headers: idempotencyKey },
-      responses: { 201: json(post, 'created') },
+      method: 'post', path: '/posts', tags, request: { ...jsonBody(newPost), headers: idempotencyKey },
+      responses: { 201: jsonContent(post, 'created') },
     }),
     async (c) => {
-      const userId = acting(c);
+      const userId = actingUser(c);
       const { text } = c.req.valid('json');
       return respondToWrite(c, deps, c.get('caller'), { text }, async (tx) => ({ status: 201, body: await createPost(tx, userId, text) }));
     },
@@ -71,10 +65,10 @@ export function userRoutes(deps: ApiDeps) {
     createRoute({
       method: 'post', path: '/posts/{id}/likes', tags, request: { params: idParam, headers: idempotencyKey },
       description: 'Likes a post once (again: nothing changes, `new` is false); the author is notified unless they disabled likes or liked it themselves.',
-      responses: { 200: json(like, 'liked'), 404: { description: 'no such post' } },
+      responses: { 200: jsonContent(like, 'liked'), 404: { description: 'no such post' } },
     }),
     async (c) => {
-      const userId = acting(c);
+      const userId = actingUser(c);
       const { id } = c.req.valid('param');
       return respondToWrite(c, deps, c.get('caller'), { id }, async (tx) => {
         const liked = await likePost(tx, userId, id);
@@ -86,12 +80,12 @@ export function userRoutes(deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/posts/{id}/comments', tags, request: { params: idParam, ...body(newComment), headers: idempotencyKey },
+      method: 'post', path: '/posts/{id}/comments', tags, request: { params: idParam, ...jsonBody(newComment), headers: idempotencyKey },
       description: 'Comments on a post: the author is notified (`comment`), and each existing user the text mentions as @username (`mention`).',
-      responses: { 201: json(comment, 'created'), 404: { description: 'no such post' } },
+      responses: { 201: jsonContent(comment, 'created'), 404: { description: 'no such post' } },
     }),
     async (c) => {
-      const userId = acting(c);
+      const userId = actingUser(c);
       const { id } = c.req.valid('param');
       const { text } = c.req.valid('json');
       return respondToWrite(c, deps, c.get('caller'), { id, text }, async (tx) => {
