@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { SignJWT, UnsecuredJWT } from 'jose';
 import pg from 'pg';
 import { mintToken } from './http/auth.ts';
 import { startApi } from './server.ts';
@@ -121,6 +122,19 @@ describe('features, each written through the API and read back with its token', 
     const followers = await call('GET', `/users/${ann.id}/followers`, { as: ann.token, headers: after_(blocked) });
     assert.deepEqual([followers.body.items, followers.body.count], [[], 0]);
     assert.equal((await call('POST', `/users/${ann.id}/follow`, { as: ben.token })).status, 404);
+    assert.equal((await call('POST', `/users/${ann.id}/mute`, { as: ben.token })).status, 200);
+    assert.equal((await call('POST', `/users/${ann.id}/follow`, { as: ben.token })).status, 404, 'muting them does not lift their block');
+    const { rows } = await db.query('SELECT status FROM follows WHERE follower_id = $1 AND followee_id = $2', [ben.id, ann.id]);
+    assert.deepEqual(rows, [{ status: 'blocked' }]);
+  });
+
+  test('follows both ways at once: every one lands, both counters right (no deadlock)', async () => {
+    const pairs = await Promise.all(Array.from({ length: 10 }, async () => [await newUser('ann'), await newUser('ben')] as const));
+    const replies = await Promise.all(pairs.flatMap(([a, b]) => [call('POST', `/users/${b.id}/follow`, { as: a.token }), call('POST', `/users/${a.id}/follow`, { as: b.token })]));
+    assert.deepEqual(replies.map((r) => r.status), replies.map(() => 200), JSON.stringify(replies.find((r) => r.status !== 200)?.body));
+    const ids = pairs.flat().map((u) => u.id);
+    const { rows } = await db.query('SELECT follower_count::int AS f, following_count::int AS g FROM user_stats WHERE user_id = ANY($1::bigint[])', [ids]);
+    assert.deepEqual(rows, ids.map(() => ({ f: 1, g: 1 })));
   });
 
   test('likes, comments and mentions notify the right people, never the actor, never a disabled type', async () => {
@@ -248,6 +262,8 @@ test('authentication: every route but health and docs needs a valid token', asyn
     ['garbage', { authorization: 'Bearer not.a.jwt' }],
     ['another secret', { authorization: `Bearer ${await mintToken(otherSecret, { userId: ann.id })}` }],
     ['expired', { authorization: `Bearer ${expired}` }],
+    ['no expiry', { authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(ann.id).setIssuer(jwt.issuer).setAudience(jwt.audience).sign((jwt as { secret: Uint8Array }).secret)}` }],
+    ['unsigned (alg none)', { authorization: `Bearer ${new UnsecuredJWT({}).setSubject(ann.id).setIssuer(jwt.issuer).setAudience(jwt.audience).setExpirationTime('1h').encode()}` }],
   ] as const) {
     for (const [method, path] of [['GET', '/notifications'], ['POST', '/posts'], ['GET', `/users/${ann.id}`], ['GET', '/suggestions']] as const) {
       const reply = await call(method, path, { headers, body: method === 'POST' ? { text: 'x' } : undefined });
@@ -308,6 +324,10 @@ test('bad input: 40+ requests, each a 4xx problem naming what is wrong, nothing 
     ['GET', '/notifications?cursor=not-a-cursor', {}, 400],
     ['GET', `/notifications?cursor=${Buffer.from('{"before":"1; DROP TABLE x"}').toString('base64url')}`, {}, 400],
     ['GET', `/users/${ann.id}/followers?cursor=${Buffer.from('{"scan":"-1"}').toString('base64url')}`, {}, 400],
+    ['GET', `/users/${ann.id}/followers?cursor=${Buffer.from('{"scan":"18446744073709551616"}').toString('base64url')}`, {}, 400],
+    ['POST', '/posts', { body: { text: 'nul \u0000 inside' } }, 400],
+    ['POST', `/posts/${post}/comments`, { body: { text: '\u0000' } }, 400],
+    ['POST', '/users', { as: 'service', body: { username: 'valid_name', bio: 'a\u0000b' } }, 400],
     ['GET', '/notifications', { headers: { 'nova-read-after': 'garbage' } }, 400],
     ['GET', '/notifications', { headers: { 'nova-read-after': '1.zz' } }, 400],
     ['GET', '/notifications', { headers: { 'nova-read-after': '1.1', 'nova-max-wait-ms': '-5' } }, 400],

@@ -14,6 +14,9 @@ function keyOf(config: JwtConfig): Uint8Array | JWTVerifyGetKey {
   return config.kind === 'secret' ? config.secret : createRemoteJWKSet(config.jwksUrl);
 }
 
+// an issuer's keys sign with one of these; HS256 is never accepted from a JWKS (alg confusion)
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
 export function authenticate(config: JwtConfig): MiddlewareHandler<AuthEnv> {
   const key = keyOf(config);
   return async (c, next) => {
@@ -22,7 +25,7 @@ export function authenticate(config: JwtConfig): MiddlewareHandler<AuthEnv> {
     if (!token) throw problems.unauthorized('send Authorization: Bearer <token> (`scripts/nova token <user_id>` mints one for development)');
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, key as Uint8Array, { issuer: config.issuer, audience: config.audience, algorithms: config.kind === 'secret' ? ['HS256'] : undefined }));
+      ({ payload } = await jwtVerify(token, key as Uint8Array, { issuer: config.issuer, audience: config.audience, algorithms: config.kind === 'secret' ? ['HS256'] : ASYMMETRIC_ALGORITHMS, requiredClaims: ['exp'] }));
     } catch (error) {
       throw problems.unauthorized(`the token was refused: ${(error as Error).message}`);
     }

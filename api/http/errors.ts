@@ -19,6 +19,8 @@ function fromPostgres(error: PgError): Problem | undefined {
       return problems.invalid([{ field: error.constraint ?? error.column ?? 'body', message: 'too large or out of bounds' }]);
     case '22P02':
     case '22003':
+    case '22021': // a NUL or invalid byte in text
+    case '22P05': // a \u0000 in JSON
       return problems.invalid([{ field: 'body', message: 'a value is out of range for its type' }]);
     default:
       return undefined;

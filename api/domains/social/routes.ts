@@ -15,7 +15,8 @@ import { block, follow, mute, unfollow } from './writes.ts';
 
 const tags = ['social'];
 const idParam = z.object({ id: rowId });
-const cursorShape = z.object({ scan: z.string().regex(/^[0-9]{1,20}$/) });
+// an SSCAN cursor is an unsigned 64-bit integer: a larger one is a bad cursor (400), not a Redis error
+const cursorShape = z.object({ scan: z.string().regex(/^[0-9]{1,20}$/).refine((scan) => BigInt(scan) < 2n ** 64n) });
 const memberPage = z.object({ items: z.array(z.string()), count: z.number().int(), next_cursor: z.string().nullable() }).openapi('UserIdPage');
 const suggestion = z.object({ id: z.string(), username: z.string().nullable() });
 

@@ -20,8 +20,11 @@ async function count(tx: Tx, follower: string, followee: string, delta: 1 | -1) 
   const bump = (column: 'following_count' | 'follower_count') =>
     `INSERT INTO user_stats (user_id, ${column}) VALUES ($1, GREATEST($2, 0))
      ON CONFLICT (user_id) DO UPDATE SET ${column} = GREATEST(user_stats.${column} + $2, 0), updated_at = now()`;
-  await tx.query(bump('following_count'), [follower, delta]);
-  await tx.query(bump('follower_count'), [followee, delta]);
+  // rows locked in user id order: a follow and its reverse running at once would otherwise
+  // each hold one user's row and wait for the other's (a deadlock, 40P01)
+  const updates: [string, 'following_count' | 'follower_count'][] = [[follower, 'following_count'], [followee, 'follower_count']];
+  if (BigInt(followee) < BigInt(follower)) updates.reverse();
+  for (const [userId, column] of updates) await tx.query(bump(column), [userId, delta]);
 }
 
 async function setStatus(tx: Tx, follower: string, followee: string, was: Status | undefined, now: Status) {
@@ -57,7 +60,9 @@ export async function unfollow(tx: Tx, me: string, them: string): Promise<{ remo
 /** The caller stops seeing `them` (their follow of them, if any, stops counting). */
 export async function mute(tx: Tx, me: string, them: string) {
   notSelf(me, them);
-  await setStatus(tx, me, them, await lockPair(tx, me, them), 'muted');
+  const was = await lockPair(tx, me, them);
+  if (was === 'blocked') return; // muting never lifts their block (the caller could follow again)
+  await setStatus(tx, me, them, was, 'muted');
 }
 
 /** `them` can no longer follow the caller; a follow of theirs ends. */

@@ -1,11 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { rowId } from '../../http/ids.ts';
 
+// PostgreSQL text cannot hold NUL: refused here, naming the field, not as a failed INSERT
+const text = (min: number, max: number) => z.string().min(min).max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL (\\u0000)');
+
 export const newUser = z
   .object({
     username: z.string().regex(/^[A-Za-z0-9_]{3,50}$/, '3-50 letters, digits or underscores'),
     avatar_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-    bio: z.string().max(4000).optional(),
+    bio: text(0, 4000).optional(),
   })
   .strict()
   .openapi('NewUser');
@@ -23,9 +26,9 @@ export const user = z
   })
   .openapi('User');
 
-export const newPost = z.object({ text: z.string().min(1).max(10_000) }).strict().openapi('NewPost');
+export const newPost = z.object({ text: text(1, 10_000) }).strict().openapi('NewPost');
 export const post = z.object({ id: z.string(), author_id: z.string(), text: z.string(), created_at: z.string() }).openapi('Post');
-export const newComment = z.object({ text: z.string().min(1).max(4_000) }).strict().openapi('NewComment');
+export const newComment = z.object({ text: text(1, 4_000) }).strict().openapi('NewComment');
 export const comment = z.object({ id: z.string(), post_id: z.string(), author_id: z.string(), text: z.string(), created_at: z.string(), mentioned: z.array(z.string()) }).openapi('Comment');
 export const like = z.object({ post_id: z.string(), liked: z.literal(true), new: z.boolean() }).openapi('Like');
 export const idParam = z.object({ id: rowId });

@@ -11,13 +11,20 @@ const ports = (): Record<string, string> => {
   // .env.example's ports, as the stack reads them (a clone's .env may move them)
   const read = (file: string) => { try { return readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8'); } catch { return ''; } };
   const values = Object.fromEntries(`${read('.env.example')}\n${read('.env')}`.split('\n').flatMap((line) => {
-    const setting = /^(NOVA_[A-Z_]+)=(\d+)$/.exec(line);
+    const setting = /^(NOVA_[A-Z0-9_]+)=(\d+)$/.exec(line);
     return setting ? [[setting[1], setting[2]]] : [];
   }));
   const port = (name: string) => values[name === 'api' ? 'NOVA_API_PORT' : `NOVA_PROJECTOR_${name.slice('projector-'.length).toUpperCase()}_PORT`] as string;
   return Object.fromEntries(processes.map((name) => [name, port(name)]));
 };
-const healthy = async (port: string) => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true;
+const healthy = async (port: string) => (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true;
+const tail = (name: string) => {
+  try {
+    return readFileSync(`${process.env.NOVA_STATE_DIR ?? new URL('../../../.nova', import.meta.url).pathname}/processes/${name}.log`, 'utf8').split('\n').slice(-5).join('\n');
+  } catch {
+    return 'none';
+  }
+};
 const pidOf = (status: string, name: string, port: string) => status.split('\n').find((line) => line.includes(`127.0.0.1:${port} `))?.trim().split(/\s+/)[3];
 
 after(() => stack('processes', 'down'));
@@ -26,7 +33,12 @@ test('the projectors and the API run supervised: up, restarted after kill -9, do
   env('DATABASE_URL');
   const at = ports();
   await stack('processes');
-  for (const name of processes) assert.ok(await healthy(at[name] as string), `${name} answers /healthz`);
+  // each must answer; a failure shows the end of that process's log (a crash loop names itself)
+  for (const name of processes) {
+    await waitFor(`${name} to answer /healthz`, async () => ((await healthy(at[name] as string)) ? true : undefined), 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; its log ends:\n${tail(name)}`);
+    });
+  }
   const status = await stack('status').catch((error: { stdout: string }) => error.stdout);
   for (const victim of ['api', 'projector-redis']) {
     const pid = pidOf(status, victim, at[victim] as string);
