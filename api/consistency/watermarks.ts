@@ -18,6 +18,14 @@
 //    A quiet partition is no trap: nothing new arrived, so E(p) is where its checkpoint already
 //    is. What this costs: the reader also waits for other writers' records below E(p).
 //
+// Caveat on step 1 (README, Known limitations): Debezium confirms the offset of the last record
+// Connect acknowledged, and records the heartbeat filter drops are acknowledged at once; with one
+// broker the producer acknowledges in send order, so nothing earlier is still in flight.
+// Exact with several brokers: compare with Connect's committed offsets instead.
+//
+// A step that fails (PostgreSQL, Kafka or a store away) is retried until the deadline, and the
+// view then counts as lagging: the route answers stale or 503 as it documents, never a 500.
+//
 // Checkpoints only grow, so a checkpoint read at any time that is >= E(p) proves step 3; a slot
 // position read at any time that is >= T proves step 1; but the end offsets must be read after
 // step 1 was seen, so they are never shared with a wait that started earlier.
@@ -37,14 +45,15 @@ export type Watermarks = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const timedOut = Symbol('timed out');
+const timedOut: unique symbol = Symbol('timed out');
+const failed: unique symbol = Symbol('failed');
 
-/** `work`, or timedOut once `deadline` passes first: a store that hangs cannot hold a reader past its bound. */
-async function before<T>(deadline: number, work: Promise<T>): Promise<T | typeof timedOut> {
+/** `work`, failed if it throws, or timedOut once `deadline` passes first: a store that hangs cannot hold a reader past its bound. */
+async function before<T>(deadline: number, work: () => Promise<T>): Promise<T | typeof timedOut | typeof failed> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), Math.max(0, deadline - Date.now()))));
   try {
-    return await Promise.race([work, late]);
+    return await Promise.race([Promise.resolve().then(work).catch((): typeof failed => failed), late]);
   } finally {
     clearTimeout(timer);
   }
@@ -94,23 +103,29 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
       for (const name of names) if (!views.has(name)) throw new Error(`no view ${name} to wait for`);
       // step 1
       for (;;) {
-        const position = await before(deadline, slotPosition());
+        const position = await before(deadline, slotPosition);
         if (position === timedOut || Date.now() >= deadline) return outcome([...names]);
-        if (position >= token) break;
+        if (position !== failed && position >= token) break;
         await sleep(pollMs);
       }
       // step 2, after step 1
       const waiting = new Map<string, Map<string, bigint>>();
       for (const name of names) {
-        const ends = await before(deadline, endOffsets(views.get(name)!.topics));
-        if (ends === timedOut) return outcome([...names]);
-        waiting.set(name, ends);
+        for (;;) {
+          const ends = await before(deadline, () => endOffsets(views.get(name)!.topics));
+          if (ends === timedOut || (ends === failed && Date.now() >= deadline)) return outcome([...names]);
+          if (ends !== failed) {
+            waiting.set(name, ends);
+            break;
+          }
+          await sleep(pollMs);
+        }
       }
       // step 3
       for (;;) {
         for (const [name, ends] of waiting) {
-          const applied = await before(deadline, checkpoints.get(name)!());
-          if (applied !== timedOut && hasApplied(applied, ends)) waiting.delete(name);
+          const applied = await before(deadline, checkpoints.get(name)!);
+          if (applied !== timedOut && applied !== failed && hasApplied(applied, ends)) waiting.delete(name);
         }
         if (waiting.size === 0 || Date.now() >= deadline) return outcome([...waiting.keys()]);
         await sleep(pollMs);

@@ -1,0 +1,48 @@
+// The waiting rule in isolation (pure: a scripted slot, end offsets and checkpoints): the three
+// steps in order, a quiet partition, the deadline, and a step that throws (a store or Kafka
+// away) counted as lagging instead of failing the read. api.e2e.test.ts covers it on the stack.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type pg from 'pg';
+import type { Admin } from 'kafkajs';
+import type { Checkpoint } from '../../projectors/runtime/sink.ts';
+import { createWatermarks } from './watermarks.ts';
+
+type Script = { slot: () => string; ends: () => { partition: number; high: string }[]; applied: () => Checkpoint[] };
+
+function watermarks(script: Script) {
+  const pool = { query: async () => ({ rows: [{ lsn: script.slot() }] }) } as unknown as pg.Pool;
+  const admin = { fetchTopicOffsets: async () => script.ends().map((e) => ({ ...e, offset: e.high, low: '0' })) } as unknown as Admin;
+  return createWatermarks({ pool, admin, slot: 'nova', pollMs: 1, views: [{ name: 'redis', topics: ['t'], checkpoints: async () => script.applied() }] });
+}
+const checkpoint = (partition: number, nextOffset: string): Checkpoint => ({ topic: 't', partition, nextOffset, commitOrder: 0n }) as Checkpoint;
+
+test('applied once the slot passed the token and every partition is checkpointed at its end; a quiet partition waits for nothing', async () => {
+  let next = '3';
+  const marks = watermarks({ slot: () => '0/10', ends: () => [{ partition: 0, high: '5' }, { partition: 1, high: '7' }], applied: () => [checkpoint(0, next), checkpoint(1, '7')] });
+  setTimeout(() => (next = '5'), 20);
+  const outcome = await marks.waitFor(0x10n, ['redis'], 2_000);
+  assert.deepEqual([outcome.applied, outcome.lagging], [true, []]);
+  assert.ok(outcome.waitedMs >= 15, 'it waited for partition 0');
+});
+
+test('a slot below the token, or a checkpoint below an end, is lagging at the deadline', async () => {
+  const slotBehind = await watermarks({ slot: () => '0/F', ends: () => [{ partition: 0, high: '1' }], applied: () => [checkpoint(0, '1')] }).waitFor(0x10n, ['redis'], 30);
+  assert.deepEqual([slotBehind.applied, slotBehind.lagging], [false, ['redis']]);
+  const behind = await watermarks({ slot: () => '0/10', ends: () => [{ partition: 0, high: '2' }], applied: () => [checkpoint(0, '1')] }).waitFor(0x10n, ['redis'], 30);
+  assert.deepEqual([behind.applied, behind.lagging], [false, ['redis']]);
+});
+
+test('a step that throws is retried until the deadline, then the view is lagging: never an error', async () => {
+  const away = () => {
+    throw new Error('connection refused');
+  };
+  for (const broken of ['slot', 'ends', 'applied'] as const) {
+    const script: Script = { slot: () => '0/10', ends: () => [{ partition: 0, high: '1' }], applied: () => [checkpoint(0, '1')] };
+    const outcome = await watermarks({ ...script, [broken]: away }).waitFor(0x10n, ['redis'], 30);
+    assert.deepEqual([outcome.applied, outcome.lagging], [false, ['redis']], broken);
+  }
+  let calls = 0;
+  const flaky = await watermarks({ slot: () => '0/10', ends: () => (++calls < 3 ? away() : [{ partition: 0, high: '1' }]), applied: () => [checkpoint(0, '1')] }).waitFor(0x10n, ['redis'], 2_000);
+  assert.deepEqual([flaky.applied, calls], [true, 3], 'Kafka back within the bound: applied');
+});
