@@ -348,4 +348,10 @@ test('bad input: 40+ requests, each a 4xx problem naming what is wrong, nothing 
     if (status === 400) assert.ok(reply.body.errors?.length > 0 || reply.body.detail, `${method} ${path} names what is wrong`);
   }
   assert.deepEqual(await counts(), before, 'nothing was written');
+  // NUL is refused by the schema, naming the field (PostgreSQL's own refusal would name only "body")
+  for (const [path, body, field] of [['/posts', { text: 'a\u0000' }, 'text'], ['/users', { username: 'valid_name', bio: '\u0000' }, 'bio']] as const) {
+    const reply = await call('POST', path, { as: path === '/users' ? service : ben.token, body });
+    assert.deepEqual([reply.status, reply.body.errors?.[0]?.field], [400, field], JSON.stringify(reply.body));
+    assert.match(reply.body.errors[0].message, /NUL/);
+  }
 });

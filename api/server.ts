@@ -44,6 +44,8 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
   await admin.connect();
   const slot = String((await loadConnector()).config['slot.name']);
   const watermarks = createWatermarks({
+    // a lasting fault shows here, not only as lagging reads
+    onError: (error, step) => log.warn({ err: error, step }, 'a read-your-writes wait could not read its position; retrying until its bound'),
     pool,
     admin,
     slot,

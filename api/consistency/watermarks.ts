@@ -49,11 +49,14 @@ const timedOut: unique symbol = Symbol('timed out');
 const failed: unique symbol = Symbol('failed');
 
 /** `work`, failed if it throws, or timedOut once `deadline` passes first: a store that hangs cannot hold a reader past its bound. */
-async function before<T>(deadline: number, work: () => Promise<T>): Promise<T | typeof timedOut | typeof failed> {
+async function before<T>(deadline: number, work: () => Promise<T>, onError: (error: unknown) => void): Promise<T | typeof timedOut | typeof failed> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), Math.max(0, deadline - Date.now()))));
   try {
-    return await Promise.race([Promise.resolve().then(work).catch((): typeof failed => failed), late]);
+    return await Promise.race([Promise.resolve().then(work).catch((error: unknown): typeof failed => {
+        onError(error);
+        return failed;
+      }), late]);
   } finally {
     clearTimeout(timer);
   }
@@ -72,8 +75,8 @@ function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
   };
 }
 
-export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: string; views: readonly ViewPosition[]; pollMs?: number }): Watermarks {
-  const { pool, admin, slot, pollMs = 20 } = options;
+export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: string; views: readonly ViewPosition[]; pollMs?: number; onError: (error: unknown, step: string) => void }): Watermarks {
+  const { pool, admin, slot, pollMs = 20, onError } = options;
   const views = new Map(options.views.map((view) => [view.name, view]));
   const slotPosition = shared(async () => {
     const { rows } = await pool.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
@@ -103,32 +106,32 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
       for (const name of names) if (!views.has(name)) throw new Error(`no view ${name} to wait for`);
       // step 1
       for (;;) {
-        const position = await before(deadline, slotPosition);
+        const position = await before(deadline, slotPosition, (error) => onError(error, 'slot'));
         if (position === timedOut || Date.now() >= deadline) return outcome([...names]);
         if (position !== failed && position >= token) break;
-        await sleep(pollMs);
+        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
       }
       // step 2, after step 1
       const waiting = new Map<string, Map<string, bigint>>();
       for (const name of names) {
         for (;;) {
-          const ends = await before(deadline, () => endOffsets(views.get(name)!.topics));
+          const ends = await before(deadline, () => endOffsets(views.get(name)!.topics), (error) => onError(error, 'end offsets'));
           if (ends === timedOut || (ends === failed && Date.now() >= deadline)) return outcome([...names]);
           if (ends !== failed) {
             waiting.set(name, ends);
             break;
           }
-          await sleep(pollMs);
+          await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
         }
       }
       // step 3
       for (;;) {
         for (const [name, ends] of waiting) {
-          const applied = await before(deadline, checkpoints.get(name)!);
+          const applied = await before(deadline, checkpoints.get(name)!, (error) => onError(error, `${name} checkpoints`));
           if (applied !== timedOut && applied !== failed && hasApplied(applied, ends)) waiting.delete(name);
         }
         if (waiting.size === 0 || Date.now() >= deadline) return outcome([...waiting.keys()]);
-        await sleep(pollMs);
+        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
       }
     },
   };

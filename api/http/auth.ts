@@ -14,8 +14,9 @@ function keyOf(config: JwtConfig): Uint8Array | JWTVerifyGetKey {
   return config.kind === 'secret' ? config.secret : createRemoteJWKSet(config.jwksUrl);
 }
 
-// an issuer's keys sign with one of these; HS256 is never accepted from a JWKS (alg confusion)
-const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+// an issuer's keys: every asymmetric algorithm jose verifies, so no issuer is refused for its
+// choice; "none" and the HS family stay out whatever the key set holds
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 
 export function authenticate(config: JwtConfig): MiddlewareHandler<AuthEnv> {
   const key = keyOf(config);

@@ -34,7 +34,7 @@ export function socialRoutes(deps: ApiDeps) {
     );
   change('post', '/users/{id}/follow', 'Follows a user: the follow, both counters and a `follow` notification, in one transaction. Following again changes nothing (`new` false).', follow);
   change('delete', '/users/{id}/follow', 'Unfollows a user (a block they made stays).', unfollow);
-  change('post', '/users/{id}/mute', 'Mutes a user: the caller\'s follow of them, if any, no longer counts.', async (tx, me, them) => (await mute(tx, me, them), { status: 'muted' }));
+  change('post', '/users/{id}/mute', 'Mutes a user: the caller\'s follow of them, if any, no longer counts. Where they blocked the caller the block stays as it is (the answer does not reveal the block).', async (tx, me, them) => (await mute(tx, me, them), { status: 'muted' }));
   change('post', '/users/{id}/block', 'Blocks a user: their follow of the caller ends and cannot start again.', async (tx, me, them) => (await block(tx, me, them), { status: 'blocked' }));
 
   for (const which of ['followers', 'following'] as const) {
