@@ -37,14 +37,15 @@ test('a step that throws is retried until the deadline, then the view is lagging
   const away = () => {
     throw new Error('connection refused');
   };
+  const healthyScript = (): Script => ({ slot: () => '0/10', ends: () => [{ partition: 0, high: '1' }], applied: () => [checkpoint(0, '1')] });
   for (const broken of ['slot', 'ends', 'applied'] as const) {
-    const script: Script = { slot: () => '0/10', ends: () => [{ partition: 0, high: '1' }], applied: () => [checkpoint(0, '1')] };
+    const script = healthyScript();
     const outcome = await watermarks({ ...script, [broken]: away }).waitFor(0x10n, ['redis'], 30);
     assert.deepEqual([outcome.applied, outcome.lagging], [false, ['redis']], broken);
   }
   for (const broken of ['slot', 'ends', 'applied'] as const) {
     let calls = 0;
-    const script: Script = { slot: () => '0/10', ends: () => [{ partition: 0, high: '1' }], applied: () => [checkpoint(0, '1')] };
+    const script = healthyScript();
     const healthy = script[broken] as () => never;
     const flaky = await watermarks({ ...script, [broken]: () => (++calls < 3 ? away() : healthy()) }).waitFor(0x10n, ['redis'], 2_000);
     assert.deepEqual([flaky.applied, calls], [true, 3], `${broken} back within the bound: applied`);

@@ -103,13 +103,15 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
       const started = Date.now();
       const deadline = started + timeoutMs;
       const outcome = (lagging: string[]) => ({ applied: lagging.length === 0, waitedMs: Date.now() - started, lagging });
+      // a poll never sleeps past the deadline
+      const pause = () => sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
       for (const name of names) if (!views.has(name)) throw new Error(`no view ${name} to wait for`);
       // step 1
       for (;;) {
         const position = await before(deadline, slotPosition, (error) => onError(error, 'slot'));
         if (position === timedOut || Date.now() >= deadline) return outcome([...names]);
         if (position !== failed && position >= token) break;
-        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+        await pause();
       }
       // step 2, after step 1
       const waiting = new Map<string, Map<string, bigint>>();
@@ -121,7 +123,7 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
             waiting.set(name, ends);
             break;
           }
-          await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+          await pause();
         }
       }
       // step 3
@@ -131,7 +133,7 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
           if (applied !== timedOut && applied !== failed && hasApplied(applied, ends)) waiting.delete(name);
         }
         if (waiting.size === 0 || Date.now() >= deadline) return outcome([...waiting.keys()]);
-        await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
+        await pause();
       }
     },
   };

@@ -1,8 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { rowId } from '../../http/ids.ts';
-
-// PostgreSQL text cannot hold NUL: refused here, naming the field, not as a failed INSERT
-const text = (min: number, max: number) => z.string().min(min).max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL (\\u0000)');
+import { text } from '../../http/text.ts';
 
 export const newUser = z
   .object({

@@ -7,20 +7,12 @@ import { after, test } from 'node:test';
 import { env, stack, waitFor } from './stack.ts';
 
 const processes = ['projector-redis', 'projector-clickhouse', 'projector-elasticsearch', 'projector-neo4j', 'projector-milvus', 'api'];
-const ports = (): Record<string, string> => {
-  // .env.example's ports, as the stack reads them (a clone's .env may move them)
-  const read = (file: string) => { try { return readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8'); } catch { return ''; } };
-  const values = Object.fromEntries(`${read('.env.example')}\n${read('.env')}`.split('\n').flatMap((line) => {
-    const setting = /^(NOVA_[A-Z0-9_]+)=(\d+)$/.exec(line);
-    return setting ? [[setting[1], setting[2]]] : [];
-  }));
-  const port = (name: string) => values[name === 'api' ? 'NOVA_API_PORT' : `NOVA_PROJECTOR_${name.slice('projector-'.length).toUpperCase()}_PORT`] as string;
-  return Object.fromEntries(processes.map((name) => [name, port(name)]));
-};
+// each process's port, as the stack wrote it to stack.env (a clone's .env may move them)
+const portOf = (name: string) => env(name === 'api' ? 'NOVA_API_PORT' : `NOVA_PROJECTOR_${name.slice('projector-'.length).toUpperCase()}_PORT`);
 const healthy = async (port: string) => (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.ok === true;
 const tail = (name: string) => {
   try {
-    return readFileSync(`${process.env.NOVA_STATE_DIR ?? new URL('../../../.nova', import.meta.url).pathname}/processes/${name}.log`, 'utf8').split('\n').slice(-5).join('\n');
+    return readFileSync(`${env('NOVA_STATE_DIR')}/processes/${name}.log`, 'utf8').split('\n').slice(-5).join('\n');
   } catch {
     return 'none';
   }
@@ -30,8 +22,7 @@ const pidOf = (status: string, name: string, port: string) => status.split('\n')
 after(() => stack('processes', 'down'));
 
 test('the projectors and the API run supervised: up, restarted after kill -9, down', { timeout: 400_000 }, async () => {
-  env('DATABASE_URL');
-  const at = ports();
+  const at = Object.fromEntries(processes.map((name) => [name, portOf(name)]));
   await stack('processes');
   // each must answer; a failure shows the end of that process's log (a crash loop names itself)
   for (const name of processes) {
