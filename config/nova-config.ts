@@ -40,19 +40,35 @@ export function jwtConfig(env: Env): JwtConfig {
 
 /** Every setting a Nova process may need, each read on first use. */
 export function novaConfig(env: Env = process.env) {
+  const databaseUrl = () => required(env, 'DATABASE_URL', 'PostgreSQL, the source of truth');
+  const clickhouseUrl = () => required(env, 'CLICKHOUSE_URL', 'the analytics view');
   return {
     env,
-    databaseUrl: () => required(env, 'DATABASE_URL', 'PostgreSQL, the source of truth'),
+    databaseUrl,
+    /** a role that may create and drop databases */
+    pgAdminUrl: () => required(env, 'NOVA_PG_ADMIN_URL', 'the migration gate builds a scratch database with it'),
+    /** the replication role, on DATABASE_URL's server: only it may end a slot's walsender and drop the slot */
+    replicator: () => ({
+      databaseUrl: databaseUrl(),
+      user: required(env, 'NOVA_PG_REPLICATION_USER', 'dropping a replication slot'),
+      password: required(env, 'NOVA_PG_REPLICATION_PASSWORD', 'dropping a replication slot'),
+    }),
     redisUrl: () => required(env, 'REDIS_URL', 'the Redis views'),
     kafkaBrokers: () => required(env, 'KAFKA_BROKERS', 'the change topics').split(','),
+    schemaRegistryUrl: () => required(env, 'SCHEMA_REGISTRY_URL', 'the Avro writer schemas of the change topics'),
+    kafkaConnectUrl: () => required(env, 'KAFKA_CONNECT_URL', "Kafka Connect's REST API, where the Debezium connector runs"),
     elasticsearchUrl: () => required(env, 'ELASTICSEARCH_URL', 'the search views'),
     neo4j: () => ({ url: required(env, 'NEO4J_URL', 'the social graph'), user: env.NEO4J_USER ?? 'neo4j', password: required(env, 'NEO4J_PASSWORD', 'the social graph') }),
-    clickhouseUrl: () => required(env, 'CLICKHOUSE_URL', 'the analytics view'),
+    clickhouseUrl,
+    /** user `default` with no password and the server's `default` database unless set (the database must exist) */
+    clickhouse: () => ({ url: clickhouseUrl(), user: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', database: env.CLICKHOUSE_DATABASE || 'default' }),
     milvusAddress: () => required(env, 'MILVUS_ADDRESS', 'the embedding collections'),
     readerNamespace: () => readerNamespace(env),
     jwt: () => jwtConfig(env),
     /** the API binds loopback unless told otherwise (behind a proxy in production) */
     api: () => ({ host: env.NOVA_API_HOST || '127.0.0.1', port: port(env, 'NOVA_API_PORT', 58090) }),
+    /** where streamers publish (a stream key is appended) and viewers play (`<id>.m3u8`): the media servers' addresses */
+    streamUrls: () => ({ rtmpBaseUrl: env.NOVA_RTMP_BASE_URL || 'rtmp://127.0.0.1:1935/live', hlsBaseUrl: env.NOVA_HLS_BASE_URL || 'http://127.0.0.1:8080/hls' }),
   };
 }
 

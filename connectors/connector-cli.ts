@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { novaConfig } from '../config/nova-config.ts';
 import { connectorStatus, putConnectorConfig, resetConnectorOffsets, resumeConnector, stopConnector } from './connect-rest.ts';
 import { bumpedEpoch, currentEpoch, deployedConfig, epochOfConfig, storedEpoch, withSourceEpoch } from './epoch.ts';
 import { loadConnector, lostSlotRepair, registerConnector, slotState } from './register.ts';
@@ -32,16 +33,10 @@ export const usage = `Usage: scripts/nova connector <register|status|snapshot|ep
 
 Environment: KAFKA_CONNECT_URL, KAFKA_BROKERS, DATABASE_URL, SCHEMA_REGISTRY_URL (scripts/nova reads them from .nova/stack.env).`;
 
-function requireEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new UsageError(`${name} is not set (bring the stack up with scripts/stack up, or export it)`);
-  return value;
-}
-
 class UsageError extends Error {}
 
 async function withDb<T>(work: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
+  const db = new pg.Client({ connectionString: novaConfig().databaseUrl() });
   await db.connect();
   try {
     return await work(db);
@@ -52,11 +47,11 @@ async function withDb<T>(work: (db: pg.Client) => Promise<T>): Promise<T> {
 
 async function register(file: string | undefined): Promise<number> {
   const connector = await loadConnector(file);
-  const kafka = new Kafka({ clientId: 'nova-connector-cli', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
+  const kafka = new Kafka({ clientId: 'nova-connector-cli', brokers: novaConfig().kafkaBrokers(), logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const result = await withDb((db) => registerConnector({ connectUrl: requireEnv('KAFKA_CONNECT_URL'), admin, db, connector }));
+    const result = await withDb((db) => registerConnector({ connectUrl: novaConfig().kafkaConnectUrl(), admin, db, connector }));
     for (const topic of result.topics.created) console.log(`created topic ${topic}`);
     for (const topic of result.topics.aligned) console.log(`set retention.ms and max.message.bytes of topic ${topic} to the plan's`);
     console.log(`connector ${connector.name} ${result.action} (source epoch ${result.epoch.epoch}, stream since epoch ${result.epoch.streamSince})`);
@@ -68,7 +63,7 @@ async function register(file: string | undefined): Promise<number> {
 
 async function epoch(file: string | undefined, options: { bump: boolean; afterGap: boolean; reason: string | undefined }): Promise<number> {
   const connector = await loadConnector(file);
-  const connectUrl = requireEnv('KAFKA_CONNECT_URL');
+  const connectUrl = novaConfig().kafkaConnectUrl();
   const slot = connector.config['slot.name'] as string;
   return withDb(async (db) => {
     if (!options.bump) {
@@ -79,15 +74,17 @@ async function epoch(file: string | undefined, options: { bump: boolean; afterGa
       return 0;
     }
     if (options.afterGap === false && options.reason === undefined) throw new UsageError('--bump needs --reason TEXT (what the cutover was), or --after-gap');
+    // a missing setting fails before anything has changed
+    const replicator = options.afterGap ? replicatorFromEnv(process.env) : undefined;
     const current = await currentEpoch({ db, connectUrl, name: connector.name, file: connector.config });
     const reason = options.reason ?? 'a gap in the stream (lost replication slot)';
     const next = await bumpedEpoch(db, connector.name, current, { afterGap: options.afterGap, reason });
     const config = withSourceEpoch((await deployedConfig(connectUrl, connector.name)) ?? connector.config, next);
-    if (options.afterGap) {
+    if (replicator) {
       await stopConnector(connectUrl, connector.name);
       await resetConnectorOffsets(connectUrl, connector.name);
       const state = await slotState(db, slot);
-      if (state.exists) await dropReplicationSlot(replicatorFromEnv(process.env), slot);
+      if (state.exists) await dropReplicationSlot(replicator, slot);
       await putConnectorConfig(connectUrl, connector.name, config);
       await resumeConnector(connectUrl, connector.name);
       console.log(`${connector.name}: source epoch ${next.epoch}, a new stream: slot ${slot} recreated and every table snapshotted again. Rebuild every projector with --snapshot.`);
@@ -101,7 +98,7 @@ async function epoch(file: string | undefined, options: { bump: boolean; afterGa
 
 async function status(file: string | undefined): Promise<number> {
   const connector = await loadConnector(file);
-  const state = await connectorStatus(requireEnv('KAFKA_CONNECT_URL'), connector.name);
+  const state = await connectorStatus(novaConfig().kafkaConnectUrl(), connector.name);
   console.log(`connector ${connector.name}: ${state.connector.state} on ${state.connector.worker_id}`);
   for (const task of state.tasks) {
     console.log(`  task ${task.id}: ${task.state}${task.trace ? `\n${task.trace.split('\n').slice(0, 5).join('\n')}` : ''}`);
@@ -122,14 +119,14 @@ async function snapshot(file: string | undefined, tableList: string | undefined)
   const tables = (tableList ?? '').split(',').map((t) => t.trim()).filter(Boolean).map((t) => (t.includes('.') ? t : `public.${t}`));
   if (tables.length === 0) throw new UsageError('snapshot needs --tables t1,t2');
   const { config } = await loadConnector(file);
-  const kafka = new Kafka({ clientId: 'nova-connector-cli', brokers: requireEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
-  const db = new pg.Client({ connectionString: requireEnv('DATABASE_URL') });
+  const kafka = new Kafka({ clientId: 'nova-connector-cli', brokers: novaConfig().kafkaBrokers(), logLevel: logLevel.ERROR });
+  const db = new pg.Client({ connectionString: novaConfig().databaseUrl() });
   await db.connect();
   try {
     const { id } = await incrementalSnapshot({
       db,
       kafka,
-      registryUrl: requireEnv('SCHEMA_REGISTRY_URL'),
+      registryUrl: novaConfig().schemaRegistryUrl(),
       config,
       tables,
       onProgress: ({ type, detail }) => console.error(`snapshot ${type.toLowerCase()}${detail['current_collection_in_progress'] ? `: ${detail['current_collection_in_progress']}` : ''}${detail['data_collection'] ? `: ${detail['data_collection']}` : ''}`),

@@ -1,6 +1,7 @@
 // Dropping a replication slot: it takes the replication role, and the walsender of a stopped
 // or failed task can linger on it a while (it runs as that role, so the role may end it).
 import pg from 'pg';
+import { novaConfig } from '../config/nova-config.ts';
 
 export type Replicator = { databaseUrl: string; user: string; password: string };
 
@@ -27,8 +28,4 @@ export async function dropReplicationSlot({ databaseUrl, user, password }: Repli
 }
 
 /** The replication role from the stack's environment. */
-export const replicatorFromEnv = (env: NodeJS.ProcessEnv): Replicator => ({
-  databaseUrl: env.DATABASE_URL ?? '',
-  user: env.NOVA_PG_REPLICATION_USER ?? '',
-  password: env.NOVA_PG_REPLICATION_PASSWORD ?? '',
-});
+export const replicatorFromEnv = (env: NodeJS.ProcessEnv): Replicator => novaConfig(env).replicator();

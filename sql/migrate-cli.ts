@@ -1,6 +1,7 @@
 // `scripts/nova migrate`: applies sql/ to the database in DATABASE_URL (or --database-url).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { novaConfig } from '../config/nova-config.ts';
 import { MigrationError, migrate } from './migrate.ts';
 
 export const usage = `Usage: scripts/nova migrate [--database-url URL] [--dir DIR]
@@ -22,11 +23,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`migrate: ${(error as Error).message}\n\n${usage}`);
     return 2;
   }
-  const { databaseUrl = process.env.DATABASE_URL, dir } = options;
-  if (!databaseUrl) {
-    console.error('migrate: no database: pass --database-url or set DATABASE_URL (scripts/stack env prints it)');
-    return 2;
-  }
+  // without --database-url, a missing DATABASE_URL is a ConfigError: scripts/nova prints it and exits 2
+  const { databaseUrl = novaConfig().databaseUrl(), dir } = options;
   const client = new pg.Client({ connectionString: databaseUrl });
   try {
     await client.connect();

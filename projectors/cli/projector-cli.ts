@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import { deployedConfig, epochOfConfig } from '../../connectors/epoch.ts';
 import { loadConnector } from '../../connectors/register.ts';
 import { incrementalSnapshot } from '../../connectors/snapshot.ts';
@@ -92,13 +93,13 @@ async function snapshotOf(definition: ProjectorDefinition<never>): Promise<() =>
   const { config } = await loadConnector();
   const tables = topicPlan(config).filter((t) => definition.topics.includes(t.topic)).map((t) => t.table);
   return async () => {
-    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    const db = new pg.Client({ connectionString: novaConfig().databaseUrl() });
     await db.connect();
     try {
       await incrementalSnapshot({
         db,
         kafka: cliKafka(),
-        registryUrl: process.env.SCHEMA_REGISTRY_URL ?? '',
+        registryUrl: novaConfig().schemaRegistryUrl(),
         config,
         tables,
         onProgress: ({ type }) => console.error(`snapshot of ${tables.join(', ')}: ${type.toLowerCase()}`),
@@ -130,11 +131,11 @@ async function refuseTruncatedHistory(definition: ProjectorDefinition<never>): P
 /** The first source epoch of the connector's current unbroken stream (connectors/epoch.ts). */
 async function currentStreamSince(): Promise<number> {
   const { name, config } = await loadConnector();
-  const deployed = await deployedConfig(process.env.KAFKA_CONNECT_URL ?? '', name);
+  const deployed = await deployedConfig(novaConfig().kafkaConnectUrl(), name);
   return epochOfConfig(deployed ?? config)?.streamSince ?? 0;
 }
 
-const cliKafka = () => new Kafka({ clientId: 'nova-projector-cli', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.ERROR });
+const cliKafka = () => new Kafka({ clientId: 'nova-projector-cli', brokers: novaConfig().kafkaBrokers(), logLevel: logLevel.ERROR });
 
 export async function run(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({

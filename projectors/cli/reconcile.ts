@@ -4,18 +4,13 @@
 // promotion (`projector rebuild NAME --generation M --promote`), then reconcile that one.
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import { loadConnector } from '../../connectors/register.ts';
 import type { ConnectorConfig } from '../../connectors/topic-plan.ts';
 import { findDrift } from '../runtime/reconcile/find-drift.ts';
 import type { CheckpointStore, Drift, ProjectorDefinition, Sink } from '../runtime/sink.ts';
 
 export type ReconcileOptions = { generation: number | undefined; json: boolean; catchUpTimeoutMs: number };
-
-const required = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (scripts/nova reads .nova/stack.env once the stack is up)`);
-  return value;
-};
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -37,8 +32,9 @@ async function withConnections<T>(definition: ProjectorDefinition<never>, genera
   const connect = () =>
     (opened ??= (async () => {
       const { config } = await loadConnector();
-      const db = new pg.Client({ connectionString: required('DATABASE_URL') });
-      const admin = new Kafka({ clientId: 'nova-reconcile', brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+      const settings = novaConfig();
+      const db = new pg.Client({ connectionString: settings.databaseUrl() });
+      const admin = new Kafka({ clientId: 'nova-reconcile', brokers: settings.kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
       await Promise.all([db.connect(), admin.connect()]);
       return { db, admin, store: await definition.createSink({ generation, env: process.env, shadow: true }), config };
     })());

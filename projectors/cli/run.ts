@@ -4,6 +4,7 @@
 // applied, then promotes the generation (blue/green) and/or stops.
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
+import { novaConfig } from '../../config/nova-config.ts';
 import { loadReaderSchemas } from '../../schemas/avro/reader-schemas.ts';
 import { kafkaDeadLetter, replayTopic } from '../runtime/dead-letter.ts';
 import { createDecoder, registryLookup, registryVersions } from '../runtime/decode/index.ts';
@@ -34,15 +35,10 @@ export type RunOptions = {
   shadow?: boolean;
 };
 
-const required = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (scripts/nova reads .nova/stack.env once the stack is up)`);
-  return value;
-};
-
 export async function runProjectorProcess(definition: ProjectorDefinition<never>, options: RunOptions): Promise<number> {
+  const config = novaConfig();
   const log = pino({ base: { projector: definition.name, generation: options.generation } });
-  const kafka = new Kafka({ clientId: `nova-projector-${definition.name}`, brokers: required('KAFKA_BROKERS').split(','), logLevel: logLevel.ERROR });
+  const kafka = new Kafka({ clientId: `nova-projector-${definition.name}`, brokers: config.kafkaBrokers(), logLevel: logLevel.ERROR });
   const events = new ProjectorEventBus((error, event) => log.error({ err: error, event }, 'an event listener failed'));
   events.on('projector.batch_applied', (e) => log.debug({ stage: 'sink', ...e, freshnessMs: undefined }, 'batch applied'));
   let ready = false;
@@ -82,7 +78,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
     source: kafkajsSource({ kafka, groupId: projectorGroup(definition.name, options.generation) }),
-    decode: createDecoder({ lookupSchema: registryLookup({ url: required('SCHEMA_REGISTRY_URL') }), schemaVersions: registryVersions({ url: required('SCHEMA_REGISTRY_URL') }), readerSchemas: loadReaderSchemas() }),
+    decode: createDecoder({ lookupSchema: registryLookup({ url: config.schemaRegistryUrl() }), schemaVersions: registryVersions({ url: config.schemaRegistryUrl() }), readerSchemas: loadReaderSchemas() }),
     deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation: options.generation, sourceTopics: definition.topics }),
     events,
     log,

@@ -1,12 +1,13 @@
 // `scripts/nova projector status`: per projector, the live generation; per partition, the
 // store's checkpoint (offset and commit order) and the lag behind the partition's end.
 import { Kafka, logLevel } from 'kafkajs';
+import { novaConfig } from '../../config/nova-config.ts';
 import { describeVersion } from '../runtime/decode/index.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 
 /** `generation` undefined: each projector's live one (1 before any is live). */
 export async function printStatus(definitions: ProjectorDefinition<never>[], generation: number | undefined): Promise<number> {
-  const kafka = new Kafka({ clientId: 'nova-projector-status', brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'nova-projector-status', brokers: novaConfig().kafkaBrokers(), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {

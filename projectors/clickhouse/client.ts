@@ -1,5 +1,6 @@
 // The connection to ClickHouse, and what its failures mean to the runtime.
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { novaConfig } from '../../config/nova-config.ts';
 import { NovaError, codes, storeError, type ErrorKind } from '../runtime/errors.ts';
 
 /** How long a write may take before Nova gives up on it: a deadline of its own, see withDeadline. */
@@ -11,13 +12,12 @@ export const writeDeadlineMs = 60_000;
  * logger is off: every failure reaches the runtime classified, and is logged there once.
  */
 export function clickhouseClient(env: NodeJS.ProcessEnv): ClickHouseClient {
-  const url = env['CLICKHOUSE_URL'];
-  if (!url) throw new Error('clickhouse: CLICKHOUSE_URL is not set');
+  const { url, user, password, database } = novaConfig(env).clickhouse();
   return createClient({
     url,
-    username: env['CLICKHOUSE_USER'] ?? 'default',
-    password: env['CLICKHOUSE_PASSWORD'] ?? '',
-    database: env['CLICKHOUSE_DATABASE'] || 'default',
+    username: user,
+    password,
+    database,
     log: { level: ClickHouseLogLevel.OFF },
     // past Nova's own deadline (withDeadline), so the abort is Nova's and known by its signal
     request_timeout: writeDeadlineMs + 30_000,

@@ -4,6 +4,7 @@
 // interaction_value as a Float32, created_at in whole seconds.
 import type { ClickHouseClient } from '@clickhouse/client';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { clickhouseClient } from './client.ts';
 import { sqlString, sqlUnsigned } from './escape.ts';
@@ -117,10 +118,10 @@ async function assertGenerationExists(ch: ClickHouseClient, generation: number):
 export const compareClickhouseWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   // it names tables embedded in queries: a plain number or nothing
   sqlUnsigned(generation);
-  if (!env['DATABASE_URL']) throw new Error('clickhouse: DATABASE_URL is not set');
+  const databaseUrl = novaConfig(env).databaseUrl();
   const ids = only ? [...(only.get(userBehaviorEvents) ?? [])] : undefined;
   if (ids?.length === 0) return [];
-  const db = new pg.Client({ connectionString: env['DATABASE_URL'] });
+  const db = new pg.Client({ connectionString: databaseUrl });
   const ch = clickhouseClient(env);
   try {
     await db.connect();

@@ -10,6 +10,7 @@
 // add them to the expected view to have them compared exactly.
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { aliasNames, indexName, type AliasName } from './index-names.ts';
 import { readerFilter } from './tombstones.ts';
@@ -140,9 +141,9 @@ export const idsOf = (problems: Problem[]): Ids => mergeIds(...problems.map(({ a
 
 /** The documents of a generation that differ from PostgreSQL, as drift. */
 export const compareElasticsearchWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
-  if (!env.ELASTICSEARCH_URL || !env.DATABASE_URL) throw new Error('ELASTICSEARCH_URL and DATABASE_URL must be set');
-  const db = new pg.Client({ connectionString: env.DATABASE_URL });
-  const es = new Client({ node: env.ELASTICSEARCH_URL });
+  const config = novaConfig(env);
+  const db = new pg.Client({ connectionString: config.databaseUrl() });
+  const es = new Client({ node: config.elasticsearchUrl() });
   const ids: Ids | undefined = only ? Object.fromEntries(aliasNames.map((alias) => [alias, only.get(alias) ?? new Set<string>()])) : undefined;
   try {
     await db.connect();

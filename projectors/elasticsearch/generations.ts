@@ -3,6 +3,7 @@
 // messages from one generation and posts from another. In a reader namespace, its own aliases
 // (readerAliasName) show which generation is live.
 import { Client } from '@elastic/elasticsearch';
+import { novaConfig } from '../../config/nova-config.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointIndex } from './checkpoint.ts';
 import { elasticsearchError } from './error-kinds.ts';
@@ -10,8 +11,7 @@ import { ensureFormat } from './format.ts';
 import { aliasNames, aliasTargets, indexName, readerAliasName, swapAliases, type AliasName } from './index-names.ts';
 
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
-  if (!env.ELASTICSEARCH_URL) throw new Error('ELASTICSEARCH_URL is not set');
-  const client = new Client({ node: env.ELASTICSEARCH_URL });
+  const client = new Client({ node: novaConfig(env).elasticsearchUrl() });
   try {
     return await work(client);
   } catch (error) {

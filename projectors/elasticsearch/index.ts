@@ -1,5 +1,6 @@
 // The Elasticsearch projector: messages, posts and users, searchable through stable aliases.
 import { Client } from '@elastic/elasticsearch';
+import { novaConfig } from '../../config/nova-config.ts';
 import { NovaError } from '../runtime/errors.ts';
 import { isTransient, retry } from '../runtime/retry.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
@@ -23,8 +24,7 @@ const name = 'elasticsearch';
  * client's own retries (3, backed off) wait out up to ~10 s of an outage per request unseen.
  */
 export function connectElasticsearch(env: NodeJS.ProcessEnv): Client {
-  const node = env['ELASTICSEARCH_URL'];
-  if (!node) throw new Error('elasticsearch: ELASTICSEARCH_URL is not set');
+  const node = novaConfig(env).elasticsearchUrl();
   return new Client({ node, maxRetries: 0 });
 }
 

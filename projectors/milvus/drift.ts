@@ -8,6 +8,7 @@
 // holds may be beyond 2^53.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import { describeVersion } from '../runtime/decode/index.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { collectionName, embeddingCollections, primaryKeys } from './collections.ts';
@@ -140,12 +141,13 @@ export async function compareCollection(db: pg.Client, client: MilvusClient, gen
 
 /** The embeddings of a generation that differ from PostgreSQL, as drift: views `user_embeddings`, `post_embeddings`. */
 export const compareMilvusWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
-  if (!env.MILVUS_ADDRESS || !env.DATABASE_URL) throw new Error('milvus: MILVUS_ADDRESS and DATABASE_URL must be set');
-  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  const config = novaConfig(env);
+  const address = config.milvusAddress();
+  const db = new pg.Client({ connectionString: config.databaseUrl() });
   let client: MilvusClient | undefined;
   try {
     await db.connect();
-    client = await connectMilvus(env.MILVUS_ADDRESS);
+    client = await connectMilvus(address);
     const drift: Drift[] = [];
     for (const collection of embeddingCollections) {
       const keys = only && only.get(collection);

@@ -5,6 +5,7 @@
 // A rebuild fills a new generation beside the live one and then swaps the aliases, so readers
 // never see a half-built collection. milvusGenerations is the runtime's blue/green port over this.
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { novaConfig } from '../../config/nova-config.ts';
 import { readerName, readerNamespace } from '../runtime/reader-namespace.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointSpec } from './checkpoint.ts';
@@ -114,8 +115,7 @@ export async function dropGeneration(client: MilvusClient, generation: number): 
 }
 
 async function withMilvus<T>(env: NodeJS.ProcessEnv, work: (client: MilvusClient) => Promise<T>): Promise<T> {
-  if (!env.MILVUS_ADDRESS) throw new Error('milvus: MILVUS_ADDRESS is not set');
-  const client = await connectMilvus(env.MILVUS_ADDRESS);
+  const client = await connectMilvus(novaConfig(env).milvusAddress());
   try {
     return await work(client);
   } finally {

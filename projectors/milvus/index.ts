@@ -1,4 +1,5 @@
 // The Milvus projector: user and post embeddings, searchable through stable aliases.
+import { novaConfig } from '../../config/nova-config.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareMilvusWithPostgres } from './drift.ts';
 import { ensureGeneration, milvusGenerations, readerAliases } from './generations.ts';
@@ -21,9 +22,7 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
   topics: ['nova.recommendation.user_embeddings', 'nova.recommendation.post_embeddings'],
   mapping: mapChange,
   async createSink({ generation, env, shadow }) {
-    const address = env['MILVUS_ADDRESS'];
-    if (!address) throw new Error('milvus: MILVUS_ADDRESS is not set');
-    const client = await connectMilvus(address);
+    const client = await connectMilvus(novaConfig(env).milvusAddress());
     try {
       await ensureGeneration(client, generation, { shadow, aliases: readerAliases(env) });
     } catch (error) {

@@ -4,11 +4,11 @@
 // timeout, a leader switch) are transient, except the memory limits; those and the timeouts
 // may be the batch's own fault, so they are bounded. Anything else is fatal.
 import neo4j, { type Driver, type Session, type Transaction } from 'neo4j-driver';
+import { novaConfig } from '../../config/nova-config.ts';
 import { NovaError, storeError, type ErrorKind } from '../runtime/errors.ts';
 
 export function connectNeo4j(env: NodeJS.ProcessEnv): Driver {
-  const { NEO4J_URL: url, NEO4J_USER: user, NEO4J_PASSWORD: password } = env;
-  if (!url || !user || !password) throw new Error('neo4j: NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must be set');
+  const { url, user, password } = novaConfig(env).neo4j();
   // ids and epoch seconds fit in 53 bits: read back as plain numbers. Versions and commit
   // orders do not (the source epoch is in their top bits): written as neo4j.int(bigint), and
   // read back only as text (toString in the query), never through this lossy conversion

@@ -2,6 +2,7 @@
 // mapping's rules, and compared with what readers see of the generation (reader-view.ts): the
 // reconcile tool's comparison and the end-to-end tests' oracle.
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift, DriftKeys } from '../runtime/sink.ts';
 import { connectNeo4j } from './connection.ts';
 import { userLabel } from './graph-names.ts';
@@ -65,9 +66,8 @@ export function differences(expected: GraphView, actual: GraphView): Drift[] {
 /** The users and FOLLOWS of a generation that differ from PostgreSQL, as drift. */
 export const compareNeo4jWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   userLabel(generation); // refuses a generation that is no positive integer before connecting
-  if (!env.DATABASE_URL) throw new Error('neo4j: DATABASE_URL must be set');
   const driver = connectNeo4j(env);
-  const db = new pg.Client({ connectionString: env.DATABASE_URL });
+  const db = new pg.Client({ connectionString: novaConfig(env).databaseUrl() });
   const scope = only && scopeOf(only);
   try {
     await db.connect();

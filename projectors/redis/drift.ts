@@ -6,6 +6,7 @@
 // shows as drift.
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { assertGeneration } from './generations.ts';
 
@@ -132,9 +133,9 @@ export function entryDrift(expected: Entries, actual: Entries): Drift[] {
 
 export const compareRedisWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   assertGeneration(generation);
-  if (!env.REDIS_URL || !env.DATABASE_URL) throw new Error('REDIS_URL and DATABASE_URL must be set');
-  const db = new pg.Client({ connectionString: env.DATABASE_URL });
-  const redis = new Redis(env.REDIS_URL, { db: generation, lazyConnect: true });
+  const config = novaConfig(env);
+  const db = new pg.Client({ connectionString: config.databaseUrl() });
+  const redis = new Redis(config.redisUrl(), { db: generation, lazyConnect: true });
   try {
     await Promise.all([db.connect(), redis.connect()]);
     const drift = entryDrift(await expectedFromPostgres(db), await actualFromRedis(redis));

@@ -4,6 +4,7 @@
 // Without a pointer the live generation is 1, the default of `projector run`. A reader namespace
 // (runtime/reader-namespace.ts) has a pointer of its own.
 import { Redis } from 'ioredis';
+import { novaConfig } from '../../config/nova-config.ts';
 import { readerNamespace } from '../runtime/reader-namespace.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { redisError } from './error-kinds.ts';
@@ -23,8 +24,7 @@ export function assertGeneration(generation: number): void {
 }
 
 async function withRedis<T>(env: NodeJS.ProcessEnv, db: number, work: (redis: Redis) => Promise<T>): Promise<T> {
-  if (!env.REDIS_URL) throw new Error('REDIS_URL is not set');
-  const redis = new Redis(env.REDIS_URL, { db, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(novaConfig(env).redisUrl(), { db, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', () => {}); // surfaced through the failing command
   try {
     await redis.connect();

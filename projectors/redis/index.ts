@@ -1,4 +1,5 @@
 // The Redis projector: the seed's Redis keys that are views of PostgreSQL data.
+import { novaConfig } from '../../config/nova-config.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
 import { mapToRedis, redisTopics } from './mapping/index.ts';
@@ -12,10 +13,7 @@ export const redisProjector: ProjectorDefinition<RedisOp> = {
   mapping: mapToRedis,
   // set memberships (a follow's pair, a live stream) are left through `before`: every change must arrive
   batchChanges: 'every-change',
-  createSink: ({ generation, env }) => {
-    if (!env.REDIS_URL) throw new Error('REDIS_URL is not set');
-    return createRedisSink({ url: env.REDIS_URL, generation, projector: 'redis' });
-  },
+  createSink: ({ generation, env }) => createRedisSink({ url: novaConfig(env).redisUrl(), generation, projector: 'redis' }),
   generations: redisGenerations,
   compareWithPostgres: compareRedisWithPostgres,
 };

@@ -3,6 +3,7 @@
 // within a second and each read sees one whole generation. Commands fail fast while Redis is
 // away (no offline queue), so a reader degrades within its bound instead of hanging.
 import { Redis } from 'ioredis';
+import { novaConfig } from '../../config/nova-config.ts';
 import { checkpointKey, checkpointsFromHash } from './sink.ts';
 import { defaultLiveGeneration, redisGenerations } from './generations.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
@@ -38,8 +39,7 @@ export async function connected(redis: Redis, timeoutMs: number): Promise<Redis>
 
 export function openRedisViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): RedisViews {
   const { projector = 'redis', timeoutMs = 1_000 } = options;
-  const url = env.REDIS_URL;
-  if (!url) throw new Error('REDIS_URL is not set');
+  const url = novaConfig(env).redisUrl();
   const clients = new Map<number, Redis>();
   let live: { generation: number; at: number } | undefined;
 

@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { novaConfig } from '../../config/nova-config.ts';
 import { loadConnector } from '../../connectors/register.ts';
 import { topicPlan } from '../../connectors/topic-plan.ts';
 import { checkContract, pullReaderSchemas } from './contract.ts';
@@ -28,19 +29,11 @@ async function projectedTopics(): Promise<string[]> {
   return topicPlan((await loadConnector()).config).map((t) => t.topic);
 }
 
-async function gate(file: string): Promise<number> {
-  const adminUrl = process.env.NOVA_PG_ADMIN_URL;
-  if (!adminUrl) throw new Error('NOVA_PG_ADMIN_URL is not set: the gate builds a scratch database');
+async function gate(file: string, adminUrl: string): Promise<number> {
   const problems = await checkMigration({ adminUrl, file, migrationSql: await readFile(file, 'utf8'), topics: topicPlan((await loadConnector()).config) });
   for (const p of problems) console.log(`${p.topic} ${p.part}: ${p.problem}`);
   if (problems.length === 0) console.log(`${file} keeps every projected topic readable by Nova's reader schemas`);
   return problems.length === 0 ? 0 : 1;
-}
-
-function registryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set (bring the stack up with scripts/stack up, or export it)');
-  return url;
 }
 
 const writeTypes = () => writeFile(join(schemasDir, 'types.ts'), generateTypes());
@@ -50,15 +43,16 @@ export async function run(args: string[]): Promise<number> {
   switch (positionals[0]) {
     case 'check': {
       if (values.migration) {
+        const adminUrl = novaConfig().pgAdminUrl();
         try {
-          return await gate(values.migration);
+          return await gate(values.migration, adminUrl);
         } catch (error) {
           console.error(`nova schemas: ${(error as Error).message}`);
           return 1;
         }
       }
       const topics = await projectedTopics();
-      const problems = await checkContract({ registryUrl: registryUrl(), topics });
+      const problems = await checkContract({ registryUrl: novaConfig().schemaRegistryUrl(), topics });
       for (const p of problems) {
         console.log(`${p.topic} ${p.part}${p.version === undefined ? '' : ` v${p.version} (id ${p.id})`}: ${p.problem}`);
       }
@@ -66,7 +60,7 @@ export async function run(args: string[]): Promise<number> {
       return problems.length === 0 ? 0 : 1;
     }
     case 'pull': {
-      const written = await pullReaderSchemas({ registryUrl: registryUrl(), topics: await projectedTopics() });
+      const written = await pullReaderSchemas({ registryUrl: novaConfig().schemaRegistryUrl(), topics: await projectedTopics() });
       for (const file of written) console.log(`wrote ${file}`);
       await writeTypes();
       console.log(`wrote ${join(schemasDir, 'types.ts')}`);
