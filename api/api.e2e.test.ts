@@ -1,63 +1,19 @@
-// The API over HTTP against the real stack: the API in this process, the Redis and Neo4j
-// projectors as the processes they are in production, all in a reader namespace of this
-// file's own (so promoting the generations it fills moves nothing the app reads).
+// The API over HTTP against the real stack (testing/api-under-test.ts: the API in this process,
+// the Redis and Neo4j projectors as processes, a reader namespace of this file's own): the
+// follow graph, posts, notifications, read-your-writes, idempotency, authentication, bad input.
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import pg from 'pg';
 import { mintToken } from './http/auth.ts';
-import { startApi } from './server.ts';
-import { novaConfig } from '../config/nova-config.ts';
-import { redisGenerations, liveGenerationKey } from '../projectors/redis/generations.ts';
-import { claimDatabase, type OwnDatabase } from '../projectors/redis/test/own-database.ts';
-import { dropGeneration as dropGraphGeneration } from '../projectors/neo4j/index.ts';
-import { connectNeo4j } from '../projectors/neo4j/connection.ts';
-import { readerGraph } from '../projectors/neo4j/graph-names.ts';
-import { ownReaderNamespace } from '../projectors/runtime/testing/own-namespace.ts';
-import { startProjector, stopProjector, type ProjectorProcess } from '../projectors/runtime/testing/projector-process.ts';
-import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
-import { Redis } from 'ioredis';
+import { apiUnderTest } from './testing/api-under-test.ts';
+import { waitFor } from '../scripts/stack.d/test/stack.ts';
 
-ownReaderNamespace();
-const db = new pg.Client({ connectionString: env('DATABASE_URL') });
-const graphGeneration = randomInt(5_000_000, 6_000_000);
-let redisDb: OwnDatabase;
-let api: Awaited<ReturnType<typeof startApi>>;
-const projectors: Record<string, ProjectorProcess | undefined> = {};
-const jwt = novaConfig().jwt();
-
-type Reply = { status: number; headers: Headers; body: any };
-async function call(method: string, path: string, options: { as?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.as !== undefined) headers.authorization = `Bearer ${options.as}`;
-  if (options.body !== undefined || options.raw !== undefined) headers['content-type'] ??= 'application/json';
-  const response = await fetch(`${api.url}${path}`, { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: response.status, headers: response.headers, body };
-}
-
-let service: string;
-async function newUser(prefix = 'u'): Promise<{ id: string; username: string; token: string }> {
-  const username = `${prefix}_${randomUUID().slice(0, 8)}`;
-  const created = await call('POST', '/users', { as: service, body: { username } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return { id: created.body.id, username, token: await mintToken(jwt, { userId: created.body.id }) };
-}
-const after_ = (reply: Reply) => ({ 'nova-read-after': reply.headers.get('nova-consistency-token') as string, 'nova-max-wait-ms': '10000' });
+const harness = apiUnderTest(['redis', 'neo4j']);
+const { db, jwt, call, newUser } = harness;
+const after_ = harness.readAfter;
 
 before(async () => {
-  await db.connect();
-  redisDb = await claimDatabase(env('REDIS_URL'));
-  await redisGenerations.promote(redisDb.generation, process.env);
-  projectors.redis = startProjector('redis', ['--generation', String(redisDb.generation), '--metrics-port', '0']);
-  projectors.neo4j = startProjector('neo4j', ['--generation', String(graphGeneration), '--metrics-port', '0']);
-  api = await startApi(process.env, { port: 0 });
-  service = await mintToken(jwt, { service: true });
   // both projectors have replayed the topics: a write's token is applied in both views
   const probe = await newUser('probe');
   const written = await call('POST', `/users/${probe.id}/mute`, { as: (await newUser('probe')).token });
@@ -72,24 +28,6 @@ before(async () => {
     },
     400_000,
   );
-});
-
-after(async () => {
-  for (const p of Object.values(projectors)) if (p) await stopProjector(p);
-  await api?.close();
-  const control = new Redis(env('REDIS_URL'), { db: 0 });
-  await control.del(liveGenerationKey(process.env));
-  control.disconnect();
-  await redisDb?.release();
-  const driver = connectNeo4j(process.env);
-  const readers = readerGraph(process.env);
-  const session = driver.session();
-  await session.run(`MATCH (g:NovaGeneration {generation: $g}) REMOVE g.${readers.liveFlag}`, { g: graphGeneration });
-  await session.run(`DROP INDEX ${readers.labelIndex} IF EXISTS`);
-  await session.close();
-  await dropGraphGeneration(driver, graphGeneration, readers);
-  await driver.close();
-  await db.end();
 });
 
 describe('features, each written through the API and read back with its token', () => {
@@ -188,12 +126,12 @@ describe('features, each written through the API and read back with its token', 
   });
 });
 
-test('read-your-writes: 100 write-then-read pairs with tokens never see the state before the write', async (t) => {
+test('read-your-writes: 200 write-then-read pairs with tokens never see the state before the write', async (t) => {
   const author = await newUser('busy');
   const fans = await Promise.all(Array.from({ length: 10 }, () => newUser('fan')));
   const post = (await call('POST', '/posts', { as: author.token, body: { text: 'popular' } })).body.id;
   const waits: number[] = [];
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 20; round++) {
     await Promise.all(
       fans.map(async (fan, i) => {
         const wrote = await call('POST', `/posts/${post}/comments`, { as: fan.token, body: { text: `comment ${round}.${i}` } });
@@ -212,7 +150,7 @@ test('read-your-writes: 100 write-then-read pairs with tokens never see the stat
 
 test('with the Redis projector stopped, a tokened read ends at its bound and says so; without a token it answers at once', async () => {
   const [ann, ben] = [await newUser('ann'), await newUser('ben')];
-  await stopProjector(projectors.redis!);
+  await harness.stop('redis');
   try {
     const followed = await call('POST', `/users/${ann.id}/follow`, { as: ben.token });
     const started = Date.now();
@@ -227,7 +165,7 @@ test('with the Redis projector stopped, a tokened read ends at its bound and say
     const untokened = await call('GET', '/notifications', { as: ann.token });
     assert.deepEqual([untokened.status, untokened.headers.get('nova-consistency')], [200, null]);
   } finally {
-    projectors.redis = startProjector('redis', ['--generation', String(redisDb.generation), '--metrics-port', '0']);
+    harness.start('redis');
   }
 });
 
@@ -340,7 +278,7 @@ test('bad input: 40+ requests, each a 4xx problem naming what is wrong, nothing 
   assert.ok(cases.length >= 40, `${cases.length} cases`);
   const before = await counts();
   for (const [method, path, options, status] of cases) {
-    const as = options.as === 'service' ? service : (options.as ?? ben.token);
+    const as = options.as === 'service' ? harness.service : (options.as ?? ben.token);
     const reply = await call(method, path, { ...options, as });
     assert.equal(reply.status, status, `${method} ${path} ${JSON.stringify(options.body ?? options.raw ?? options.headers)?.slice(0, 80)}: ${JSON.stringify(reply.body).slice(0, 300)}`);
     assert.equal(reply.headers.get('content-type'), 'application/problem+json', `${method} ${path}`);
@@ -350,7 +288,7 @@ test('bad input: 40+ requests, each a 4xx problem naming what is wrong, nothing 
   assert.deepEqual(await counts(), before, 'nothing was written');
   // NUL is refused by the schema, naming the field (PostgreSQL's own refusal would name only "body")
   for (const [path, body, field] of [['/posts', { text: 'a\u0000' }, 'text'], ['/users', { username: 'valid_name', bio: '\u0000' }, 'bio']] as const) {
-    const reply = await call('POST', path, { as: path === '/users' ? service : ben.token, body });
+    const reply = await call('POST', path, { as: path === '/users' ? harness.service : ben.token, body });
     assert.deepEqual([reply.status, reply.body.errors?.[0]?.field], [400, field], JSON.stringify(reply.body));
     assert.match(reply.body.errors[0].message, /NUL/);
   }

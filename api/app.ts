@@ -9,7 +9,11 @@ import { authenticate, type AuthEnv } from './http/auth.ts';
 import { onError } from './http/errors.ts';
 import { Problem, problemResponse, problems } from './http/problem.ts';
 import { limitWrites } from './http/rate-limit.ts';
+import { analyticsRoutes } from './domains/analytics/routes.ts';
+import { liveRoutes } from './domains/live/routes.ts';
+import { messageRoutes } from './domains/messages/routes.ts';
 import { notificationRoutes } from './domains/notifications/routes.ts';
+import { recommendationRoutes } from './domains/recommendations/routes.ts';
 import { socialRoutes } from './domains/social/routes.ts';
 import { userRoutes } from './domains/users/routes.ts';
 
@@ -61,5 +65,9 @@ export function createApp(deps: ApiDeps, health: { ready(): Promise<{ ok: boolea
   app.route('/', userRoutes(deps));
   app.route('/', socialRoutes(deps));
   app.route('/', notificationRoutes(deps));
+  app.route('/', messageRoutes(deps));
+  app.route('/', liveRoutes(deps));
+  app.route('/', analyticsRoutes(deps));
+  app.route('/', recommendationRoutes(deps));
   return app;
 }

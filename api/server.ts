@@ -7,6 +7,10 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { novaConfig } from '../config/nova-config.ts';
 import { loadConnector } from '../connectors/register.ts';
+import { clickhouseProjector } from '../projectors/clickhouse/index.ts';
+import { openClickhouseViews } from '../projectors/clickhouse/views.ts';
+import { elasticsearchProjector } from '../projectors/elasticsearch/index.ts';
+import { openElasticsearchViews } from '../projectors/elasticsearch/views.ts';
 import { neo4jProjector } from '../projectors/neo4j/index.ts';
 import { openNeo4jViews } from '../projectors/neo4j/views.ts';
 import { redisProjector } from '../projectors/redis/index.ts';
@@ -40,6 +44,8 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
   const ephemeral = new Redis(config.redisUrl(), { db: 0, maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: 1_000 });
   ephemeral.on('error', () => {});
   const neo4j = openNeo4jViews(env);
+  const elasticsearch = openElasticsearchViews(env);
+  const clickhouse = openClickhouseViews(env);
   const admin = new Kafka({ clientId: 'nova-api', brokers: config.kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const slot = String((await loadConnector()).config['slot.name']);
@@ -52,11 +58,14 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
     views: [
       { name: 'redis', topics: redisProjector.topics, checkpoints: redis.checkpoints },
       { name: 'neo4j', topics: neo4jProjector.topics, checkpoints: neo4j.checkpoints },
+      { name: 'elasticsearch', topics: elasticsearchProjector.topics, checkpoints: elasticsearch.checkpoints },
+      { name: 'clickhouse', topics: clickhouseProjector.topics, checkpoints: clickhouse.checkpoints },
     ],
   });
   const deps: ApiDeps = {
-    pool, redis, ephemeral, neo4j, watermarks, log,
+    pool, redis, ephemeral, neo4j, elasticsearch, clickhouse, watermarks, log,
     jwt: config.jwt(),
+    streamUrls: config.streamUrls(),
     metrics: createApiMetrics(),
     limits: { writesPerMinute: Number(env.NOVA_API_WRITES_PER_MINUTE ?? 600), maxWaitMs: 10_000, defaultWaitMs: 2_000 },
   };
@@ -66,6 +75,8 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
         postgresql: await within(1_000, 'postgresql', pool.query('SELECT 1')),
         redis: await within(1_000, 'redis', redis.read((r) => r.ping())),
         neo4j: await within(1_000, 'neo4j', neo4j.read((s) => s.run('RETURN 1'))),
+        elasticsearch: await within(1_000, 'elasticsearch', elasticsearch.client.indices.existsAlias({ name: elasticsearch.alias('messages') })),
+        clickhouse: await within(1_000, 'clickhouse', clickhouse.client.ping().then((r) => (r.success ? undefined : Promise.reject(r.error)))),
       };
       return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
     },
@@ -84,7 +95,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
     async close() {
       clearInterval(prune);
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.allSettled([pool.end(), redis.close(), neo4j.close(), admin.disconnect(), Promise.resolve(ephemeral.disconnect())]);
+      await Promise.allSettled([pool.end(), redis.close(), neo4j.close(), elasticsearch.close(), clickhouse.close(), admin.disconnect(), Promise.resolve(ephemeral.disconnect())]);
     },
   };
 }

@@ -65,7 +65,7 @@ const projectedTables = Object.keys(expectedReplicaIdentity).sort();
 // In the database, not in the publication: Nova's own bookkeeping, and comments (no view reads
 // them: their notifications reach the views through the notifications table)
 const unpublished = { nova_source_epoch: 'default', comments: 'default', api_idempotency: 'default' } as const;
-const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql', '005-source-epoch.sql', '006-row-bounds.sql', '007-api.sql'];
+const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql', '005-source-epoch.sql', '006-row-bounds.sql', '007-api.sql', '008-message-pages.sql'];
 
 describe("Nova's migrations", () => {
   let db: pg.Client;

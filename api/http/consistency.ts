@@ -17,9 +17,10 @@ export const consistencyHeaders = {
   consistency: 'Nova-Consistency',
 } as const;
 
-export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly string[], onLag: OnLag): Promise<void> {
+/** true when the read carried a token and every view applied it; false without one, or stale. */
+export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly string[], onLag: OnLag): Promise<boolean> {
   const raw = c.req.header(consistencyHeaders.readAfter);
-  if (raw === undefined) return;
+  if (raw === undefined) return false;
   const token = decodeToken(raw.trim());
   if (token === undefined) throw problems.invalid([{ field: 'Nova-Read-After', message: 'not a consistency token (send back a Nova-Consistency-Token as it came)' }]);
   const waitRaw = c.req.header(consistencyHeaders.maxWait);
@@ -31,9 +32,10 @@ export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly 
   if (outcome.applied) {
     deps.metrics.tokenWaits.observe({ outcome: 'applied' }, outcome.waitedMs / 1000);
     c.header(consistencyHeaders.consistency, `applied; waited-ms=${outcome.waitedMs}`);
-    return;
+    return true;
   }
   deps.metrics.tokenWaits.observe({ outcome: onLag === 'stale' ? 'stale' : 'unavailable' }, outcome.waitedMs / 1000);
   if (onLag === 'unavailable') throw problems.viewLagging(outcome.lagging, outcome.waitedMs);
   c.header(consistencyHeaders.consistency, `stale; lagging=${outcome.lagging.join(',')}; waited-ms=${outcome.waitedMs}`);
+  return false;
 }

@@ -4,7 +4,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { readAfterToken } from '../../http/consistency.ts';
-import { decodeCursor, encodeCursor, pageQuery } from '../../http/cursor.ts';
+import { cursorFrom, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { isRowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
 import { actingUser, jsonContent } from '../../http/route-helpers.ts';
@@ -29,8 +29,7 @@ export function notificationRoutes(deps: ApiDeps) {
     async (c) => {
       const userId = actingUser(c);
       const { limit, cursor } = c.req.valid('query');
-      const position = cursor === undefined ? undefined : decodeCursor(cursor, cursorShape);
-      if (cursor !== undefined && position === undefined) throw problems.invalid([{ field: 'cursor', message: 'not a cursor of this list' }]);
+      const position = cursorFrom(cursor, cursorShape);
       await readAfterToken(c, deps, ['redis'], 'stale');
       const view = await fromView('redis', () => deps.redis.read((redis) => recentFromView(redis, userId)));
       const newer = position === undefined ? view.items : view.items.filter((item) => BigInt(item.id) < BigInt(position.before));

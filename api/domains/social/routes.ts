@@ -4,9 +4,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { readAfterToken } from '../../http/consistency.ts';
-import { decodeCursor, encodeCursor, pageQuery } from '../../http/cursor.ts';
+import { cursorFrom, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { rowId } from '../../http/ids.ts';
-import { problems } from '../../http/problem.ts';
 import { actingUser, jsonContent } from '../../http/route-helpers.ts';
 import { fromView } from '../../http/views.ts';
 import { respondToWrite } from '../../http/writes.ts';
@@ -47,8 +46,7 @@ export function socialRoutes(deps: ApiDeps) {
       async (c) => {
         const { id } = c.req.valid('param');
         const { limit, cursor } = c.req.valid('query');
-        const position = cursor === undefined ? { scan: '0' } : decodeCursor(cursor, cursorShape);
-        if (position === undefined) throw problems.invalid([{ field: 'cursor', message: 'not a cursor of this list' }]);
+        const position = cursorFrom(cursor, cursorShape) ?? { scan: '0' };
         await readAfterToken(c, deps, ['redis'], 'stale');
         const page = await fromView('redis', () => deps.redis.read((redis) => membersPage(redis, followSets[which](id), position.scan, limit)));
         const column = which === 'followers' ? 'follower_count' : 'following_count';

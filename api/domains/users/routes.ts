@@ -1,16 +1,15 @@
 // Users and posts. Profiles are read from PostgreSQL on purpose: no view holds a profile with
 // its counters (user_stats), and the seed reads counts from user_stats.
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
 import { problems } from '../../http/problem.ts';
-import { actingUser, jsonBody, jsonContent } from '../../http/route-helpers.ts';
+import { actingUser, idempotencyKey, jsonBody, jsonContent } from '../../http/route-helpers.ts';
 import { respondToWrite } from '../../http/writes.ts';
 import { comment, idParam, like, newComment, newPost, newUser, post, user } from './schemas.ts';
 import { commentOnPost, createPost, createUser, likePost } from './writes.ts';
 
 const tags = ['users and posts'];
-const idempotencyKey = z.object({ 'idempotency-key': z.string().max(255).optional().openapi({ description: 'a retry with the same key returns the first response and writes nothing' }) });
 
 export function userRoutes(deps: ApiDeps) {
   const app = router();
