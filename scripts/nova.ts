@@ -1,5 +1,8 @@
 // Dispatches `scripts/nova <command> ...` to the module that owns the command. Each
-// command module exports `run(args)` resolving to an exit code, and `usage`.
+// command module exports `run(args)` resolving to an exit code, and `usage`. A setting missing
+// from the environment (ConfigError) is one line and exit 2, like a usage error.
+import { ConfigError } from '../config/nova-config.ts';
+
 type Command = { summary: string; load: () => Promise<{ run(args: string[]): Promise<number>; usage: string }> };
 
 const commands: Record<string, Command> = {
@@ -9,6 +12,7 @@ const commands: Record<string, Command> = {
   connector: { summary: 'register the Debezium connector, or show its state and slot lag', load: () => import('../connectors/connector-cli.ts') },
   api: { summary: 'run the Nova API (Hono) on 127.0.0.1:NOVA_API_PORT', load: () => import('../api/server.ts') },
   token: { summary: 'mint a development API token for a user (or --service)', load: () => import('../api/token-cli.ts') },
+  demo: { summary: 'fill a small social network through the API and show what the views hold', load: () => import('./demo/demo-cli.ts') },
   bench: { summary: 'measure against the local stack: decode, projector-throughput, freshness', load: () => import('./bench/bench-cli.ts') },
 };
 
@@ -34,7 +38,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(module.usage);
     return 0;
   }
-  return module.run(args);
+  try {
+    return await module.run(args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`nova ${name}: ${error.message}`);
+    return 2;
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));
