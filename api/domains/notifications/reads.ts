@@ -31,11 +31,18 @@ export async function unreadFromView(redis: Redis, userId: string): Promise<numb
   return Number((await redis.get(readerKeys.notificationsUnread(userId))) ?? 0);
 }
 
-export async function olderFromPostgres(pool: pg.Pool, userId: string, beforeId: string, limit: number): Promise<NotificationItem[]> {
+/** Notifications older than `beforeId` (all, without it), newest first: past the view's 50, or in its place while Redis is down. */
+export async function olderFromPostgres(pool: pg.Pool, userId: string, beforeId: string | undefined, limit: number): Promise<NotificationItem[]> {
   const { rows } = await pool.query(
     `SELECT id, type, actor_id, target_type, target_id, content, is_read, created_at, read_at
-       FROM notifications WHERE user_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
-    [userId, beforeId, limit],
+       FROM notifications WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3`,
+    [userId, beforeId ?? null, limit],
   );
   return rows.map(asItem);
+}
+
+/** The unread count the view keeps, counted in PostgreSQL (idx_notifications_user_unread), while Redis is down. */
+export async function unreadFromPostgres(pool: pg.Pool, userId: string): Promise<number> {
+  const { rows } = await pool.query('SELECT count(*) AS n FROM notifications WHERE user_id = $1 AND NOT is_read', [userId]);
+  return Number(rows[0].n);
 }

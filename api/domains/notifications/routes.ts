@@ -8,9 +8,9 @@ import { cursorFrom, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { isRowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
 import { actingUser, jsonContent } from '../../http/route-helpers.ts';
-import { fromView } from '../../http/views.ts';
+import { orFromPostgres } from '../../http/views.ts';
 import { respondToWrite } from '../../http/writes.ts';
-import { olderFromPostgres, recentFromView, unreadFromView } from './reads.ts';
+import { olderFromPostgres, recentFromView, unreadFromPostgres, unreadFromView } from './reads.ts';
 import { notificationIdParam, notificationPage, settings, unreadCount } from './schemas.ts';
 import { markAllRead, markRead, saveSettings } from './writes.ts';
 
@@ -23,7 +23,7 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/notifications', tags, request: { query: pageQuery },
-      description: 'The caller\'s notifications, newest first: the newest 50 from the Redis view; older pages from PostgreSQL (say `Nova-Served-By: postgresql`). Honours Nova-Read-After; on lag answers what the view holds with `Nova-Consistency: stale`.',
+      description: 'The caller\'s notifications, newest first: the newest 50 from the Redis view; older pages from PostgreSQL (say `Nova-Served-By: postgresql`), and every page while Redis is down (also `Nova-Degraded: redis`). Honours Nova-Read-After; on lag answers what the view holds with `Nova-Consistency: stale`.',
       responses: { 200: jsonContent(notificationPage, 'a page') },
     }),
     async (c) => {
@@ -31,7 +31,10 @@ export function notificationRoutes(deps: ApiDeps) {
       const { limit, cursor } = c.req.valid('query');
       const position = cursorFrom(cursor, cursorShape);
       await readAfterToken(c, deps, ['redis'], 'stale');
-      const view = await fromView('redis', () => deps.redis.read((redis) => recentFromView(redis, userId)));
+      const view = await orFromPostgres(c, 'redis', () => deps.redis.read((redis) => recentFromView(redis, userId)), async () => ({
+        items: await olderFromPostgres(deps.pool, userId, position?.before, limit),
+        full: false,
+      }));
       const newer = position === undefined ? view.items : view.items.filter((item) => BigInt(item.id) < BigInt(position.before));
       let items = newer.slice(0, limit);
       if (items.length < limit && view.full) {
@@ -51,13 +54,13 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/notifications/unread-count', tags,
-      description: 'From the Redis view notification:unread:{u}. Honours Nova-Read-After; on lag answers 503 view-lagging (a count is useless stale).',
-      responses: { 200: jsonContent(unreadCount, 'the count'), 503: { description: 'the view is down or lagging' } },
+      description: 'From the Redis view notification:unread:{u}; counted in PostgreSQL while Redis is down (`Nova-Served-By: postgresql`, `Nova-Degraded: redis`). Honours Nova-Read-After; on lag answers 503 view-lagging (a count is useless stale).',
+      responses: { 200: jsonContent(unreadCount, 'the count'), 503: { description: 'the view is lagging' } },
     }),
     async (c) => {
       const userId = actingUser(c);
       await readAfterToken(c, deps, ['redis'], 'unavailable');
-      const unread = await fromView('redis', () => deps.redis.read((redis) => unreadFromView(redis, userId)));
+      const unread = await orFromPostgres(c, 'redis', () => deps.redis.read((redis) => unreadFromView(redis, userId)), () => unreadFromPostgres(deps.pool, userId));
       return c.json({ unread }, 200);
     },
   );

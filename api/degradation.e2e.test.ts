@@ -1,0 +1,75 @@
+// Degradation, as the seed asks (any store failing degrades, nothing breaks): each view store
+// stopped in turn with the stack's own `down`, then brought back with `up`. While it is down,
+// every route answers within its bound: those reading it fall back to PostgreSQL and say so,
+// or answer 503 view-unavailable; every other route answers as usual; writes go on. Once it is
+// back, its routes recover.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { apiUnderTest, type TestUser } from './testing/api-under-test.ts';
+import { stack, waitFor } from '../scripts/stack.d/test/stack.ts';
+
+const harness = apiUnderTest(['redis', 'neo4j', 'elasticsearch', 'clickhouse']);
+const { call, newUser, readAfter } = harness;
+type Store = 'redis' | 'elasticsearch' | 'neo4j' | 'clickhouse' | 'milvus';
+
+let ann: TestUser;
+let ben: TestUser;
+let conversation: string;
+
+before(async () => {
+  [ann, ben] = [await newUser('ann'), await newUser('ben')];
+  const sent = await call('POST', '/messages', { as: ben.token, body: { recipient_id: ann.id, content: 'degraded mode' } });
+  conversation = sent.body.conversation_id;
+  await waitFor('the views to apply the setup', async () => {
+    const replies = await Promise.all(['/conversations', '/messages/search?q=degraded', '/activity', '/suggestions'].map((path) => call('GET', path, { as: ann.token, headers: readAfter(sent) })));
+    return replies.every((r) => r.status === 200 && !r.headers.get('nova-consistency')?.startsWith('stale')) ? true : undefined;
+  }, 400_000);
+}, { timeout: 420_000 });
+
+/** Each route, what it reads, and what it answers while that store is down: a status, and a header it must carry. */
+const routes = (): Array<{ method: string; path: string; body?: unknown; reads: Store[]; whenDown: number; says?: [string, string] }> => [
+  { method: 'GET', path: '/notifications', reads: ['redis'], whenDown: 200, says: ['nova-served-by', 'postgresql'] },
+  { method: 'GET', path: '/notifications/unread-count', reads: ['redis'], whenDown: 200, says: ['nova-degraded', 'redis'] },
+  { method: 'GET', path: '/conversations', reads: ['redis'], whenDown: 503 },
+  { method: 'GET', path: `/users/${ann.id}/followers`, reads: ['redis'], whenDown: 503 },
+  { method: 'GET', path: '/live-streams/live', reads: ['redis'], whenDown: 503 },
+  { method: 'GET', path: '/recommendations', reads: ['redis'], whenDown: 503 },
+  { method: 'GET', path: '/messages/search?q=degraded', reads: ['elasticsearch'], whenDown: 503 },
+  { method: 'GET', path: '/activity', reads: ['clickhouse'], whenDown: 503 },
+  // cached by the setup's read: served from the cache while the graph is away
+  { method: 'GET', path: '/suggestions', reads: ['neo4j'], whenDown: 200, says: ['nova-served-by', 'cache'] },
+  { method: 'GET', path: `/users/${ann.id}`, reads: [], whenDown: 200 },
+  { method: 'GET', path: `/conversations/${conversation}/messages`, reads: [], whenDown: 200 },
+  { method: 'POST', path: '/posts', body: { text: 'still writing' }, reads: [], whenDown: 201 },
+  { method: 'POST', path: '/messages', body: { recipient_id: ben.id, content: 'still sending' }, reads: [], whenDown: 201 },
+];
+
+for (const store of ['redis', 'elasticsearch', 'neo4j', 'clickhouse', 'milvus'] as const) {
+  test(`${store} down: every route answers as specified within its bound; back up, its routes recover`, { timeout: 300_000 }, async () => {
+    await stack('down', store);
+    try {
+      for (const route of routes()) {
+        const started = Date.now();
+        const reply = await call(route.method, route.path, { as: ann.token, body: route.body});
+        const took = Date.now() - started;
+        const expected = route.reads.includes(store) ? route.whenDown : route.method === 'POST' ? 201 : 200;
+        assert.equal(reply.status, expected, `${route.method} ${route.path} with ${store} down: ${JSON.stringify(reply.body).slice(0, 300)}`);
+        if (expected === 503) assert.deepEqual([reply.body.type, reply.body.view], ['https://nova.dev/problems/view-unavailable', store], route.path);
+        if (route.reads.includes(store) && route.says) assert.equal(reply.headers.get(route.says[0]), route.says[1], `${route.path} says how it was served`);
+        // a bound, not a speed claim: no route may hang on a store that is gone
+        assert.ok(took < 10_000, `${route.method} ${route.path} took ${took} ms with ${store} down`);
+      }
+      const ready = await call('GET', '/readyz');
+      assert.equal(ready.status, store === 'milvus' ? 200 : 503, `readiness names the store: ${JSON.stringify(ready.body)}`);
+    } finally {
+      await stack('up', store);
+    }
+    await waitFor(`the routes reading ${store} to recover`, async () => {
+      for (const route of routes().filter((r) => r.reads.includes(store) && r.method === 'GET')) {
+        const reply = await call(route.method, route.path, { as: ann.token});
+        if (reply.status !== 200 || reply.headers.get('nova-degraded') !== null) return undefined;
+      }
+      return (await call('GET', '/readyz')).status === 200 ? true : undefined;
+    }, 180_000);
+  });
+}
