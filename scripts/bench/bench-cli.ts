@@ -1,6 +1,8 @@
 // scripts/nova bench <name>: measurements against the local stack, one subcommand each.
 import { parseArgs } from 'node:util';
+import { novaConfig } from '../../config/nova-config.ts';
 import { projectors } from '../../projectors/registry.ts';
+import { benchApi } from './api-bench.ts';
 import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
@@ -8,6 +10,7 @@ import { benchProjectorThroughput } from './projector-throughput.ts';
 export const usage = `Usage: scripts/nova bench decode [--records 200000] [--topic ${fillableTopic}]
        scripts/nova bench projector-throughput [--projector redis|elasticsearch|all] [--changes 200000]
        scripts/nova bench freshness [--projector redis|elasticsearch|all] [--rate 1000] [--seconds 120]
+       scripts/nova bench api [--connections 10] [--duration 10] [--rate 200] [--seconds 20] [--api URL]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
           pair: bytes only (the consume ceiling), then through the real decoder; prints
@@ -37,6 +40,31 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           visible (waiting for the batch, the batch), and the achieved write rate. Visible
           means what the runtime reports: the store acknowledged the write (for
           Elasticsearch, searchable after the index's next refresh).
+
+  api     the running API (--api, default http://127.0.0.1:$NOVA_API_PORT) under load from
+          autocannon: --connections keep-alive connections, each sending its next request as
+          soon as the last answered, for --duration seconds per measurement after a 1 s
+          warm-up; each request acts as the next of 200 bench users. Against the same answers
+          from PostgreSQL, served by a node:http server the bench starts in its own process
+          (same JWT check as api/http/auth.ts, same pool as api/db.ts, the tables' own indexes):
+          1. GET /notifications and /notifications/unread-count (Redis view) vs PostgreSQL:
+             req/s, p50, p99 and their ratios (aim: the view >= 5x at p99);
+          2. GET /suggestions: cached (user:recommended:{u}), uncached (Neo4j; each user's
+             cache entry deleted after each answer, so every request is a first call), and
+             the friend-of-friend query in SQL;
+          3. GET /messages/search and POST /messages ('skipped: route missing (404)' while the
+             API lacks them);
+          4. read-your-writes: --rate likes/s (paced, open loop) for --seconds, each followed
+             by the post author's GET /notifications with the like's Nova-Read-After: write
+             answered -> read answered p50/p99/max (aim p99 < 250 ms at 200/s), applied vs
+             stale (Nova-Consistency), and whether an applied answer holds the like.
+          Setup: users bench_u000..199, posts, a follow graph with friends of friends, likes,
+          @mentions until each user has >= 60 notifications, and 5 messages each, all through
+          the API (a service token for POST /users); found in PostgreSQL and reused by later
+          runs; then the views are waited for with the newest write's token. Writes are spread
+          over the 200 users: the API allows NOVA_API_WRITES_PER_MINUTE (600) per user, so
+          --rate above 2000/s gets 429s (counted). Each run adds 200 posts and --rate x
+          --seconds likes, and (with the route) the messages part 3 sends.
 
 --projector defaults to all. Scratch generations (an empty Redis database 2..15, an
 Elasticsearch generation >= 1000) and the benchmark's consumer groups are removed afterwards;
@@ -106,6 +134,28 @@ async function freshness(args: string[]): Promise<number> {
   return 0;
 }
 
+async function api(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      connections: { type: 'string', default: '10' }, duration: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '200' }, seconds: { type: 'string', default: '20' }, api: { type: 'string' },
+    },
+  });
+  requireEnv('DATABASE_URL');
+  requireEnv('REDIS_URL');
+  requireEnv('NOVA_JWT_SECRET');
+  const { host, port } = novaConfig().api();
+  await benchApi({
+    apiUrl: (values.api ?? `http://${host}:${port}`).replace(/\/+$/, ''),
+    connections: positiveInteger(values.connections, '--connections'),
+    duration: positiveInteger(values.duration, '--duration'),
+    rate: positiveInteger(values.rate, '--rate'),
+    seconds: positiveInteger(values.seconds, '--seconds'),
+  });
+  return 0;
+}
+
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   try {
@@ -116,6 +166,8 @@ export async function run(args: string[]): Promise<number> {
         return await projectorThroughput(rest);
       case 'freshness':
         return await freshness(rest);
+      case 'api':
+        return await api(rest);
       default:
         console.error(usage);
         return 2;

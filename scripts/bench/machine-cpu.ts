@@ -21,7 +21,10 @@ function classify(pid: number, comm: string, args: string, labels: Map<number, s
   const label = labels.get(pid);
   if (label) return label;
   if (pid === process.pid) return 'this benchmark process';
-  const service = /\.nova\/([a-z]+)\//.exec(args)?.[1];
+  // the stack's own Nova processes (scripts/nova api, scripts/nova projector run <store>)
+  const nova = /scripts\/nova\.ts (api|projector run [a-z]+)(?: |$)/.exec(args)?.[1];
+  if (nova) return nova.replace('projector run ', 'projector ');
+  const service = /\.nova\/([a-z][a-z0-9]*)(?:\/|\s|$)/.exec(args)?.[1];
   if (service) return service;
   if (comm === 'postgres') return 'postgres';
   if (comm.startsWith('redis')) return 'redis';
