@@ -75,7 +75,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
         postgresql: await within(1_000, 'postgresql', pool.query('SELECT 1')),
         redis: await within(1_000, 'redis', redis.read((r) => r.ping())),
         neo4j: await within(1_000, 'neo4j', neo4j.read((s) => s.run('RETURN 1'))),
-        elasticsearch: await within(1_000, 'elasticsearch', elasticsearch.client.indices.existsAlias({ name: elasticsearch.alias('messages') })),
+        elasticsearch: await within(1_000, 'elasticsearch', elasticsearch.client.indices.existsAlias({ name: elasticsearch.alias('messages') }).then((found) => found || Promise.reject(new Error(`no alias ${elasticsearch.alias('messages')}`)))),
         clickhouse: await within(1_000, 'clickhouse', clickhouse.client.ping().then((r) => (r.success ? undefined : Promise.reject(r.error)))),
       };
       return { ok: Object.values(checks).every((c) => c === 'ok'), checks };

@@ -51,3 +51,15 @@ test('a step that throws is retried until the deadline, then the view is lagging
     assert.deepEqual([flaky.applied, calls], [true, 3], `${broken} back within the bound: applied`);
   }
 });
+
+test('an end-offset fetch is shared only by waiters whose token the slot had passed before it started', async () => {
+  let slot = '0/10';
+  let fetches = 0;
+  const marks = watermarks({ slot: () => slot, ends: () => (fetches++, [{ partition: 0, high: String(fetches) }]), applied: () => [checkpoint(0, '100')] });
+  await Promise.all([marks.waitFor(0x10n, ['redis'], 2_000), marks.waitFor(0x08n, ['redis'], 2_000)]);
+  assert.equal(fetches, 1, 'both tokens are at or below the slot seen before the fetch: one fetch');
+  slot = '0/20';
+  await new Promise((resolve) => setTimeout(resolve, 5)); // past the slot read's reuse
+  const later = await marks.waitFor(0x20n, ['redis'], 2_000);
+  assert.deepEqual([later.applied, fetches], [true, 2], 'a token past that slot position fetches anew');
+});

@@ -27,8 +27,9 @@
 // view then counts as lagging: the route answers stale or 503 as it documents, never a 500.
 //
 // Checkpoints only grow, so a checkpoint read at any time that is >= E(p) proves step 3; a slot
-// position read at any time that is >= T proves step 1; but the end offsets must be read after
-// step 1 was seen, so they are never shared with a wait that started earlier.
+// position read at any time that is >= T proves step 1: both are shared by every waiter. The
+// end offsets must be read after step 1 was seen: a fetch is shared only by waiters whose token
+// the slot had passed before it started.
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import type { Checkpoint } from '../../projectors/runtime/sink.ts';
@@ -62,14 +63,18 @@ async function before<T>(deadline: number, work: () => Promise<T>, onError: (err
   }
 }
 
-/** One call in flight at a time for everyone who asks while it runs (or within `reuseMs` after). */
+/** One call in flight at a time for everyone who asks while it runs, or within `reuseMs` after it answered. */
 function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+  type Entry = { value: Promise<T>; answeredAt?: number };
+  let last: Entry | undefined;
   return () => {
-    if (!last || Date.now() - last.at > reuseMs) {
-      const value = load();
-      last = { at: Date.now(), value };
-      value.catch(() => (last = undefined));
+    if (!last || (last.answeredAt !== undefined && Date.now() - last.answeredAt > reuseMs)) {
+      const entry: Entry = { value: load() };
+      entry.value.then(
+        () => (entry.answeredAt = Date.now()),
+        () => (last === entry ? (last = undefined) : undefined),
+      );
+      last = entry;
     }
     return last.value;
   };
@@ -78,19 +83,34 @@ function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
 export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: string; views: readonly ViewPosition[]; pollMs?: number; onError: (error: unknown, step: string) => void }): Watermarks {
   const { pool, admin, slot, pollMs = 20, onError } = options;
   const views = new Map(options.views.map((view) => [view.name, view]));
+  // the highest slot position seen so far: an end-offset fetch started after it was seen is
+  // valid for every token at or below it
+  let slotSeen = -1n;
   const slotPosition = shared(async () => {
     const { rows } = await pool.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
     const lsn = rows[0]?.lsn;
-    return lsn ? lsnFromText(lsn) : -1n;
+    const position = lsn ? lsnFromText(lsn) : -1n;
+    if (position > slotSeen) slotSeen = position;
+    return position;
   }, pollMs);
   const checkpoints = new Map([...views.values()].map((view) => [view.name, shared(view.checkpoints, pollMs)]));
 
-  const endOffsets = async (topics: readonly string[]) => {
+  const fetchEnds = async (topics: readonly string[]) => {
     const ends = new Map<string, bigint>();
-    for (const topic of topics) {
-      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}:${partition}`, BigInt(high));
-    }
+    const perTopic = await Promise.all(topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(topic)] as const));
+    for (const [topic, offsets] of perTopic) for (const { partition, high } of offsets) ends.set(`${topic}:${partition}`, BigInt(high));
     return ends;
+  };
+  // One fetch per view serves every waiter whose token is at or below the slot position seen
+  // before it started (`basis`): for them it was read after step 1, as the rule demands.
+  const lastEnds = new Map<string, { basis: bigint; value: Promise<Map<string, bigint>> }>();
+  const endOffsets = (name: string, token: bigint) => {
+    const last = lastEnds.get(name);
+    if (last && last.basis >= token) return last.value;
+    const entry = { basis: slotSeen, value: fetchEnds(views.get(name)!.topics) };
+    entry.value.catch(() => (lastEnds.get(name) === entry ? lastEnds.delete(name) : undefined));
+    lastEnds.set(name, entry);
+    return entry.value;
   };
   const hasApplied = (applied: Checkpoint[], ends: Map<string, bigint>) => {
     const next = new Map(applied.map((c) => [`${c.topic}:${c.partition}`, BigInt(c.nextOffset)]));
@@ -117,7 +137,7 @@ export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: s
       const waiting = new Map<string, Map<string, bigint>>();
       for (const name of names) {
         for (;;) {
-          const ends = await before(deadline, () => endOffsets(views.get(name)!.topics), (error) => onError(error, 'end offsets'));
+          const ends = await before(deadline, () => endOffsets(name, token), (error) => onError(error, 'end offsets'));
           if (ends === timedOut || (ends === failed && Date.now() >= deadline)) return outcome([...names]);
           if (ends !== failed) {
             waiting.set(name, ends);

@@ -17,10 +17,10 @@ export const consistencyHeaders = {
   consistency: 'Nova-Consistency',
 } as const;
 
-/** true when the read carried a token and every view applied it; false without one, or stale. */
-export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly string[], onLag: OnLag): Promise<boolean> {
+/** The read's token and wait bound, checked (a 400 naming the header); undefined when it sent none. */
+export function readAfter(c: Context, deps: ApiDeps): { token: bigint; wait: number } | undefined {
   const raw = c.req.header(consistencyHeaders.readAfter);
-  if (raw === undefined) return false;
+  if (raw === undefined) return undefined;
   const token = decodeToken(raw.trim());
   if (token === undefined) throw problems.invalid([{ field: 'Nova-Read-After', message: 'not a consistency token (send back a Nova-Consistency-Token as it came)' }]);
   const waitRaw = c.req.header(consistencyHeaders.maxWait);
@@ -28,6 +28,14 @@ export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly 
   if (!Number.isInteger(wait) || wait < 0 || wait > deps.limits.maxWaitMs) {
     throw problems.invalid([{ field: 'Nova-Max-Wait-Ms', message: `an integer number of milliseconds, 0..${deps.limits.maxWaitMs}` }]);
   }
+  return { token, wait };
+}
+
+/** true when the read carried a token and every view applied it; false without one, or stale. */
+export async function readAfterToken(c: Context, deps: ApiDeps, views: readonly string[], onLag: OnLag): Promise<boolean> {
+  const asked = readAfter(c, deps);
+  if (asked === undefined) return false;
+  const { token, wait } = asked;
   const outcome = await deps.watermarks.waitFor(token, views, wait);
   if (outcome.applied) {
     deps.metrics.tokenWaits.observe({ outcome: 'applied' }, outcome.waitedMs / 1000);

@@ -124,6 +124,10 @@ export function apiUnderTest(views: readonly ViewName[]) {
 
   return {
     db, jwt, call, newUser, readAfter,
+    /** where the API under test listens, once set up */
+    get url() { return api.url; },
+    /** each view's generation in this file's namespace */
+    generations,
     /** a service token (it may create users), once set up */
     get service() { return service; },
     /** stops a view's projector: its view lags from now on */

@@ -3,15 +3,9 @@
 import type { Redis } from 'ioredis';
 import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
 import { sortedSetPage, type SortedSetPosition } from '../../http/sorted-set-page.ts';
+import { asStream } from './writes.ts';
 
 type Meta = Record<string, unknown>;
-
-const asStream = (meta: Meta) => ({
-  id: String(meta.id), user_id: String(meta.user_id), title: String(meta.title ?? ''), description: (meta.description as string | null) ?? null,
-  thumbnail_url: (meta.thumbnail_url as string | null) ?? null, hls_url: (meta.hls_url as string | null) ?? null,
-  status: meta.status as 'preparing' | 'live' | 'ended', viewer_count: Number(meta.viewer_count ?? 0), peak_viewer_count: Number(meta.peak_viewer_count ?? 0),
-  started_at: (meta.started_at as string | null) ?? null, ended_at: (meta.ended_at as string | null) ?? null, created_at: (meta.created_at as string | null) ?? null,
-});
 
 export async function streamFromView(redis: Redis, id: string) {
   const held = await redis.get(readerKeys.streamMeta(id));

@@ -3,16 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Tx } from '../../db.ts';
 import { problems } from '../../http/problem.ts';
+import { isoOrNull } from '../../http/columns.ts';
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : value === null || value === undefined ? null : String(value));
 
 export type StreamUrls = { rtmpBaseUrl: string; hlsBaseUrl: string };
 
-const asStream = (row: Record<string, unknown>) => ({
+/** A stream as anyone sees it, from a PostgreSQL row or the view's stream:meta JSON alike. */
+export const asStream = (row: Record<string, unknown>) => ({
   id: String(row.id), user_id: String(row.user_id), title: String(row.title), description: (row.description as string | null) ?? null,
   thumbnail_url: (row.thumbnail_url as string | null) ?? null, hls_url: (row.hls_url as string | null) ?? null,
   status: row.status as 'preparing' | 'live' | 'ended', viewer_count: Number(row.viewer_count ?? 0), peak_viewer_count: Number(row.peak_viewer_count ?? 0),
-  started_at: iso(row.started_at), ended_at: iso(row.ended_at), created_at: iso(row.created_at),
+  started_at: isoOrNull(row.started_at), ended_at: isoOrNull(row.ended_at), created_at: isoOrNull(row.created_at),
 });
 const columns = 'id, user_id, title, description, thumbnail_url, rtmp_url, hls_url, status, viewer_count, peak_viewer_count, started_at, ended_at, created_at';
 

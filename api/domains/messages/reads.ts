@@ -45,9 +45,12 @@ export async function historyFromPostgres(pool: pg.Pool, conversationId: string,
   return rows.map(asMessage);
 }
 
-/** The caller's conversation ids: the only ones a search may touch (at most what Elasticsearch's terms query takes). */
+/**
+ * The caller's conversation ids: the only ones a search may touch. Capped at the 65,536 with
+ * the newest messages, what one Elasticsearch terms query takes (README, Known limitations).
+ */
 export async function conversationIdsOf(pool: pg.Pool, userId: string): Promise<string[]> {
-  const { rows } = await pool.query('SELECT id FROM conversations WHERE participant1_id = $1 OR participant2_id = $1 ORDER BY last_message_at DESC NULLS LAST LIMIT 65536', [userId]);
+  const { rows } = await pool.query('SELECT id FROM conversations WHERE participant1_id = $1 OR participant2_id = $1 ORDER BY last_message_id DESC NULLS LAST LIMIT 65536', [userId]);
   return rows.map((r) => String(r.id));
 }
 

@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { readAfterToken } from '../../http/consistency.ts';
+import { readAfter, readAfterToken } from '../../http/consistency.ts';
 import { cursorFrom, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { isRowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
@@ -102,9 +102,9 @@ export function messageRoutes(deps: ApiDeps) {
       const userId = actingUser(c);
       const { q, conversation_id: only, limit, cursor } = c.req.valid('query');
       const after = cursorFrom(cursor, searchCursor);
-      const mine = await conversationIdsOf(deps.pool, userId);
-      if (only !== undefined && !mine.includes(only)) throw problems.notFound(`conversation ${only}`);
-      const scope = only === undefined ? mine : [only];
+      readAfter(c, deps); // a bad token is a 400 even when there is nothing to search
+      if (only !== undefined && !(await isParticipant(deps.pool, userId, only))) throw problems.notFound(`conversation ${only}`);
+      const scope = only === undefined ? await conversationIdsOf(deps.pool, userId) : [only];
       if (scope.length === 0) return c.json({ items: [], next_cursor: null }, 200);
       const applied = await readAfterToken(c, deps, ['elasticsearch'], 'stale');
       const { hits, more } = await fromView('elasticsearch', async () => {

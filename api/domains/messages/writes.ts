@@ -5,8 +5,8 @@
 import type { Tx } from '../../db.ts';
 import { problems } from '../../http/problem.ts';
 import { notify } from '../notifications/writes.ts';
+import { iso } from '../../http/columns.ts';
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
 export type MessageRow = { id: string; conversation_id: string; sender_id: string; content: string; message_type: string; metadata: Record<string, string> | null; created_at: string };
 

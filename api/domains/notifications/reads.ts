@@ -5,20 +5,19 @@ import type pg from 'pg';
 import type { Redis } from 'ioredis';
 import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
 import { RECENT_LIMIT } from '../../../projectors/redis/mapping/notifications.ts';
+import { isoOrNull, textOrNull } from '../../http/columns.ts';
 
 export type NotificationItem = {
   id: string; type: string; actor_id: string; target_type: string | null; target_id: string | null;
   content: unknown; is_read: boolean; created_at: string | null; read_at: string | null;
 };
 
-const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
 const json = (value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as unknown) : (value ?? null));
-const time = (value: unknown) => (value instanceof Date ? value.toISOString() : text(value));
 
 /** One item as the API shows it, from the view's JSON or a PostgreSQL row alike. */
 export const asItem = (row: Record<string, unknown>): NotificationItem => ({
-  id: String(row['id']), type: String(row['type']), actor_id: String(row['actor_id']), target_type: text(row['target_type']), target_id: text(row['target_id']),
-  content: json(row['content']), is_read: row['is_read'] === true, created_at: time(row['created_at']), read_at: time(row['read_at']),
+  id: String(row['id']), type: String(row['type']), actor_id: String(row['actor_id']), target_type: textOrNull(row['target_type']), target_id: textOrNull(row['target_id']),
+  content: json(row['content']), is_read: row['is_read'] === true, created_at: isoOrNull(row['created_at']), read_at: isoOrNull(row['read_at']),
 });
 
 export async function recentFromView(redis: Redis, userId: string): Promise<{ items: NotificationItem[]; full: boolean }> {

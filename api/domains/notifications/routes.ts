@@ -3,12 +3,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { readAfterToken } from '../../http/consistency.ts';
 import { cursorFrom, encodeCursor, pageQuery } from '../../http/cursor.ts';
 import { isRowId } from '../../http/ids.ts';
 import { problems } from '../../http/problem.ts';
 import { actingUser, jsonContent } from '../../http/route-helpers.ts';
-import { orFromPostgres } from '../../http/views.ts';
+import { viewOrPostgres } from '../../http/views.ts';
 import { respondToWrite } from '../../http/writes.ts';
 import { olderFromPostgres, recentFromView, unreadFromPostgres, unreadFromView } from './reads.ts';
 import { notificationIdParam, notificationPage, settings, unreadCount } from './schemas.ts';
@@ -23,18 +22,18 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/notifications', tags, request: { query: pageQuery },
-      description: 'The caller\'s notifications, newest first: the newest 50 from the Redis view; older pages from PostgreSQL (say `Nova-Served-By: postgresql`), and every page while Redis is down (also `Nova-Degraded: redis`). Honours Nova-Read-After; on lag answers what the view holds with `Nova-Consistency: stale`.',
+      description: 'The caller\'s notifications, newest first: the newest 50 from the Redis view; older pages from PostgreSQL (say `Nova-Served-By: postgresql`), and every page while Redis is down (also `Nova-Degraded: redis`; such an answer meets any Nova-Read-After). Honours Nova-Read-After; on lag answers what the view holds with `Nova-Consistency: stale`.',
       responses: { 200: jsonContent(notificationPage, 'a page') },
     }),
     async (c) => {
       const userId = actingUser(c);
       const { limit, cursor } = c.req.valid('query');
       const position = cursorFrom(cursor, cursorShape);
-      await readAfterToken(c, deps, ['redis'], 'stale');
-      const view = await orFromPostgres(c, 'redis', () => deps.redis.read((redis) => recentFromView(redis, userId)), async () => ({
-        items: await olderFromPostgres(deps.pool, userId, position?.before, limit),
-        full: false,
-      }));
+      const view = await viewOrPostgres(c, deps, {
+        view: 'redis', onLag: 'stale',
+        read: () => deps.redis.read((redis) => recentFromView(redis, userId)),
+        fallback: async () => ({ items: await olderFromPostgres(deps.pool, userId, position?.before, limit), full: false }),
+      });
       const newer = position === undefined ? view.items : view.items.filter((item) => BigInt(item.id) < BigInt(position.before));
       let items = newer.slice(0, limit);
       if (items.length < limit && view.full) {
@@ -54,13 +53,16 @@ export function notificationRoutes(deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/notifications/unread-count', tags,
-      description: 'From the Redis view notification:unread:{u}; counted in PostgreSQL while Redis is down (`Nova-Served-By: postgresql`, `Nova-Degraded: redis`). Honours Nova-Read-After; on lag answers 503 view-lagging (a count is useless stale).',
+      description: 'From the Redis view notification:unread:{u}; counted in PostgreSQL while Redis is down (`Nova-Served-By: postgresql`, `Nova-Degraded: redis`; such an answer meets any Nova-Read-After). Honours Nova-Read-After; on lag answers 503 view-lagging (a count is useless stale).',
       responses: { 200: jsonContent(unreadCount, 'the count'), 503: { description: 'the view is lagging' } },
     }),
     async (c) => {
       const userId = actingUser(c);
-      await readAfterToken(c, deps, ['redis'], 'unavailable');
-      const unread = await orFromPostgres(c, 'redis', () => deps.redis.read((redis) => unreadFromView(redis, userId)), () => unreadFromPostgres(deps.pool, userId));
+      const unread = await viewOrPostgres(c, deps, {
+        view: 'redis', onLag: 'unavailable',
+        read: () => deps.redis.read((redis) => unreadFromView(redis, userId)),
+        fallback: () => unreadFromPostgres(deps.pool, userId),
+      });
       return c.json({ unread }, 200);
     },
   );

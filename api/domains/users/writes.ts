@@ -3,8 +3,8 @@
 import type { Tx } from '../../db.ts';
 import { notify } from '../notifications/writes.ts';
 import { mentionsIn } from './schemas.ts';
+import { iso } from '../../http/columns.ts';
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
 export async function createUser(tx: Tx, u: { username: string; avatar_url?: string; bio?: string }) {
   const { rows } = await tx.query('INSERT INTO users (username, avatar_url, bio) VALUES ($1, $2, $3) RETURNING id, username, avatar_url, bio, created_at', [u.username, u.avatar_url ?? null, u.bio ?? null]);
