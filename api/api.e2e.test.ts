@@ -208,7 +208,10 @@ test('authentication: every route but health and docs needs a valid token', asyn
       assert.deepEqual([reply.status, reply.body.type], [401, 'https://nova.dev/problems/unauthorized'], `${what}: ${method} ${path}`);
     }
   }
-  for (const open of ['/healthz', '/readyz', '/metrics', '/openapi.json']) assert.equal((await call('GET', open)).status, 200, open);
+  for (const open of ['/healthz', '/metrics', '/openapi.json']) assert.equal((await call('GET', open)).status, 200, open);
+  // this file's namespace has no search or analytics view, so readiness says 503, and names them: without a token
+  const ready = await call('GET', '/readyz');
+  assert.deepEqual([ready.status, ready.body.checks?.postgresql, ready.body.checks?.redis], [503, 'ok', 'ok'], JSON.stringify(ready.body));
   const spec = (await call('GET', '/openapi.json')).body;
   assert.equal(spec.openapi, '3.1.0');
   assert.ok(spec.paths['/notifications'] && spec.paths['/users/{id}/follow'].delete, 'the routes are described');

@@ -30,7 +30,7 @@ before(async () => {
   }, 400_000);
 }, { timeout: 420_000 });
 
-type Route = { method: string; path: string; body?: unknown; reads: Store[]; whenDown: number; says?: Record<string, string>; up?: { body: unknown } };
+type Route = { method: string; path: string; body?: unknown; reads: Store[]; whenDown: number; says?: Record<string, string>; up?: Awaited<ReturnType<typeof call>> };
 /** Each route, what it reads, and what it answers while that store is down: a status, and the headers it must carry. */
 let table: Route[] | undefined;
 const routes = (): Route[] => (table ??= [
@@ -50,11 +50,18 @@ const routes = (): Route[] => (table ??= [
   { method: 'POST', path: '/messages', body: { recipient_id: ben.id, content: 'still sending' }, reads: [], whenDown: 201 },
 ]);
 
+// a bound, not a speed claim: no route may hang on a store that is gone. A view read gives up
+// at 1.5 s; twice that plus room for a loaded 2-core machine, and well under the 10 s a token allows.
+const bound = 6_000;
+
 for (const store of ['redis', 'elasticsearch', 'neo4j', 'clickhouse', 'milvus'] as const) {
   test(`${store} down: every route answers as specified within its bound; back up, its routes recover`, { timeout: 300_000 }, async () => {
     try {
       for (const route of routes()) {
-        if (route.method === 'GET' && route.says) route.up = await call(route.method, route.path, { as: ann.token });
+        if (route.method !== 'GET' || !route.says) continue;
+        // from the view itself (a token skips the suggestion cache, and fills it)
+        route.up = await call(route.method, route.path, { as: ann.token, headers: readAfter(setupWrite) });
+        assert.deepEqual([route.up.status, route.up.headers.get('nova-served-by'), route.up.headers.get('nova-degraded')], [200, null, null], `${route.path} from its view`);
       }
       await stack('down', store);
       for (const route of routes()) {
@@ -70,12 +77,14 @@ for (const store of ['redis', 'elasticsearch', 'neo4j', 'clickhouse', 'milvus'] 
           assert.deepEqual(reply.body, route.up?.body, `${route.path} answers what the view answered`);
           if (store === 'redis') {
             // a token is met by PostgreSQL at once: no wait for a store that is gone
+            // (readAfter allows 10 s: a route that waited for the view first would take all of it)
+            const asked = Date.now();
             const tokened = await call(route.method, route.path, { as: ann.token, headers: readAfter(setupWrite) });
             assert.deepEqual([tokened.status, tokened.headers.get('nova-consistency'), tokened.body], [200, 'applied; served-by=postgresql', route.up?.body], `${route.path} with a token`);
+            assert.ok(Date.now() - asked < bound, `${route.path} with a token answered without waiting for Redis`);
           }
         }
-        // a bound, not a speed claim: no route may hang on a store that is gone (views give up at 1.5 s)
-        assert.ok(took < 5_000, `${route.method} ${route.path} took ${took} ms with ${store} down`);
+        assert.ok(took < bound, `${route.method} ${route.path} took ${took} ms with ${store} down`);
       }
       const ready = await call('GET', '/readyz');
       assert.equal(ready.status, store === 'milvus' ? 200 : 503, `readiness names the store: ${JSON.stringify(ready.body)}`);

@@ -55,11 +55,42 @@ test('a step that throws is retried until the deadline, then the view is lagging
 test('an end-offset fetch is shared only by waiters whose token the slot had passed before it started', async () => {
   let slot = '0/10';
   let fetches = 0;
-  const marks = watermarks({ slot: () => slot, ends: () => (fetches++, [{ partition: 0, high: String(fetches) }]), applied: () => [checkpoint(0, '100')] });
-  await Promise.all([marks.waitFor(0x10n, ['redis'], 2_000), marks.waitFor(0x08n, ['redis'], 2_000)]);
-  assert.equal(fetches, 1, 'both tokens are at or below the slot seen before the fetch: one fetch');
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const pool = { query: async () => ({ rows: [{ lsn: slot }] }) } as unknown as pg.Pool;
+  // the first fetch is held open until released; each fetch's end is its number
+  const admin = {
+    fetchTopicOffsets: async () => {
+      const n = ++fetches;
+      if (n === 1) await gate;
+      return [{ partition: 0, high: String(n * 10), offset: String(n * 10), low: '0' }];
+    },
+  } as unknown as Admin;
+  let applied = '10';
+  const marks = createWatermarks({ pool, admin, slot: 'nova', pollMs: 1, onError: () => {}, views: [{ name: 'redis', topics: ['t'], checkpoints: async () => [checkpoint(0, applied)] }] });
+  const first = marks.waitFor(0x10n, ['redis'], 2_000);
+  const twin = marks.waitFor(0x08n, ['redis'], 2_000);
+  await new Promise((resolve) => setTimeout(resolve, 10));
   slot = '0/20';
   await new Promise((resolve) => setTimeout(resolve, 5)); // past the slot read's reuse
-  const later = await marks.waitFor(0x20n, ['redis'], 2_000);
-  assert.deepEqual([later.applied, fetches], [true, 2], 'a token past that slot position fetches anew');
+  // the slot has passed 0x20 now, but the fetch in flight started before: it must not serve this token
+  const later = marks.waitFor(0x20n, ['redis'], 2_000);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(fetches, 2, 'a token past the slot position seen before the first fetch fetches anew, even while it is in flight');
+  release();
+  assert.deepEqual([(await first).applied, (await twin).applied], [true, true], 'the first two share the first fetch (end 10)');
+  const pending = await Promise.race([later.then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 30))]);
+  assert.equal(pending, 'waiting', 'the later token waits for its own fetch\'s end (20)');
+  applied = '20';
+  assert.equal((await later).applied, true);
+  assert.equal(fetches, 2);
+});
+
+test('a read that hangs holds the others back no longer than its stuck bound; one that fails is tried again', async () => {
+  let calls = 0;
+  const pool = { query: () => (++calls === 1 ? new Promise(() => {}) : Promise.resolve({ rows: [{ lsn: '0/10' }] })) } as unknown as pg.Pool;
+  const admin = { fetchTopicOffsets: async () => [{ partition: 0, high: '1', offset: '1', low: '0' }] } as unknown as Admin;
+  const marks = createWatermarks({ pool, admin, slot: 'nova', pollMs: 1, onError: () => {}, views: [{ name: 'redis', topics: ['t'], checkpoints: async () => [checkpoint(0, '1')] }] });
+  const outcome = await marks.waitFor(0x10n, ['redis'], 3_000);
+  assert.deepEqual([outcome.applied, calls >= 2], [true, true], 'a second slot read started past the hung one');
 });

@@ -49,10 +49,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timedOut: unique symbol = Symbol('timed out');
 const failed: unique symbol = Symbol('failed');
 
-/** `work`, failed if it throws, or timedOut once `deadline` passes first: a store that hangs cannot hold a reader past its bound. */
+/** A read unanswered this long counts as failed and is tried again (shared() then starts a new one). */
+const stuckMs = 1_000;
+
+/**
+ * `work`, or failed if it throws or gives no answer within stuckMs, or timedOut once `deadline`
+ * passes first: a store that hangs cannot hold a reader past its bound, nor one read hold it.
+ */
 async function before<T>(deadline: number, work: () => Promise<T>, onError: (error: unknown) => void): Promise<T | typeof timedOut | typeof failed> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof timedOut>((resolve) => (timer = setTimeout(() => resolve(timedOut), Math.max(0, deadline - Date.now()))));
+  const left = Math.max(0, deadline - Date.now());
+  const late = new Promise<typeof timedOut | typeof failed>((resolve) => (timer = setTimeout(() => {
+    if (left <= stuckMs) return resolve(timedOut);
+    onError(new Error(`no answer within ${stuckMs} ms`));
+    resolve(failed);
+  }, Math.min(left, stuckMs))));
   try {
     return await Promise.race([Promise.resolve().then(work).catch((error: unknown): typeof failed => {
         onError(error);
@@ -63,13 +74,19 @@ async function before<T>(deadline: number, work: () => Promise<T>, onError: (err
   }
 }
 
-/** One call in flight at a time for everyone who asks while it runs, or within `reuseMs` after it answered. */
+/**
+ * One call in flight at a time for everyone who asks while it runs, or within `reuseMs` after it
+ * answered; a call unanswered after `stuckMs` no longer holds the others back (a store that
+ * hangs), and a new one starts. Any answer is valid whenever it was read (positions only grow).
+ */
 function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
-  type Entry = { value: Promise<T>; answeredAt?: number };
+  type Entry = { value: Promise<T>; startedAt: number; answeredAt?: number };
   let last: Entry | undefined;
   return () => {
-    if (!last || (last.answeredAt !== undefined && Date.now() - last.answeredAt > reuseMs)) {
-      const entry: Entry = { value: load() };
+    const now = Date.now();
+    const stale = last && (last.answeredAt === undefined ? now - last.startedAt > stuckMs : now - last.answeredAt > reuseMs);
+    if (!last || stale) {
+      const entry: Entry = { value: load(), startedAt: now };
       entry.value.then(
         () => (entry.answeredAt = Date.now()),
         () => (last === entry ? (last = undefined) : undefined),
