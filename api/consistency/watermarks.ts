@@ -33,6 +33,7 @@
 import type pg from 'pg';
 import type { Admin } from 'kafkajs';
 import type { Checkpoint } from '../../projectors/runtime/sink.ts';
+import { shared, stuckMs } from '../../projectors/runtime/shared-read.ts';
 import { lsnFromText } from './token.ts';
 
 /** A view as the waiter sees it: the topics its projector reads and its applied positions. */
@@ -49,11 +50,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const timedOut: unique symbol = Symbol('timed out');
 const failed: unique symbol = Symbol('failed');
 
-/** A read unanswered this long counts as failed and is tried again (shared() then starts a new one). */
-const stuckMs = 1_000;
-
 /**
- * `work`, or failed if it throws or gives no answer within stuckMs, or timedOut once `deadline`
+ * `work`, or failed if it throws or gives no answer within stuckMs (tried again: shared() then
+ * starts a new read), or timedOut once `deadline`
  * passes first: a store that hangs cannot hold a reader past its bound, nor one read hold it.
  */
 async function before<T>(deadline: number, work: () => Promise<T>, onError: (error: unknown) => void): Promise<T | typeof timedOut | typeof failed> {
@@ -72,29 +71,6 @@ async function before<T>(deadline: number, work: () => Promise<T>, onError: (err
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * One call in flight at a time for everyone who asks while it runs, or within `reuseMs` after it
- * answered; a call unanswered after `stuckMs` no longer holds the others back (a store that
- * hangs), and a new one starts. Any answer is valid whenever it was read (positions only grow).
- */
-function shared<T>(load: () => Promise<T>, reuseMs: number): () => Promise<T> {
-  type Entry = { value: Promise<T>; startedAt: number; answeredAt?: number };
-  let last: Entry | undefined;
-  return () => {
-    const now = Date.now();
-    const stale = last && (last.answeredAt === undefined ? now - last.startedAt > stuckMs : now - last.answeredAt > reuseMs);
-    if (!last || stale) {
-      const entry: Entry = { value: load(), startedAt: now };
-      entry.value.then(
-        () => (entry.answeredAt = Date.now()),
-        () => (last === entry ? (last = undefined) : undefined),
-      );
-      last = entry;
-    }
-    return last.value;
-  };
 }
 
 export function createWatermarks(options: { pool: pg.Pool; admin: Admin; slot: string; views: readonly ViewPosition[]; pollMs?: number; onError: (error: unknown, step: string) => void }): Watermarks {

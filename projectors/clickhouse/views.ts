@@ -4,6 +4,7 @@
 // builds goes through escape.ts (sqlIdentifier, sqlUnsigned, sqlString).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { readerName } from '../runtime/reader-namespace.ts';
+import { shared } from '../runtime/shared-read.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { loadCheckpoints } from './checkpoint.ts';
 import { clickhouseClient } from './client.ts';
@@ -22,11 +23,7 @@ export function openClickhouseViews(env: NodeJS.ProcessEnv, options: { projector
   const { projector = 'clickhouse' } = options;
   const client = clickhouseClient(env);
   const view = (table: ProjectedTable) => readerName(table, env);
-  let live: { generation: number | null; at: number } | undefined;
-  const generation = async () => {
-    if (!live || Date.now() - live.at > 1_000) live = { generation: await liveGeneration(client, userBehaviorEvents, view(userBehaviorEvents)), at: Date.now() };
-    return live.generation;
-  };
+  const generation = shared(() => liveGeneration(client, userBehaviorEvents, view(userBehaviorEvents)), 1_000);
   return {
     client,
     view,

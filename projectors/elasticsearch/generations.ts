@@ -23,7 +23,8 @@ async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => P
 
 const generationOf = (index: string) => Number(index.slice(index.lastIndexOf('_v') + 2));
 
-async function liveGeneration(client: Client, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+/** The generation the reader aliases of env's namespace show, or undefined before there is one. */
+export async function liveGeneration(client: Client, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   const [index] = await aliasTargets(client, readerAliasName(aliasNames[0] as AliasName, env));
   return index === undefined ? undefined : generationOf(index);
 }

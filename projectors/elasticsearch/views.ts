@@ -6,7 +6,9 @@ import { Client } from '@elastic/elasticsearch';
 import { novaConfig } from '../../config/nova-config.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { loadCheckpoints } from './checkpoint.ts';
-import { aliasTargets, readerAliasName, type AliasName } from './index-names.ts';
+import { shared } from '../runtime/shared-read.ts';
+import { liveGeneration } from './generations.ts';
+import { readerAliasName, type AliasName } from './index-names.ts';
 
 export type ElasticsearchViews = {
   client: Client;
@@ -16,25 +18,15 @@ export type ElasticsearchViews = {
   close(): Promise<void>;
 };
 
-const generationOf = (index: string) => Number(index.slice(index.lastIndexOf('_v') + 2));
-
 export function openElasticsearchViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): ElasticsearchViews {
   const { projector = 'elasticsearch', timeoutMs = 1_500 } = options;
   const client = new Client({ node: novaConfig(env).elasticsearchUrl(), maxRetries: 0, requestTimeout: timeoutMs });
-  const alias = (name: AliasName) => readerAliasName(name, env);
-  let live: { generation: number | undefined; at: number } | undefined;
-  const liveGeneration = async () => {
-    if (!live || Date.now() - live.at > 1_000) {
-      const [index] = await aliasTargets(client, alias('messages'));
-      live = { generation: index === undefined ? undefined : generationOf(index), at: Date.now() };
-    }
-    return live.generation;
-  };
+  const live = shared(() => liveGeneration(client, env), 1_000);
   return {
     client,
-    alias,
+    alias: (name) => readerAliasName(name, env),
     async checkpoints() {
-      const generation = await liveGeneration();
+      const generation = await live();
       return generation === undefined ? [] : loadCheckpoints(client, { projector, generation });
     },
     close: () => client.close(),

@@ -5,6 +5,7 @@ import type { Driver, Session } from 'neo4j-driver';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { loadCheckpoints } from './checkpoint.ts';
 import { connectNeo4j, withSession } from './connection.ts';
+import { shared } from '../runtime/shared-read.ts';
 import { neo4jGenerations } from './generations.ts';
 import { readerGraph, type ReaderGraph } from './graph-names.ts';
 
@@ -18,11 +19,7 @@ export type Neo4jViews = {
 export function openNeo4jViews(env: NodeJS.ProcessEnv, options: { projector?: string } = {}): Neo4jViews {
   const { projector = 'neo4j' } = options;
   const driver: Driver = connectNeo4j(env);
-  let live: { generation: number | undefined; at: number } | undefined;
-  const liveGeneration = async () => {
-    if (!live || Date.now() - live.at > 1_000) live = { generation: await neo4jGenerations.live(env), at: Date.now() };
-    return live.generation;
-  };
+  const liveGeneration = shared(() => neo4jGenerations.live(env), 1_000);
   return {
     readers: readerGraph(env),
     read: (read) => withSession(driver, read),

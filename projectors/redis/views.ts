@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { novaConfig } from '../../config/nova-config.ts';
 import { checkpointKey, checkpointsFromHash } from './sink.ts';
 import { defaultLiveGeneration, redisGenerations } from './generations.ts';
+import { shared } from '../runtime/shared-read.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 
 export type RedisViews = {
@@ -41,7 +42,6 @@ export function openRedisViews(env: NodeJS.ProcessEnv, options: { projector?: st
   const { projector = 'redis', timeoutMs = 1_000 } = options;
   const url = novaConfig(env).redisUrl();
   const clients = new Map<number, Redis>();
-  let live: { generation: number; at: number } | undefined;
 
   const client = (db: number) => {
     let redis = clients.get(db);
@@ -52,10 +52,8 @@ export function openRedisViews(env: NodeJS.ProcessEnv, options: { projector?: st
     }
     return redis;
   };
-  const liveClient = async () => {
-    if (!live || Date.now() - live.at > 1_000) live = { generation: (await redisGenerations.live(env)) ?? defaultLiveGeneration, at: Date.now() };
-    return connected(client(live.generation), timeoutMs);
-  };
+  const liveGeneration = shared(async () => (await redisGenerations.live(env)) ?? defaultLiveGeneration, 1_000);
+  const liveClient = async () => connected(client(await liveGeneration()), timeoutMs);
 
   return {
     read: async (read) => read(await liveClient()),
