@@ -1,6 +1,6 @@
 // What the API's routes use, opened once per process (server.ts) and handed to each domain.
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../projectors/redis/client.ts';
 import type { Logger } from 'pino';
 import type { JwtConfig } from '../config/nova-config.ts';
 import type { ClickhouseViews } from '../projectors/clickhouse/views.ts';
@@ -15,8 +15,8 @@ export type ApiDeps = {
   pool: pg.Pool;
   /** the Redis views (the live generation) */
   redis: RedisViews;
-  /** Redis database 0 for what is no view: rate-limit counters, the suggestion cache */
-  ephemeral: Redis;
+  /** Redis keys that are no view (no generation): rate-limit counters, the suggestion cache */
+  ephemeral: RedisClient;
   /** the social graph (the live generation, as the reader namespace names it) */
   neo4j: Neo4jViews;
   /** message search (the live generation's aliases, as the reader namespace names them) */

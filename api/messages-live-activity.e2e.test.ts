@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
-import { Redis } from 'ioredis';
-import { readerKeys } from '../projectors/redis/reader-keys.ts';
+import { openRedis, redisTarget } from '../projectors/redis/client.ts';
+import { cacheKeys } from '../projectors/redis/reader-keys.ts';
 import { apiUnderTest, type TestUser } from './testing/api-under-test.ts';
 import { env, waitFor } from '../scripts/stack.d/test/stack.ts';
 
@@ -189,13 +189,13 @@ test('recommendations: cold until a worker caches a list, then the caller\'s own
   const cold = await call('GET', '/recommendations', { as: ann.token });
   assert.equal(cold.status, 200);
   assert.ok(['cold', 'trending'].includes(cold.body.source), cold.body.source);
-  const cache = new Redis(env('REDIS_URL'), { db: 0 });
+  const cache = openRedis(redisTarget(process.env), { queue: true });
   try {
-    await cache.set(readerKeys.recommendedPosts(ann.id), JSON.stringify([{ item_id: 123, score: 0.95 }, { item_id: 456, score: 0.89 }]), 'EX', 60);
+    await cache.set(cacheKeys.recommendedPosts(ann.id), JSON.stringify([{ item_id: 123, score: 0.95 }, { item_id: 456, score: 0.89 }]), 'EX', 60);
     const personal = await call('GET', '/recommendations', { as: ann.token });
     assert.deepEqual(personal.body, { items: [{ item_id: '123', score: 0.95 }, { item_id: '456', score: 0.89 }], source: 'personal' });
   } finally {
-    await cache.del(readerKeys.recommendedPosts(ann.id));
+    await cache.del(cacheKeys.recommendedPosts(ann.id));
     cache.disconnect();
   }
 });

@@ -3,7 +3,7 @@
 // flight finish, and closes what it opened.
 import { serve } from '@hono/node-server';
 import { Kafka, logLevel } from 'kafkajs';
-import { Redis } from 'ioredis';
+import { openRedis, redisTarget } from '../projectors/redis/client.ts';
 import pino from 'pino';
 import { novaConfig } from '../config/nova-config.ts';
 import { loadConnector } from '../connectors/register.ts';
@@ -41,8 +41,7 @@ export async function startApi(env: NodeJS.ProcessEnv = process.env, options: { 
   const pool = openPool(config.databaseUrl());
   const redis = openRedisViews(env);
   // queued while connecting, each command bounded by its timeout
-  const ephemeral = new Redis(config.redisUrl(), { db: 0, maxRetriesPerRequest: 1, connectTimeout: 1_000, commandTimeout: 1_000 });
-  ephemeral.on('error', () => {});
+  const ephemeral = openRedis(redisTarget(env), { timeoutMs: 1_000, queue: true });
   const neo4j = openNeo4jViews(env);
   const elasticsearch = openElasticsearchViews(env);
   const clickhouse = openClickhouseViews(env);

@@ -20,7 +20,7 @@ test('a missing setting is a ConfigError naming the variable and what needed it'
 });
 
 test('an empty setting counts as missing', () => {
-  assert.throws(() => novaConfig({ REDIS_URL: '' }).redisUrl(), { name: 'ConfigError', message: /^REDIS_URL is not set/ });
+  assert.throws(() => novaConfig({ REDIS_URL: '' }).redis(), { name: 'ConfigError', message: /^REDIS_URL is not set/ });
 });
 
 test('settings are read when asked for: one that is never asked for is never required', () => {

@@ -53,7 +53,8 @@ export function novaConfig(env: Env = process.env) {
       user: required(env, 'NOVA_PG_REPLICATION_USER', 'dropping a replication slot'),
       password: required(env, 'NOVA_PG_REPLICATION_PASSWORD', 'dropping a replication slot'),
     }),
-    redisUrl: () => required(env, 'REDIS_URL', 'the Redis views'),
+    /** REDIS_URL names one node, or with REDIS_CLUSTER=true any node of a Redis Cluster (the rest are discovered) */
+    redis: () => ({ url: required(env, 'REDIS_URL', 'the Redis views'), cluster: env.REDIS_CLUSTER === 'true' }),
     kafkaBrokers: () => required(env, 'KAFKA_BROKERS', 'the change topics').split(','),
     schemaRegistryUrl: () => required(env, 'SCHEMA_REGISTRY_URL', 'the Avro writer schemas of the change topics'),
     kafkaConnectUrl: () => required(env, 'KAFKA_CONNECT_URL', "Kafka Connect's REST API, where the Debezium connector runs"),

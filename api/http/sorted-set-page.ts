@@ -2,7 +2,7 @@
 // live-now list). The cursor is the last entry's (score, member): members of one score come in
 // reverse lexicographic order, so the next page starts below it in that order, and an entry
 // added or removed between pages shifts nothing.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../projectors/redis/client.ts';
 import { z } from '@hono/zod-openapi';
 import { isRowId } from './ids.ts';
 
@@ -10,7 +10,7 @@ export type SortedSetPosition = { score: string; id: string };
 export const sortedSetCursor = z.object({ score: z.string().regex(/^-?\d{1,20}$/), id: z.string().refine(isRowId) });
 
 /** Up to `limit` entries below `before`, and whether more follow. */
-export async function sortedSetPage(redis: Redis, key: string, limit: number, before?: SortedSetPosition): Promise<{ entries: SortedSetPosition[]; more: boolean }> {
+export async function sortedSetPage(redis: RedisClient, key: string, limit: number, before?: SortedSetPosition): Promise<{ entries: SortedSetPosition[]; more: boolean }> {
   // ties at the cursor's score are fetched too and skipped here (up to 100 of one score)
   const fetched = await redis.zrevrangebyscore(key, before?.score ?? '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1 + (before ? 100 : 0));
   const entries: SortedSetPosition[] = [];

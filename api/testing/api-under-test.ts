@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before } from 'node:test';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { novaConfig } from '../../config/nova-config.ts';
 import { clickhouseClient, clearCheckpoints, dropGeneration as dropTableGeneration, userBehaviorEvents } from '../../projectors/clickhouse/index.ts';
 import { readerName } from '../../projectors/runtime/reader-namespace.ts';
@@ -14,8 +13,9 @@ import { aliasNames, indexName, readerAliasName } from '../../projectors/elastic
 import { elasticsearchGenerations } from '../../projectors/elasticsearch/generations.ts';
 import { Client as ElasticsearchClient } from '@elastic/elasticsearch';
 import { connectNeo4j, dropGeneration as dropGraphGeneration, readerGraph } from '../../projectors/neo4j/index.ts';
+import { openRedis, redisTarget } from '../../projectors/redis/client.ts';
 import { liveGenerationKey, redisGenerations } from '../../projectors/redis/generations.ts';
-import { claimDatabase, type OwnDatabase } from '../../projectors/redis/test/own-database.ts';
+import { claimGeneration, type OwnGeneration } from '../../projectors/redis/test/own-generation.ts';
 import { ownReaderNamespace } from '../../projectors/runtime/testing/own-namespace.ts';
 import { startProjector, stopProjector, type ProjectorProcess } from '../../projectors/runtime/testing/projector-process.ts';
 import { env } from '../../scripts/stack.d/test/stack.ts';
@@ -33,7 +33,7 @@ export function apiUnderTest(views: readonly ViewName[]) {
   // generation numbers nobody else uses (Redis's is a database of its own, claimed below)
   const generations: Record<ViewName, number> = { redis: 0, neo4j: randomInt(5_000_000, 6_000_000), elasticsearch: randomInt(5_000_000, 6_000_000), clickhouse: randomInt(5_000_000, 6_000_000) };
   const projectors: Partial<Record<ViewName, ProjectorProcess>> = {};
-  let redisDb: OwnDatabase | undefined;
+  let redisDb: OwnGeneration | undefined;
   let api: Awaited<ReturnType<typeof startApi>>;
   let service = '';
   // node 20 runs a file's top-level before hooks at once, not in turn: every call waits for this one's
@@ -72,7 +72,7 @@ export function apiUnderTest(views: readonly ViewName[]) {
     try {
       await db.connect();
       if (views.includes('redis')) {
-        redisDb = await claimDatabase(env('REDIS_URL'));
+        redisDb = await claimGeneration(process.env);
         generations.redis = redisDb.generation;
         await redisGenerations.promote(redisDb.generation, process.env);
       }
@@ -90,7 +90,7 @@ export function apiUnderTest(views: readonly ViewName[]) {
     for (const p of Object.values(projectors)) if (p) await stopProjector(p);
     await api?.close();
     if (redisDb) {
-      const control = new Redis(env('REDIS_URL'), { db: 0 });
+      const control = openRedis(redisTarget(process.env), { queue: true });
       await control.del(liveGenerationKey(process.env));
       control.disconnect();
       await redisDb.release();

@@ -10,14 +10,14 @@ import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { aliasNames, elasticsearchProjector, indexName, readerAliasName } from '../elasticsearch/index.ts';
+import { openRedis, redisTarget, scan } from '../redis/client.ts';
 import { redisProjector } from '../redis/index.ts';
 import { liveGenerationKey } from '../redis/generations.ts';
 import { assertMatchesPostgres, caughtUp } from '../redis/test/harness.ts';
-import { claimDatabase } from '../redis/test/own-database.ts';
+import { claimGeneration } from '../redis/test/own-generation.ts';
 import { ownReaderNamespace } from '../runtime/testing/own-namespace.ts';
 import { type ProjectorProcess, runNova, startProjector, stopProjector } from '../runtime/testing/projector-process.ts';
 
@@ -31,7 +31,7 @@ let projector: ProjectorProcess | undefined;
 const nova = (...args: string[]) => runNova(args, 540_000);
 ownReaderNamespace();
 const seedNames = { ...process.env, NOVA_READER_NAMESPACE: '' };
-const control = new Redis(env('REDIS_URL'), { db: 0 });
+const control = openRedis(redisTarget(process.env), { queue: true });
 // as stored, not as read: a pointer written where none was reads the same (the default, 1)
 const seedLive = () => Promise.all([control.get(liveGenerationKey(seedNames)), esGenerations.live(seedNames)]);
 let seedLiveBefore: Array<string | number | null | undefined> = [];
@@ -53,8 +53,8 @@ after(async () => {
 
 test('redis: run --promote-when-caught-up fills a new generation, promotes it, keeps it fresh; drop refuses the live one', { timeout: 600_000 }, async () => {
   const before = await redisGenerations.live(process.env);
-  const claimed = await claimDatabase(env('REDIS_URL'));
-  const { generation, redis } = claimed;
+  const claimed = await claimGeneration(process.env);
+  const { generation, redis, keys } = claimed;
   try {
     projector = startProjector('redis', ['--generation', String(generation), '--promote-when-caught-up']);
     await waitFor('the new generation to be promoted', async () => ((await redisGenerations.live(process.env)) === generation ? true : undefined), 300_000);
@@ -65,20 +65,20 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     const user = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-${generation}-${Date.now()}`])).rows[0].id;
     const other = (await db.query(`INSERT INTO users (username) VALUES ($1) RETURNING id`, [`gen-${generation}-other-${Date.now()}`])).rows[0].id;
     await db.query(`INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)`, [user, other]);
-    await caughtUp(redis, kafka, db);
-    assert.deepEqual(await redis.smembers(`user:following:${user}`), [String(other)]);
-    await assertMatchesPostgres(redis, db);
+    await caughtUp(redis, generation, kafka, db);
+    assert.deepEqual(await redis.smembers(keys.following(user)), [String(other)]);
+    await assertMatchesPostgres(redis, generation, db);
 
     const clean = await nova('projector', 'reconcile', 'redis');
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, new RegExp(`^redis generation ${generation}: no drift`));
-    await redis.sadd(`user:following:${user}`, '999999999'); // a follow PostgreSQL never had
+    await redis.sadd(keys.following(user), '999999999'); // a follow PostgreSQL never had
     const drifted = await nova('projector', 'reconcile', 'redis', '--json');
     assert.equal(drifted.code, 1, drifted.stderr);
     const report = JSON.parse(drifted.stdout) as { drift: Array<{ view: string; key: string }>; rechecks: number };
     assert.deepEqual(report.drift.map((d) => [d.view, d.key]), [['user:following', `user:following:${user}`]]);
     assert.ok(report.rechecks > 0, 'drift is reported only after re-checking once caught up');
-    await redis.srem(`user:following:${user}`, '999999999');
+    await redis.srem(keys.following(user), '999999999');
 
     const refused = await nova('projector', 'drop', 'redis', '--generation', String(generation));
     assert.equal(refused.code, 2);
@@ -88,8 +88,10 @@ test('redis: run --promote-when-caught-up fills a new generation, promotes it, k
     await redisGenerations.promote(before ?? 1, process.env);
     const dropped = await nova('projector', 'drop', 'redis', '--generation', String(generation));
     assert.equal(dropped.code, 0, dropped.stderr);
-    assert.equal(await redis.dbsize(), 0, 'drop empties the database');
-    await claimed.release().catch(() => redis.disconnect()); // drop emptied the claim too
+    const left: string[] = [];
+    for await (const page of scan(redis, claimed.key('*'))) left.push(...page);
+    assert.deepEqual(left, [], 'drop removes every key of the generation');
+    await claimed.release();
   }
 });
 
@@ -148,7 +150,7 @@ test('elasticsearch: rebuild --promote --snapshot exits once caught up and moves
 // issue 8: after a blue/green move a restarted service must keep the live view fresh, not refill an old one
 test('run without --generation runs the live generation; a generation readers do not see only with --shadow', { timeout: 180_000 }, async () => {
   const before = await redisGenerations.live(process.env);
-  const [live, other] = [await claimDatabase(env('REDIS_URL')), await claimDatabase(env('REDIS_URL'))];
+  const [live, other] = [await claimGeneration(process.env), await claimGeneration(process.env)];
   const running = (p: ProjectorProcess) =>
     waitFor('the projector to run', async () => p.output.join('').split('\n').find((line) => line.includes('"msg":"projector running"')), 60_000);
   try {

@@ -4,11 +4,12 @@
 // mappings it checks: the JSON values are built in SQL from the seed's columns, written out here,
 // with timestamps formatted in SQL, so a field a mapping drops, reorders or formats otherwise
 // shows as drift.
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
 import { assertGeneration } from './generations.ts';
+import { connect, openRedis, redisTarget, scan, type RedisClient } from './client.ts';
+import { generationPrefix, seedName, viewKeys } from './reader-keys.ts';
 
 export type Entries = Array<[string, string]>;
 const sorted = (entries: Entries) => entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -81,39 +82,32 @@ export async function expectedFromPostgres(db: pg.Client): Promise<Entries> {
   return sorted(out);
 }
 
-export async function actualFromRedis(redis: Redis): Promise<Entries> {
+/** Generation N's view keys under their seed names (reader-keys.ts seedName), read from every master. */
+export async function actualFromRedis(redis: RedisClient, generation: number): Promise<Entries> {
   const out: Entries = [];
-  for (const pattern of ['user:following:*', 'user:followers:*', 'notification:unread:*', 'notification:recent:*', 'stream:meta:*', 'stream:live', 'conversation:unread:*', 'user:conversations:*']) {
-    for (const key of await scanKeys(redis, pattern)) {
-      const type = await redis.type(key);
-      if (type === 'set') {
-        const set = await redis.smembers(key);
-        if (set.length > 0) out.push([key, members(set)]);
-      } else if (type === 'zset') {
-        const z = await redis.zrange(key, 0, -1, 'WITHSCORES');
-        const pairs: string[] = [];
-        for (let i = 0; i < z.length; i += 2) pairs.push(`${z[i]}=${z[i + 1]}`);
-        if (pairs.length > 0) out.push([key, members(pairs)]);
-      } else if (type === 'string') {
-        const value = (await redis.get(key)) as string;
-        // a user whose notifications are all gone keeps a zero count; PostgreSQL has no row for them
-        if (!(key.startsWith('notification:unread:') && value === '0')) out.push([key, value]);
+  const prefix = generationPrefix(generation);
+  for (const family of ['user:following:', 'user:followers:', 'notification:unread:', 'notification:recent:', 'stream:meta:', viewKeys.liveNow, 'conversation:unread:', 'user:conversations:']) {
+    for await (const page of scan(redis, `${prefix}${family}*`)) {
+      for (const key of page) {
+        const name = seedName(generation, key);
+        const type = await redis.type(key);
+        if (type === 'set') {
+          const set = await redis.smembers(key);
+          if (set.length > 0) out.push([name, members(set)]);
+        } else if (type === 'zset') {
+          const z = await redis.zrange(key, 0, -1, 'WITHSCORES');
+          const pairs: string[] = [];
+          for (let i = 0; i < z.length; i += 2) pairs.push(`${z[i]}=${z[i + 1]}`);
+          if (pairs.length > 0) out.push([name, members(pairs)]);
+        } else if (type === 'string') {
+          const value = (await redis.get(key)) as string;
+          // a user whose notifications are all gone keeps a zero count; PostgreSQL has no row for them
+          if (!(name.startsWith('notification:unread:') && value === '0')) out.push([name, value]);
+        }
       }
     }
   }
   return sorted(out);
-}
-
-/** SCAN, not KEYS: a live database keeps answering other clients while it is read. */
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, page] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    keys.push(...page);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
 }
 
 /** The key family a Redis key belongs to: `user:following:7` is in `user:following`. */
@@ -133,12 +127,11 @@ export function entryDrift(expected: Entries, actual: Entries): Drift[] {
 
 export const compareRedisWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   assertGeneration(generation);
-  const config = novaConfig(env);
-  const db = new pg.Client({ connectionString: config.databaseUrl() });
-  const redis = new Redis(config.redisUrl(), { db: generation, lazyConnect: true });
+  const db = new pg.Client({ connectionString: novaConfig(env).databaseUrl() });
+  const redis = openRedis(redisTarget(env));
   try {
-    await Promise.all([db.connect(), redis.connect()]);
-    const drift = entryDrift(await expectedFromPostgres(db), await actualFromRedis(redis));
+    await Promise.all([db.connect(), connect(redis)]);
+    const drift = entryDrift(await expectedFromPostgres(db), await actualFromRedis(redis, generation));
     return only ? drift.filter((d) => only.get(d.view)?.has(d.key)) : drift;
   } finally {
     redis.disconnect();

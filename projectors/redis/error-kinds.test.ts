@@ -52,7 +52,7 @@ describe('failures of the real server', () => {
   });
 
   test('a server nobody listens on: the sink cannot be created, transient', async () => {
-    const error = await failureOf(() => createRedisSink({ url: 'redis://127.0.0.1:1', generation: 2, projector: 'nowhere' }));
+    const error = await failureOf(() => createRedisSink({ target: { url: 'redis://127.0.0.1:1', cluster: false }, generation: 2, projector: 'nowhere' }));
     assert.equal((error as { kind?: unknown }).kind, 'transient', String(error));
   });
 });

@@ -1,18 +1,18 @@
-// The format marker on the real server: a generation Nova has not written to is marked format 2
-// when its sink is created; one a Nova before format 2 filled (its bookkeeping, no marker) is
-// refused with the repair; a marked one opens as it is.
+// The format marker on the real server: a generation Nova has not written to is marked format 3
+// when its sink is created; one holding Nova bookkeeping but no marker is refused with the
+// repair; a marked one opens as it is.
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { env } from '../../scripts/stack.d/test/stack.ts';
-import { formatKey, rowVersionsKey, truncatedKey } from './format.ts';
-import { checkpointKey, createRedisSink } from './sink.ts';
-import { claimDatabase } from './test/own-database.ts';
+import { redisTarget, scan } from './client.ts';
+import { formatKey } from './format.ts';
+import { checkpointKey, createRedisSink, truncatedKey } from './sink.ts';
+import { claimGeneration } from './test/own-generation.ts';
 
-const own = await claimDatabase(env('REDIS_URL'));
+const own = await claimGeneration(process.env);
 after(() => own.release());
 beforeEach(() => own.reset());
 
-const sinkOnIt = () => createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'redis' });
+const sinkOnIt = () => createRedisSink({ target: redisTarget(process.env), generation: own.generation, projector: 'redis' });
 const refusal = (generation: number, found: RegExp) => (error: unknown) => {
   const message = (error as Error).message;
   assert.match(message, new RegExp(`generation ${generation} `));
@@ -22,9 +22,9 @@ const refusal = (generation: number, found: RegExp) => (error: unknown) => {
   return true;
 };
 
-test('a generation without Nova data is marked format 2, and opens again with what it holds', async () => {
+test('a generation without Nova data is marked format 3, and opens again with what it holds', async () => {
   await (await sinkOnIt()).close();
-  assert.equal(await own.redis.get(formatKey), '2');
+  assert.equal(await own.redis.get(own.key(formatKey)), '3');
   const sink = await sinkOnIt();
   await sink.apply([], [{ topic: 'nova.live.live_streams', partition: 0, nextOffset: '5', commitOrder: 7n }], async () => {});
   await sink.close();
@@ -33,23 +33,29 @@ test('a generation without Nova data is marked format 2, and opens again with wh
   await reopened.close();
 });
 
-// what a Nova before format 2 left: its checkpoint (an LSN), row versions (a snapshot read's LSN too), a truncate
-const leftBefore: Array<[string, () => Promise<unknown>]> = [
-  ['a checkpoint', () => own.redis.hset(checkpointKey('redis'), 'nova.live.live_streams:0', JSON.stringify({ nextOffset: '5', lsn: 24_312_080 }))],
-  ['row versions', () => own.redis.hset(rowVersionsKey('public.live_streams'), '1', '24312080')],
-  ['a truncate', () => own.redis.hset(truncatedKey, 'public.follows', '24312080')],
+/** Every key of the test's generation, sorted. */
+async function keysOfGeneration() {
+  const found: string[] = [];
+  for await (const page of scan(own.redis, own.key('*'))) found.push(...page);
+  return found.sort();
+}
+
+// Nova bookkeeping without a marker: a checkpoint, a truncate
+const leftUnmarked: Array<[string, () => Promise<unknown>]> = [
+  ['a checkpoint', () => own.redis.hset(own.key(checkpointKey('redis')), 'nova.live.live_streams:0', JSON.stringify({ nextOffset: '5', commitOrder: null }))],
+  ['a truncate', () => own.redis.hset(own.key(truncatedKey), 'public.follows', '24312080')],
 ];
-for (const [what, leave] of leftBefore) {
-  test(`a generation holding ${what} of a Nova before format 2 is refused, and left as it was`, async () => {
+for (const [what, leave] of leftUnmarked) {
+  test(`a generation holding ${what} but no format marker is refused, and left as it was`, async () => {
     await leave();
-    await own.redis.set('stream:meta:1', '{"id":1}');
-    const keys = (await own.redis.keys('*')).sort();
+    await own.redis.set(own.key('stream:meta:{1}'), '{"id":1}');
+    const keys = await keysOfGeneration();
     await assert.rejects(sinkOnIt(), refusal(own.generation, /holds data but no format marker/));
-    assert.deepEqual((await own.redis.keys('*')).sort(), keys);
+    assert.deepEqual(await keysOfGeneration(), keys);
   });
 }
 
 test('a generation marked with another format is refused', async () => {
-  await own.redis.set(formatKey, '3');
-  await assert.rejects(sinkOnIt(), refusal(own.generation, /is in format 3, not 2/));
+  await own.redis.set(own.key(formatKey), '2');
+  await assert.rejects(sinkOnIt(), refusal(own.generation, /is in format 2, not 3/));
 });

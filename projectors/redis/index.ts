@@ -1,11 +1,11 @@
 // The Redis projector: the seed's Redis keys that are views of PostgreSQL data.
-import { novaConfig } from '../../config/nova-config.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import type { RedisOp } from './commands.ts';
 import { mapToRedis, redisTopics } from './mapping/index.ts';
 import { compareRedisWithPostgres } from './drift.ts';
 import { redisGenerations } from './generations.ts';
 import { createRedisSink } from './sink.ts';
+import { redisTarget } from './client.ts';
 
 export const redisProjector: ProjectorDefinition<RedisOp> = {
   name: 'redis',
@@ -13,7 +13,7 @@ export const redisProjector: ProjectorDefinition<RedisOp> = {
   mapping: mapToRedis,
   // set memberships (a follow's pair, a live stream) are left through `before`: every change must arrive
   batchChanges: 'every-change',
-  createSink: ({ generation, env }) => createRedisSink({ url: novaConfig(env).redisUrl(), generation, projector: 'redis' }),
+  createSink: ({ generation, env }) => createRedisSink({ target: redisTarget(env), generation, projector: 'redis' }),
   generations: redisGenerations,
   compareWithPostgres: compareRedisWithPostgres,
 };

@@ -13,101 +13,87 @@ function change(table: string, op: Operation, before: Row | null, after: Row | n
     position: { topic: 't', partition: 0, offset: '5' },
   };
 }
-const one = (table: string, id: string, commands: RedisCommand[], version = 1000n, commitOrder = 900n): RedisOp[] => [{ table, id, version, commitOrder, commands }];
-const truncated = (table: string, commands: RedisCommand[]) => one(table, '', commands, 3000n, 2990n);
+/** One op on one tag's keys (mapping/row.ts op). */
+const on = (tag: string, table: string, id: string, holds: boolean, commands: RedisCommand[], version = 1000n, commitOrder = 900n): RedisOp => ({ kind: 'row', tag, table, id, version, commitOrder, holds, commands });
 const truncateOf = (table: string) => change(table, 'truncate', null, null, null, 3000n, 2990n);
+const truncated = (table: string, families: string[], recomputeConversations = false): RedisOp[] => [
+  { kind: 'truncate', table, version: 3000n, commitOrder: 2990n, families: [...families, `nova:rows:${table}:`], recomputeConversations },
+];
 
 const n = 'public.notifications';
 const notification = goldenNotificationAfter;
 const read = { ...notification, is_read: true, read_at: new Date('2024-03-05T07:00:00Z') };
 const readItem = goldenNotificationItem.replace('"is_read":false', '"is_read":true').replace('"read_at":null', '"read_at":"2024-03-05T07:00:00.000Z"');
 const derivedOf = (user: number): RedisCommand[] => [
-  { cmd: 'COUNT', key: `notification:unread:${user}`, set: `nova:notification:unread-ids:${user}` },
-  { cmd: 'RECENT', key: `notification:recent:${user}`, index: `nova:notification:recent-index:${user}`, items: `nova:notification:recent-items:${user}`, limit: 50 },
+  { cmd: 'COUNT', key: `notification:unread:{${user}}`, set: `nova:notification:unread-ids:{${user}}` },
+  {
+    cmd: 'RECENT', key: `notification:recent:{${user}}`, index: `nova:notification:index:{${user}}`, items: `nova:notification:items:{${user}}`,
+    unread: `nova:notification:unread-ids:{${user}}`, rows: `nova:rows:public.notifications:{${user}}`, limit: 50, keep: 100,
+  },
+];
+const putOf = (user: number, unread: boolean, item: string): RedisCommand[] => [
+  { cmd: unread ? 'SADD' : 'SREM', key: `nova:notification:unread-ids:{${user}}`, member: '-41' },
+  { cmd: 'ZADD', key: `nova:notification:index:{${user}}`, score: -41, member: '-41' },
+  { cmd: 'HSET', key: `nova:notification:items:{${user}}`, member: '-41', value: item },
+  ...derivedOf(user),
+];
+const removeOf = (user: number): RedisCommand[] => [
+  { cmd: 'SREM', key: `nova:notification:unread-ids:{${user}}`, member: '-41' },
+  { cmd: 'ZREM', key: `nova:notification:index:{${user}}`, member: '-41' },
+  { cmd: 'HDEL', key: `nova:notification:items:{${user}}`, member: '-41' },
+  ...derivedOf(user),
 ];
 const notificationCases: [string, Change, RedisOp[]][] = [
+  ['an unread notification: on its user\'s slot, in the unread set, indexed by id, its item the golden JSON', change(n, 'create', null, notification), [on('-7', n, '-41', true, putOf(-7, true, goldenNotificationItem))]],
+  ['a snapshot read: version 0', change(n, 'read', null, notification, { id: -41 }, 0n, 0n), [on('-7', n, '-41', true, putOf(-7, true, goldenNotificationItem), 0n, 0n)]],
+  ['marked read: out of the unread set, its item rewritten', change(n, 'update', notification, read), [on('-7', n, '-41', true, putOf(-7, false, readItem))]],
   [
-    'an unread notification: in the unread set, indexed by id, its item the golden JSON',
-    change(n, 'create', null, notification),
-    one(n, '-41', [
-      { cmd: 'SADD', key: 'nova:notification:unread-ids:-7', member: '-41' },
-      { cmd: 'ZADD', key: 'nova:notification:recent-index:-7', score: -41, member: '-41' },
-      { cmd: 'HSET', key: 'nova:notification:recent-items:-7', member: '-41', value: goldenNotificationItem },
-      ...derivedOf(-7),
-    ]),
-  ],
-  [
-    'a snapshot read: version 0',
-    change(n, 'read', null, notification, { id: -41 }, 0n, 0n),
-    one(n, '-41', [
-      { cmd: 'SADD', key: 'nova:notification:unread-ids:-7', member: '-41' },
-      { cmd: 'ZADD', key: 'nova:notification:recent-index:-7', score: -41, member: '-41' },
-      { cmd: 'HSET', key: 'nova:notification:recent-items:-7', member: '-41', value: goldenNotificationItem },
-      ...derivedOf(-7),
-    ], 0n, 0n),
-  ],
-  [
-    'marked read: out of the unread set, its item rewritten',
-    change(n, 'update', notification, read),
-    one(n, '-41', [
-      { cmd: 'SREM', key: 'nova:notification:unread-ids:-7', member: '-41' },
-      { cmd: 'ZADD', key: 'nova:notification:recent-index:-7', score: -41, member: '-41' },
-      { cmd: 'HSET', key: 'nova:notification:recent-items:-7', member: '-41', value: readItem },
-      ...derivedOf(-7),
-    ]),
-  ],
-  [
-    'moved to another user: gone from the first, added to the second',
+    'moved to another user: one op leaves the first user\'s slot (not held there), one enters the second\'s',
     change(n, 'update', notification, { ...notification, user_id: -8 }),
-    one(n, '-41', [
-      { cmd: 'SREM', key: 'nova:notification:unread-ids:-7', member: '-41' },
-      { cmd: 'ZREM', key: 'nova:notification:recent-index:-7', member: '-41' },
-      { cmd: 'HDEL', key: 'nova:notification:recent-items:-7', member: '-41' },
-      ...derivedOf(-7),
-      { cmd: 'SADD', key: 'nova:notification:unread-ids:-8', member: '-41' },
-      { cmd: 'ZADD', key: 'nova:notification:recent-index:-8', score: -41, member: '-41' },
-      { cmd: 'HSET', key: 'nova:notification:recent-items:-8', member: '-41', value: goldenNotificationItem },
-      ...derivedOf(-8),
-    ]),
+    [on('-7', n, '-41', false, removeOf(-7)), on('-8', n, '-41', true, putOf(-8, true, goldenNotificationItem))],
   ],
-  [
-    'deleted: out of every structure of its user',
-    change(n, 'delete', notification, null),
-    one(n, '-41', [
-      { cmd: 'SREM', key: 'nova:notification:unread-ids:-7', member: '-41' },
-      { cmd: 'ZREM', key: 'nova:notification:recent-index:-7', member: '-41' },
-      { cmd: 'HDEL', key: 'nova:notification:recent-items:-7', member: '-41' },
-      ...derivedOf(-7),
-    ]),
-  ],
-  ['truncated', truncateOf(n), truncated(n, [{ cmd: 'TRUNCATE', patterns: ['notification:unread:*', 'notification:recent:*', 'nova:notification:*'] }])],
+  ['deleted: out of every structure of its user, no longer held', change(n, 'delete', notification, null), [on('-7', n, '-41', false, removeOf(-7))]],
+  ['truncated', truncateOf(n), truncated(n, ['notification:unread:', 'notification:recent:', 'nova:notification:'])],
 ];
 
 const f = 'public.follows';
 const follow = { id: 31, follower_id: 1, followee_id: 2, status: 'active', created_at: new Date(0) };
-const edge = (follower: number, followee: number): RedisCommand => ({
-  cmd: 'EDGE',
-  rows: `nova:follows:active:${follower}:${followee}`,
-  following: `user:following:${follower}`,
-  followers: `user:followers:${followee}`,
-  follower: String(follower),
-  followee: String(followee),
-});
+/** A follow row's mark on one side: the follower's slot ('out') or the followee's ('in'). */
+const mark = (side: 'out' | 'in', follower: number, followee: number, active: boolean): RedisCommand[] => {
+  const [owner, other] = side === 'out' ? [follower, followee] : [followee, follower];
+  const rows = `nova:follows:${side}:{${owner}}:${other}`;
+  return [
+    { cmd: active ? 'SADD' : 'SREM', key: rows, member: '31' },
+    { cmd: 'EDGE', rows, edge: `${side === 'out' ? 'user:following' : 'user:followers'}:{${owner}}`, member: String(other) },
+  ];
+};
 const followCases: [string, Change, RedisOp[]][] = [
-  ['an active follow: an active row of its pair', change(f, 'create', null, follow), one(f, '31', [{ cmd: 'SADD', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2)])],
-  ['a blocked follow: not an active row', change(f, 'create', null, { ...follow, status: 'blocked' }), one(f, '31', [{ cmd: 'SREM', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2)])],
+  [
+    'an active follow: an active row of its pair on both users\' slots',
+    change(f, 'create', null, follow),
+    [on('1', f, '31:out', true, mark('out', 1, 2, true)), on('2', f, '31:in', true, mark('in', 1, 2, true))],
+  ],
+  [
+    'a blocked follow: not an active row, not held',
+    change(f, 'create', null, { ...follow, status: 'blocked' }),
+    [on('1', f, '31:out', false, mark('out', 1, 2, false)), on('2', f, '31:in', false, mark('in', 1, 2, false))],
+  ],
   [
     'active -> muted: the old side is let go, the new one is not active',
     change(f, 'update', follow, { ...follow, status: 'muted' }),
-    one(f, '31', [{ cmd: 'SREM', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2), { cmd: 'SREM', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2)]),
+    [on('1', f, '31:out', false, [...mark('out', 1, 2, false), ...mark('out', 1, 2, false)]), on('2', f, '31:in', false, [...mark('in', 1, 2, false), ...mark('in', 1, 2, false)])],
   ],
   [
-    'moved to another followee: the old pair loses the row, the new pair gains it',
+    'moved to another followee: the old pair loses the row, the new pair gains it, each on its owner\'s slot',
     change(f, 'update', follow, { ...follow, followee_id: 3 }),
-    one(f, '31', [{ cmd: 'SREM', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2), { cmd: 'SADD', key: 'nova:follows:active:1:3', member: '31' }, edge(1, 3)]),
+    [
+      on('1', f, '31:out', true, [...mark('out', 1, 2, false), ...mark('out', 1, 3, true)]),
+      on('2', f, '31:in', false, mark('in', 1, 2, false)),
+      on('3', f, '31:in', true, mark('in', 1, 3, true)),
+    ],
   ],
-  ['deleted', change(f, 'delete', follow, null), one(f, '31', [{ cmd: 'SREM', key: 'nova:follows:active:1:2', member: '31' }, edge(1, 2)])],
-  ['truncated', truncateOf(f), truncated(f, [{ cmd: 'TRUNCATE', patterns: ['user:following:*', 'user:followers:*', 'nova:follows:*'] }])],
+  ['deleted', change(f, 'delete', follow, null), [on('1', f, '31:out', false, mark('out', 1, 2, false)), on('2', f, '31:in', false, mark('in', 1, 2, false))]],
+  ['truncated', truncateOf(f), truncated(f, ['user:following:', 'user:followers:', 'nova:follows:'])],
 ];
 
 const c = 'public.conversations';
@@ -117,81 +103,72 @@ const conversation = { id: 5, participant1_id: 10, participant2_id: 11 };
 const message = { id: 100, conversation_id: 5, sender_id: 10, content: 'hi', is_deleted: false };
 const readStatus = { user_id: 11, conversation_id: 5, last_read_message_id: 100 };
 const readKey = { user_id: 11, conversation_id: 5 };
+const derive: RedisCommand = { cmd: 'CONVERSATION', conversation: '5' };
 const conversationCases: [string, Change, RedisOp[]][] = [
   [
-    'a conversation: its participants, then its counts derived',
+    'a conversation: its participants on its slot, then its counts derived',
     change(c, 'create', null, conversation),
-    one(c, '5', [
-      { cmd: 'SADD', key: 'nova:conversation:participants:5', member: '10' },
-      { cmd: 'SADD', key: 'nova:conversation:participants:5', member: '11' },
-      { cmd: 'CONVERSATION', conversation: '5' },
-    ]),
+    [on('5', c, '5', true, [{ cmd: 'SADD', key: 'nova:conversation:participants:{5}', member: '10' }, { cmd: 'SADD', key: 'nova:conversation:participants:{5}', member: '11' }, derive])],
   ],
   [
-    'a conversation deleted: gone from both participants',
+    'a conversation deleted: its participants and read marks go, and derived again (the participants\' views are published gone)',
     change(c, 'delete', conversation, null),
-    one(c, '5', [
-      { cmd: 'DEL', key: 'nova:conversation:participants:5' },
-      { cmd: 'DEL', key: 'nova:conversation:last-read:5' },
-      { cmd: 'ZREM', key: 'user:conversations:10', member: '5' },
-      { cmd: 'DEL', key: 'conversation:unread:10:5' },
-      { cmd: 'ZREM', key: 'user:conversations:11', member: '5' },
-      { cmd: 'DEL', key: 'conversation:unread:11:5' },
-    ]),
-  ],
-  ['conversations truncated: everything they derive', truncateOf(c), truncated(c, [{ cmd: 'TRUNCATE', patterns: ['conversation:unread:*', 'user:conversations:*', 'nova:conversation:*'] }])],
-  [
-    'a message: among its sender\'s, scored by id',
-    change(m, 'create', null, message),
-    one(m, '100', [{ cmd: 'ZADD', key: 'nova:conversation:messages:5:10', score: 100, member: '100' }, { cmd: 'CONVERSATION', conversation: '5' }]),
+    [on('5', c, '5', false, [{ cmd: 'DEL', key: 'nova:conversation:participants:{5}' }, { cmd: 'DEL', key: 'nova:conversation:last-read:{5}' }, derive])],
   ],
   [
-    'a message marked deleted: no longer counted',
+    'conversations truncated: everything they derive, on both kinds of slot',
+    truncateOf(c),
+    truncated(c, ['conversation:unread:', 'user:conversations:', 'nova:conversation:', 'nova:user:conversation-seqs:', 'nova:rows:public.messages:', 'nova:rows:public.message_read_status:']),
+  ],
+  ['a message: among its sender\'s, scored by id, on the conversation\'s slot', change(m, 'create', null, message), [on('5', m, '100', true, [{ cmd: 'ZADD', key: 'nova:conversation:messages:{5}:10', score: 100, member: '100' }, derive])]],
+  [
+    'a message marked deleted: no longer counted, not held',
     change(m, 'update', message, { ...message, is_deleted: true }),
-    one(m, '100', [{ cmd: 'ZREM', key: 'nova:conversation:messages:5:10', member: '100' }, { cmd: 'CONVERSATION', conversation: '5' }]),
+    [on('5', m, '100', false, [{ cmd: 'ZREM', key: 'nova:conversation:messages:{5}:10', member: '100' }, derive])],
   ],
-  [
-    'a message deleted',
-    change(m, 'delete', message, null),
-    one(m, '100', [{ cmd: 'ZREM', key: 'nova:conversation:messages:5:10', member: '100' }, { cmd: 'CONVERSATION', conversation: '5' }]),
-  ],
-  ['messages truncated: every conversation derived again', truncateOf(m), truncated(m, [{ cmd: 'TRUNCATE', patterns: ['nova:conversation:messages:*'] }, { cmd: 'CONVERSATIONS' }])],
+  ['a message deleted', change(m, 'delete', message, null), [on('5', m, '100', false, [{ cmd: 'ZREM', key: 'nova:conversation:messages:{5}:10', member: '100' }, derive])]],
+  ['messages truncated: every conversation derived again', truncateOf(m), truncated(m, ['nova:conversation:messages:'], true)],
   [
     'a read status: the reader\'s last read id (the row id is the composite key)',
     change(r, 'create', null, readStatus, readKey),
-    one(r, '11:5', [{ cmd: 'HSET', key: 'nova:conversation:last-read:5', member: '11', value: '100' }, { cmd: 'CONVERSATION', conversation: '5' }]),
+    [on('5', r, '11:5', true, [{ cmd: 'HSET', key: 'nova:conversation:last-read:{5}', member: '11', value: '100' }, derive])],
   ],
   [
     'a read status deleted (REPLICA IDENTITY DEFAULT: before holds the key only)',
     change(r, 'delete', { user_id: 11, conversation_id: 5, last_read_message_id: null }, null, readKey),
-    one(r, '11:5', [{ cmd: 'HDEL', key: 'nova:conversation:last-read:5', member: '11' }, { cmd: 'CONVERSATION', conversation: '5' }]),
+    [on('5', r, '11:5', false, [{ cmd: 'HDEL', key: 'nova:conversation:last-read:{5}', member: '11' }, derive])],
   ],
-  ['read statuses truncated', truncateOf(r), truncated(r, [{ cmd: 'TRUNCATE', patterns: ['nova:conversation:last-read:*'] }, { cmd: 'CONVERSATIONS' }])],
+  ['read statuses truncated', truncateOf(r), truncated(r, ['nova:conversation:last-read:'], true)],
 ];
 
 const s = 'public.live_streams';
 const stream = goldenStreamAfter;
+const meta = (value: string): RedisCommand[] => [{ cmd: 'SET', key: 'stream:meta:{-42}', value }];
 const streamCases: [string, Change, RedisOp[]][] = [
   [
-    'a live stream: scored by its start, its metadata the golden JSON',
+    'a live stream: its metadata the golden JSON on its own slot, scored by its start in the one live set',
     change(s, 'create', null, stream),
-    one(s, '-42', [{ cmd: 'ZADD', key: 'stream:live', score: goldenStreamStart, member: '-42' }, { cmd: 'SET', key: 'stream:meta:-42', value: goldenStreamMeta }]),
+    [on('-42', s, '-42', true, meta(goldenStreamMeta)), on('stream:live', s, '-42', true, [{ cmd: 'ZADD', key: '{stream:live}', score: goldenStreamStart, member: '-42' }])],
   ],
   [
     'live without a start: score 0',
     change(s, 'update', stream, { ...stream, started_at: null }),
-    one(s, '-42', [
-      { cmd: 'ZADD', key: 'stream:live', score: 0, member: '-42' },
-      { cmd: 'SET', key: 'stream:meta:-42', value: goldenStreamMeta.replace('"started_at":"2024-03-05T06:00:00.999Z"', '"started_at":null') },
-    ]),
+    [
+      on('-42', s, '-42', true, meta(goldenStreamMeta.replace('"started_at":"2024-03-05T06:00:00.999Z"', '"started_at":null'))),
+      on('stream:live', s, '-42', true, [{ cmd: 'ZADD', key: '{stream:live}', score: 0, member: '-42' }]),
+    ],
   ],
   [
-    'ended: out of the live set, metadata kept',
+    'ended: out of the live set (not held there), metadata kept',
     change(s, 'update', stream, { ...stream, status: 'ended' }),
-    one(s, '-42', [{ cmd: 'ZREM', key: 'stream:live', member: '-42' }, { cmd: 'SET', key: 'stream:meta:-42', value: goldenStreamMeta.replace('"status":"live"', '"status":"ended"') }]),
+    [on('-42', s, '-42', true, meta(goldenStreamMeta.replace('"status":"live"', '"status":"ended"'))), on('stream:live', s, '-42', false, [{ cmd: 'ZREM', key: '{stream:live}', member: '-42' }])],
   ],
-  ['deleted', change(s, 'delete', stream, null), one(s, '-42', [{ cmd: 'ZREM', key: 'stream:live', member: '-42' }, { cmd: 'DEL', key: 'stream:meta:-42' }])],
-  ['truncated', truncateOf(s), truncated(s, [{ cmd: 'TRUNCATE', patterns: ['stream:live', 'stream:meta:*'] }])],
+  [
+    'deleted',
+    change(s, 'delete', stream, null),
+    [on('-42', s, '-42', false, [{ cmd: 'DEL', key: 'stream:meta:{-42}' }]), on('stream:live', s, '-42', false, [{ cmd: 'ZREM', key: '{stream:live}', member: '-42' }])],
+  ],
+  ['truncated', truncateOf(s), truncated(s, ['{stream:live}', 'stream:meta:'])],
 ];
 
 const tables: [string, [string, Change, RedisOp[]][]][] = [

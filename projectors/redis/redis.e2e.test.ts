@@ -20,17 +20,17 @@ import { captureTopics, endOffsets as letterEnds } from '../runtime/testing/kafk
 import { kill9, outputTail, startCrashingProjector, startProjector, stopProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
 import { actualFromRedis } from './drift.ts';
 import { redisTopics } from './mapping/index.ts';
-import { checkpointKey } from './sink.ts';
+import { checkpointKey, sinkConnectionName } from './sink.ts';
 import { appliedRecords, assertMatchesPostgres, caughtUp, storedCheckpoints } from './test/harness.ts';
 import { randomKills } from '../runtime/testing/random-kills.ts';
 import { assertAppliedExactlyFrom, logLines, metricsUrl, reportedCheckpoints, resumedFrom, retries, scrape } from '../runtime/testing/observe.ts';
-import { claimDatabase } from './test/own-database.ts';
+import { claimGeneration } from './test/own-generation.ts';
 import { runWorkload } from './test/workload.ts';
 import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
-// a generation (Redis database) of this run's own, so the live one is never touched
-const own = await claimDatabase(env('REDIS_URL'));
-const { redis } = own;
+// a generation (key prefix) of this run's own, so the live one is never touched
+const own = await claimGeneration(process.env);
+const { redis, generation, keys } = own;
 const group = projectorGroup('redis', own.generation);
 const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500', '--metrics-port', '0'];
 const brokers = env('KAFKA_BROKERS');
@@ -44,17 +44,17 @@ const start = () => (projector = startProjector('redis', args));
 const running = () => projector ?? start();
 const tag = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const settled = () => caughtUp(redis, kafka, db);
+const settled = () => caughtUp(redis, generation, kafka, db);
 
 /**
  * The stored checkpoints once a killed process's last script can no longer land: Redis may still
  * run a command it had read from the socket before the kill, so two reads 250 ms apart must agree.
  */
 async function checkpointsAtRest(): Promise<Map<string, bigint>> {
-  let last = await storedCheckpoints(redis);
+  let last = await storedCheckpoints(redis, generation);
   return waitFor('the killed process\'s last write to land', async () => {
     await pause(250);
-    const now = await storedCheckpoints(redis);
+    const now = await storedCheckpoints(redis, generation);
     const same = now.size === last.size && [...now].every(([key, next]) => last.get(key) === next);
     last = now;
     return same ? now : undefined;
@@ -85,7 +85,7 @@ test('20,000 writes with five kill -9s at random moments of work: every key equa
   // one target in each fifth of the first 90% of the run (writes go on after the last)
   const fifth = (statements * 0.9) / 5;
   const killAt = Array.from({ length: 5 }, (_, i) => Math.floor(i * fifth + randomInt(200, fifth - 200)));
-  let stored = await storedCheckpoints(redis);
+  let stored = await storedCheckpoints(redis, generation);
   running();
   const kills9 = randomKills({
     at: killAt,
@@ -104,18 +104,18 @@ test('20,000 writes with five kill -9s at random moments of work: every key equa
   for (const line of await kills9.finished()) t.diagnostic(`kill at ${line}`);
   assert.deepEqual(await resumedFrom(projector as ProjectorProcess), stored);
   await settled();
-  await assertMatchesPostgres(redis, db);
+  await assertMatchesPostgres(redis, generation, db);
 });
 
 test('a replay from the earliest offset leaves every key byte-identical', { timeout: 300_000 }, async () => {
   running();
   await settled();
   await kill9(projector as ProjectorProcess);
-  const before = await actualFromRedis(redis);
-  await redis.del(checkpointKey('redis'));
+  const before = await actualFromRedis(redis, generation);
+  await redis.del(own.key(checkpointKey('redis')));
   // a replay indeed: from no checkpoint, every change in the topics applied again
   await assertResumedExactly(start(), new Map());
-  assert.deepEqual(await actualFromRedis(redis), before);
+  assert.deepEqual(await actualFromRedis(redis, generation), before);
 });
 
 test('a garbage record goes to the dead-letter topic with its reason and this generation; later records are applied', { timeout: 120_000 }, async () => {
@@ -143,7 +143,7 @@ test('a garbage record goes to the dead-letter topic with its reason and this ge
   const letter = `${deadLetterTopic('redis')}[${dead.partition}]@${dead.offset} (NOVA_D1001: from nova.live.live_streams[0]@${garbage[0]?.baseOffset})`;
   assert.ok(listed.some((line) => line.includes(letter)), 'dlq-replay finds this letter and where it came from');
   await waitFor('the stream after the garbage to be live in Redis', async () =>
-    (await redis.zscore('stream:live', String(stream.rows[0].id))) !== null ? true : undefined,
+    (await redis.zscore(keys.liveNow, String(stream.rows[0].id))) !== null ? true : undefined,
   );
 });
 
@@ -151,7 +151,7 @@ test('Redis stopped under the projector: records wait, the checkpoints stand sti
   const same = running();
   const url = await metricsUrl(same);
   await settled();
-  const stored = await storedCheckpoints(redis);
+  const stored = await storedCheckpoints(redis, generation);
   const retriedBefore = retries(await scrape(url), 'sink');
   await stack('down', 'redis');
   try {
@@ -175,7 +175,7 @@ test('Redis stopped under the projector: records wait, the checkpoints stand sti
     await stack('up', 'redis');
   }
   await settled();
-  await assertMatchesPostgres(redis, db);
+  await assertMatchesPostgres(redis, generation, db);
   assert.equal(projector, same);
   assert.ok(same.child.exitCode === null && same.child.signalCode === null, 'the same projector process rode out the outage');
 });
@@ -187,7 +187,7 @@ test('1,000 updates to one row in a burst: the store ends with the last value', 
   const id = stream.rows[0].id;
   for (let i = 1; i <= 1000; i++) await db.query(`UPDATE live_streams SET title = $2 WHERE id = $1`, [id, `title ${i}`]);
   await settled();
-  assert.equal(JSON.parse((await redis.get(`stream:meta:${id}`)) ?? '{}').title, 'title 1000');
+  assert.equal(JSON.parse((await redis.get(keys.streamMeta(id))) ?? '{}').title, 'title 1000');
 });
 
 test('SIGTERM with a batch in flight: the process finishes that batch, stores its checkpoints, exits 0, and the restart starts exactly there', { timeout: 300_000 }, async (t) => {
@@ -195,8 +195,8 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
   const url = await metricsUrl(stopping);
   const workload = runWorkload(db, { statements: 3_000, tag: tag('sigterm') });
   // moving: the stored checkpoints grew since the workload began
-  const seen = await appliedRecords(redis);
-  await waitFor('the checkpoints to move', async () => ((await appliedRecords(redis)) > seen ? true : undefined), 120_000);
+  const seen = await appliedRecords(redis, generation);
+  await waitFor('the checkpoints to move', async () => ((await appliedRecords(redis, generation)) > seen ? true : undefined), 120_000);
   // hold the next batch's script in Redis (CLIENT PAUSE WRITE postpones scripts, not reads),
   // so that the signal lands while a batch is in flight, for sure
   const probe = new pg.Client({ connectionString: env('DATABASE_URL') });
@@ -204,15 +204,15 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
   await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
   let atSignal: Map<string, bigint>;
   try {
-    // this generation's script (the pause holds every database's); written to until one comes
-    const held = new RegExp(`flags=\\w*b\\w* db=${own.generation} .*cmd=evalsha`);
+    // this generation's script (the pause holds every client's; the sink names its connection); written to until one comes
+    const held = new RegExp(`name=${sinkConnectionName('redis', generation)} .*flags=\\w*b\\w* .*cmd=evalsha`);
     await waitFor('a batch script of this generation held by the pause', async () => {
       if (held.test(String(await redis.call('CLIENT', 'LIST')))) return true;
       // its own connection: the workload's transactions run on db meanwhile
       await probe.query(`UPDATE live_streams SET viewer_count = viewer_count + 1 WHERE id = (SELECT max(id) FROM live_streams)`);
       return undefined;
     }, 60_000);
-    atSignal = await storedCheckpoints(redis);
+    atSignal = await storedCheckpoints(redis, generation);
     stopping.child.kill('SIGTERM');
     await waitFor('the process to take the signal', async () => (logLines(stopping, 'stopping after the batch in flight').length > 0 ? true : undefined));
   } finally {
@@ -229,7 +229,7 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
     }
   }
   assert.equal(await stopping.exited, 0);
-  const stored = await storedCheckpoints(redis);
+  const stored = await storedCheckpoints(redis, generation);
   const finished = [...stored].filter(([key, next]) => next > (atSignal.get(key) ?? 0n));
   assert.ok(finished.length > 0, 'the batch held at the signal was applied and its checkpoints stored before the exit');
   const uncovered = [...reported].filter(([key, next]) => (stored.get(key) ?? 0n) < next).map(([key, next]) => `${key}: reported ${next}, stored ${stored.get(key)}`);
@@ -237,16 +237,16 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
   t.diagnostic(`after the signal: checkpoints of ${finished.map(([key, next]) => `${key} ${atSignal.get(key) ?? 0n} -> ${next}`).join(', ')}`);
   await workload;
   await assertResumedExactly(start(), stored);
-  await assertMatchesPostgres(redis, db);
+  await assertMatchesPostgres(redis, generation, db);
 });
 
 test("killed right after a batch's one script, before the runtime records it: the restart neither applies it again nor passes over anything", { timeout: 300_000 }, async () => {
-  // Redis writes a batch's effects and checkpoints in one script, so the gap a crash could
-  // fall into elsewhere does not exist here; what remains to prove is that the store alone
-  // (not Kafka's committed offsets, which never heard of the batch) decides where to resume
+  // the checkpoint is the batch's last write, after every tag's script; what this proves is
+  // that the store alone (not Kafka's committed offsets, which never heard of the batch)
+  // decides where to resume
   if (projector) await stopProjector(projector);
   await runWorkload(db, { statements: 1_000, tag: tag('crash') });
-  const before = await storedCheckpoints(redis);
+  const before = await storedCheckpoints(redis, generation);
   const crashing = startCrashingProjector(fileURLToPath(new URL('./test/crash-fixture.ts', import.meta.url)), own.generation);
   try {
     await crashing.exited;
@@ -267,5 +267,5 @@ test("killed right after a batch's one script, before the runtime records it: th
     assert.ok((committed.get(key) ?? -1n) < BigInt(nextOffset), `${key}: Kafka's committed offset never heard of the batch`);
   }
   await assertResumedExactly(start(), stored);
-  await assertMatchesPostgres(redis, db);
+  await assertMatchesPostgres(redis, generation, db);
 });

@@ -3,26 +3,29 @@
 // and the checkpoint's commit order is stored as exact text.
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { env } from '../../scripts/stack.d/test/stack.ts';
 import { versionText, withEpoch, type Change } from '../runtime/decode/index.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
+import { redisTarget } from './client.ts';
 import { mapToRedis } from './mapping/index.ts';
 import { checkpointKey, createRedisSink } from './sink.ts';
 import { liveStreamChange } from './test/changes.ts';
-import { claimDatabase } from './test/own-database.ts';
+import { claimGeneration } from './test/own-generation.ts';
 
-const own = await claimDatabase(env('REDIS_URL'));
+const own = await claimGeneration(process.env);
 after(() => own.release());
 beforeEach(() => own.reset());
 
 // epoch 5: 5 << 56 is far past 2^53, so versions one apart are the same double
 const at = (position: number) => withEpoch(5, BigInt(position));
-const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => ({ ...liveStreamChange(id, variant), version, commitOrder });
-const truncate = (version: bigint, commitOrder = version): Change => ({ ...liveStreamChange(0, 'a'), op: 'truncate', key: null, after: null, version, commitOrder });
-const titleOf = async (id: number) => JSON.parse((await own.redis.get(`stream:meta:${id}`)) ?? '{"title": null}').title as string | null;
+// each change the next record of its partition, so none is skipped as already processed
+let offset = 0;
+const next = (change: Change): Change => ({ ...change, position: { ...change.position, offset: String(++offset) } });
+const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => next({ ...liveStreamChange(id, variant), version, commitOrder });
+const truncate = (version: bigint, commitOrder = version): Change => next({ ...liveStreamChange(0, 'a'), op: 'truncate', key: null, after: null, version, commitOrder });
+const titleOf = async (id: number) => JSON.parse((await own.redis.get(own.keys.streamMeta(id))) ?? '{"title": null}').title as string | null;
 
 async function applied(...changes: Change[]) {
-  const sink = await createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'sink-test' });
+  const sink = await createRedisSink({ target: redisTarget(process.env), generation: own.generation, projector: 'sink-test' });
   try {
     for (const change of changes) await sink.apply(mapToRedis(change).map((op) => ({ op, change })), [], async () => {});
   } finally {
@@ -36,7 +39,8 @@ test('versions one apart past 2^53: the newer applies, the older is refused', as
   assert.equal(await titleOf(1), 'stream 1, variant b');
   await applied(streamed(1, 'a', at(1)));
   assert.equal(await titleOf(1), 'stream 1, variant b');
-  assert.equal(await own.redis.hget('nova:version:public.live_streams', '1'), versionText(at(2)));
+  // the version the stream's own slot holds it at (apply.lua's rows hash)
+  assert.equal(await own.redis.hget(own.key('nova:rows:public.live_streams:{1}'), '1'), versionText(at(2)));
 });
 
 test('a truncate past 2^53: one commit order below it is refused, its own transaction after it survives', async () => {
@@ -46,11 +50,11 @@ test('a truncate past 2^53: one commit order below it is refused, its own transa
 });
 
 test('a checkpoint past 2^53 is stored as its exact decimal text', async () => {
-  const sink = await createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'sink-test' });
+  const sink = await createRedisSink({ target: redisTarget(process.env), generation: own.generation, projector: 'sink-test' });
   try {
     const checkpoint: Checkpoint = { topic: 'nova.live.live_streams', partition: 1, nextOffset: '9', commitOrder: at(3) };
     await sink.apply([], [checkpoint], async () => {});
-    const stored = JSON.parse((await own.redis.hget(checkpointKey('sink-test'), 'nova.live.live_streams:1')) as string);
+    const stored = JSON.parse((await own.redis.hget(own.key(checkpointKey('sink-test')), 'nova.live.live_streams:1')) as string);
     assert.deepEqual(stored, { nextOffset: '9', commitOrder: String(at(3)) });
     assert.deepEqual(await sink.load(), [checkpoint]);
   } finally {

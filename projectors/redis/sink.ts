@@ -1,21 +1,36 @@
-// The Redis sink: a batch's ops and its checkpoint go in one Lua script (apply.lua), so
-// they are applied together or not at all. The generation is the Redis database number:
-// a rebuild fills another database, and promoting points readers at it (generations.ts).
+// The Redis sink. Generation N is the key prefix `gN:` (reader-keys.ts), on one node or a Redis
+// Cluster alike. A batch goes as one script per hash tag (apply.lua: the tag's effects and its
+// bookkeeping together, so each op applies at most once per tag, exactly as the script argues),
+// then the conversations' published counts onto their participants' slots (publish.lua), then
+// the checkpoints: a crash anywhere resumes from the last checkpoint and every tag skips what it
+// had processed. A TRUNCATE is a sweep over the generation's keys, between the ops before it
+// and the ops after it.
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { versionText } from '../runtime/decode/index.ts';
-import type { Checkpoint, CheckpointStore, Sink } from '../runtime/sink.ts';
-import type { RedisOp } from './commands.ts';
+import type { Checkpoint, CheckpointStore, Sink, StoreOp } from '../runtime/sink.ts';
+import { connect, openRedis, scan, unlinkAll, type RedisClient, type RedisTarget } from './client.ts';
+import type { RedisCommand, RedisOp, RedisRowOp, RedisTruncateOp } from './commands.ts';
 import { redisError } from './error-kinds.ts';
 import { assertFormat, markFormat } from './format.ts';
 import { assertGeneration } from './generations.ts';
-import { redisTables } from './mapping/index.ts';
+import { redisTables, redisTopics } from './mapping/index.ts';
+import { generationPrefix, tagged } from './reader-keys.ts';
 
 const applyScript = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
+const publishScript = readFileSync(new URL('./publish.lua', import.meta.url), 'utf8');
 
-export const checkpointKey = (projector: string) => `nova:checkpoint:${projector}`;
+// A generation's own bookkeeping, on one slot (keys without the generation's prefix)
+const metaTag = 'meta';
+export const checkpointKey = (projector: string) => tagged(`nova:checkpoint:${projector}`, metaTag);
+export const truncatedKey = tagged('nova:truncated', metaTag);
+const sweptKey = tagged('nova:truncate-swept', metaTag);
+export const seenKey = (tag: string) => tagged('nova:seen', tag);
+const conversationSeqsKey = (user: string) => tagged('nova:user:conversation-seqs', user);
 
-type NovaRedis = Redis & { novaApply(key: string, payload: string): Promise<number> };
+type NovaRedis = RedisClient & {
+  novaApply(key: string, payload: string): Promise<Array<number | string>>;
+  novaPublish(key: string, payload: string): Promise<number>;
+};
 
 /** A checkpoint as stored: the commit order as decimal text, since JSON numbers are doubles. */
 type Stored = { nextOffset: string; commitOrder: string | null };
@@ -29,18 +44,24 @@ export function checkpointsFromHash(saved: Record<string, string>): Checkpoint[]
   });
 }
 
-export async function createRedisSink(options: { url: string; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
-  const { url, generation, projector } = options;
+/** What CLIENT LIST names a sink's connections. */
+export const sinkConnectionName = (projector: string, generation: number) => `nova-${projector}-g${generation}`;
+
+const positionOf = (op: { commitOrder: bigint; version: bigint }) => versionText(op.commitOrder) + versionText(op.version);
+const sourceTopics = new Set(redisTopics);
+
+export async function createRedisSink(options: { target: RedisTarget; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
+  const { target, generation, projector } = options;
   assertGeneration(generation);
-  // the runtime retries; ioredis must fail fast instead of queueing commands forever
-  const redis = new Redis(url, { db: generation, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true }) as NovaRedis;
+  const redis = openRedis(target, { name: sinkConnectionName(projector, generation) }) as NovaRedis;
   redis.defineCommand('novaApply', { numberOfKeys: 1, lua: applyScript });
-  redis.on('error', () => {}); // surfaced through the failing command, classified there
-  const key = checkpointKey(projector);
+  redis.defineCommand('novaPublish', { numberOfKeys: 1, lua: publishScript });
+  const prefix = generationPrefix(generation);
+  const key = (name: string) => prefix + name;
 
   const io = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
-      if (redis.status === 'wait' || redis.status === 'end') await redis.connect();
+      await connect(redis);
       return await work();
     } catch (error) {
       throw redisError(error, redis);
@@ -48,24 +69,84 @@ export async function createRedisSink(options: { url: string; generation: number
   };
 
   try {
-    assertFormat(generation, await io(() => markFormat(redis, { checkpointKey: key, tables: redisTables })));
+    assertFormat(generation, await io(() => markFormat(redis, { prefix, checkpointKey: checkpointKey(projector), tables: redisTables })));
   } catch (error) {
     redis.disconnect();
     throw error;
   }
 
+  /** Every tag's share of `ops` (each tag in batch order), then the participants' slots. */
+  async function applyRows(ops: Array<StoreOp<RedisOp> & { op: RedisRowOp }>, truncated: Record<string, string>, derive: Map<string, RedisCommand[]> = new Map()) {
+    const byTag = new Map<string, unknown[]>();
+    for (const { op, change } of ops) {
+      const { topic, partition, offset } = change.position;
+      const entry = { table: op.table, id: op.id, version: versionText(op.version), order: versionText(op.commitOrder), source: `${topic}:${partition}`, offset: Number(offset), letter: !sourceTopics.has(topic), holds: op.holds, commands: op.commands };
+      (byTag.get(op.tag) ?? byTag.set(op.tag, []).get(op.tag)!).push(entry);
+    }
+    for (const tag of derive.keys()) if (!byTag.has(tag)) byTag.set(tag, []);
+    const results = await Promise.all(
+      [...byTag].map(([tag, entries]) => redis.novaApply(key(seenKey(tag)), JSON.stringify({ prefix, tag, truncated, ops: entries, derive: derive.get(tag) ?? [] }))),
+    );
+    const byUser = new Map<string, Array<[string, string]>>();
+    for (const result of results) {
+      for (let i = 1; i < result.length; i += 3) {
+        const [conversation, user, value] = [String(result[i]), String(result[i + 1]), String(result[i + 2])];
+        (byUser.get(user) ?? byUser.set(user, []).get(user)!).push([conversation, value]);
+      }
+    }
+    await Promise.all([...byUser].map(([user, entries]) => redis.novaPublish(key(conversationSeqsKey(user)), JSON.stringify({ prefix, user, entries }))));
+  }
+
+  /**
+   * The table's keys go, a page at a time (readers keep being answered), once: the truncate's
+   * position is recorded first, so ops below it are refused from then on, and the sweep marked
+   * done last, so a crash midway sweeps again and a replay after it does not.
+   */
+  async function applyTruncate(op: RedisTruncateOp, truncated: Record<string, string>) {
+    const at = positionOf(op);
+    const swept = await redis.hget(key(sweptKey), op.table);
+    if (swept !== null && swept >= at) return;
+    if (!((truncated[op.table] ?? '') >= at)) {
+      await redis.hset(key(truncatedKey), op.table, at);
+      truncated[op.table] = at;
+    }
+    for await (const page of scan(redis, `${prefix}*`)) {
+      await unlinkAll(redis, page.filter((k) => op.families.some((family) => k.startsWith(prefix + family))));
+    }
+    if (op.recomputeConversations) {
+      const participants = key('nova:conversation:participants:');
+      for await (const page of scan(redis, `${participants}*`)) {
+        const derive = new Map(page.map((k) => [k.slice(participants.length + 1, -1), [{ cmd: 'CONVERSATION', conversation: k.slice(participants.length + 1, -1) } as RedisCommand]]));
+        await applyRows([], truncated, derive);
+      }
+    }
+    await redis.hset(key(sweptKey), op.table, at);
+  }
+
   return {
     async apply(ops, checkpoints: Checkpoint[]) {
-      const payload = JSON.stringify({
-        ops: ops.map(({ op: { version, commitOrder, ...op } }) => ({ ...op, version: versionText(version), order: versionText(commitOrder) })),
-        checkpoints: checkpoints.map((c) => {
+      await io(async () => {
+        const truncated = await redis.hgetall(key(truncatedKey));
+        let rows: Array<StoreOp<RedisOp> & { op: RedisRowOp }> = [];
+        for (const storeOp of ops) {
+          if (storeOp.op.kind === 'row') {
+            rows.push(storeOp as StoreOp<RedisOp> & { op: RedisRowOp });
+            continue;
+          }
+          await applyRows(rows, truncated);
+          rows = [];
+          await applyTruncate(storeOp.op, truncated);
+        }
+        await applyRows(rows, truncated);
+        if (checkpoints.length === 0) return;
+        const fields = checkpoints.flatMap((c) => {
           const stored: Stored = { nextOffset: c.nextOffset, commitOrder: c.commitOrder === null ? null : String(c.commitOrder) };
-          return { field: `${c.topic}:${c.partition}`, value: JSON.stringify(stored) };
-        }),
+          return [`${c.topic}:${c.partition}`, JSON.stringify(stored)];
+        });
+        await redis.hset(key(checkpointKey(projector)), ...fields);
       });
-      await io(() => redis.novaApply(key, payload));
     },
-    load: async () => checkpointsFromHash(await io(() => redis.hgetall(key))),
+    load: async () => checkpointsFromHash(await io(() => redis.hgetall(key(checkpointKey(projector))))),
     async close() {
       redis.disconnect();
     },

@@ -3,14 +3,14 @@
 // them), so the conversations stay and their counts are derived again from what is left.
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { env } from '../../scripts/stack.d/test/stack.ts';
 import type { Change, Row } from '../runtime/decode/index.ts';
+import { redisTarget } from './client.ts';
 import { actualFromRedis } from './drift.ts';
 import { mapToRedis } from './mapping/index.ts';
 import { createRedisSink } from './sink.ts';
-import { claimDatabase } from './test/own-database.ts';
+import { claimGeneration } from './test/own-generation.ts';
 
-const own = await claimDatabase(env('REDIS_URL'));
+const own = await claimGeneration(process.env);
 after(() => own.release());
 beforeEach(() => own.reset());
 
@@ -42,10 +42,10 @@ const conversation = () => [
 ];
 
 async function viewAfter(changes: Change[]) {
-  const sink = await createRedisSink({ url: env('REDIS_URL'), generation: own.generation, projector: 'truncate-test' });
+  const sink = await createRedisSink({ target: redisTarget(process.env), generation: own.generation, projector: 'truncate-test' });
   try {
     await sink.apply(changes.flatMap((c) => mapToRedis(c).map((op) => ({ op, change: c }))), [], async () => {});
-    return Object.fromEntries(await actualFromRedis(own.redis));
+    return Object.fromEntries(await actualFromRedis(own.redis, own.generation));
   } finally {
     await sink.close();
   }

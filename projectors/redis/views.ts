@@ -1,29 +1,38 @@
 // How readers (the API) reach the Redis views: the live generation of their reader namespace
 // (generations.ts), looked up again at most once a second, so a promotion reaches every reader
-// within a second and each read sees one whole generation. Commands fail fast while Redis is
-// away (no offline queue), so a reader degrades within its bound instead of hanging.
-import { Redis } from 'ioredis';
-import { novaConfig } from '../../config/nova-config.ts';
+// within a second and each read addresses one whole generation. Commands fail fast while Redis
+// is away (no offline queue), so a reader degrades within its bound instead of hanging.
+import { connect, openRedis, redisTarget, type RedisClient } from './client.ts';
 import { checkpointKey, checkpointsFromHash } from './sink.ts';
 import { defaultLiveGeneration, redisGenerations } from './generations.ts';
+import { generationPrefix, keysAt, type ViewKeys } from './reader-keys.ts';
 import { shared } from '../runtime/shared-read.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 
 export type RedisViews = {
-  /** runs `read` on a client of the live generation's database */
-  read<T>(read: (redis: Redis) => Promise<T>): Promise<T>;
+  /** runs `read` with the client and the live generation's keys */
+  read<T>(read: (redis: RedisClient, keys: ViewKeys) => Promise<T>): Promise<T>;
   /** the projector's checkpoints in the live generation: what the views have applied */
   checkpoints(): Promise<Checkpoint[]>;
   close(): Promise<void>;
 };
 
+/** A failure after `ms`, so no lookup holds a reader past its bound. */
+export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis: ${what} not answered within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The client once it is connected, or a failure after `timeoutMs`: with no offline queue a
  * command sent while (re)connecting fails at once, so readers wait here, boundedly, instead.
  */
-export async function connected(redis: Redis, timeoutMs: number): Promise<Redis> {
+export async function connected(redis: RedisClient, timeoutMs: number): Promise<RedisClient> {
   if (redis.status === 'ready') return redis;
-  if (redis.status === 'wait') void redis.connect().catch(() => {});
+  if (redis.status === 'wait') void connect(redis).catch(() => {});
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       redis.off('ready', onReady);
@@ -40,27 +49,21 @@ export async function connected(redis: Redis, timeoutMs: number): Promise<Redis>
 
 export function openRedisViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): RedisViews {
   const { projector = 'redis', timeoutMs = 1_000 } = options;
-  const url = novaConfig(env).redisUrl();
-  const clients = new Map<number, Redis>();
-
-  const client = (db: number) => {
-    let redis = clients.get(db);
-    if (!redis) {
-      redis = new Redis(url, { db, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs });
-      redis.on('error', () => {}); // surfaced through the failing command
-      clients.set(db, redis);
-    }
-    return redis;
-  };
+  const redis = openRedis(redisTarget(env), { timeoutMs });
   const liveGeneration = shared(async () => (await redisGenerations.live(env)) ?? defaultLiveGeneration, 1_000);
-  const liveClient = async () => connected(client(await liveGeneration()), timeoutMs);
+  const live = () => within(timeoutMs, 'the live generation', liveGeneration());
 
   return {
-    read: async (read) => read(await liveClient()),
-    checkpoints: async () => checkpointsFromHash(await (await liveClient()).hgetall(checkpointKey(projector))),
+    async read(read) {
+      const [client, generation] = await Promise.all([connected(redis, timeoutMs), live()]);
+      return read(client, keysAt(generation));
+    },
+    async checkpoints() {
+      const [client, generation] = await Promise.all([connected(redis, timeoutMs), live()]);
+      return checkpointsFromHash(await client.hgetall(generationPrefix(generation) + checkpointKey(projector)));
+    },
     async close() {
-      for (const redis of clients.values()) redis.disconnect();
-      clients.clear();
+      redis.disconnect();
     },
   };
 }

@@ -24,7 +24,8 @@ import neo4j from 'neo4j-driver';
 import { connectNeo4j, neo4jProjector } from '../neo4j/index.ts';
 import { pairKey, readerView as graphView } from '../neo4j/reader-view.ts';
 import { redisProjector } from '../redis/index.ts';
-import { claimDatabase, type OwnDatabase } from '../redis/test/own-database.ts';
+import { seenKey } from '../redis/sink.ts';
+import { claimGeneration, type OwnGeneration } from '../redis/test/own-generation.ts';
 import { versionText, type RawRecord } from './decode/index.ts';
 import type { ProjectorDefinition } from './sink.ts';
 import { decode } from './testing/cdc-capture.ts';
@@ -51,7 +52,7 @@ const kafka = new Kafka({ clientId: prefix, brokers: env('KAFKA_BROKERS').split(
 const [db, t0, t1, t2] = [0, 1, 2, 3].map(() => new pg.Client({ connectionString: env('DATABASE_URL') })) as [pg.Client, pg.Client, pg.Client, pg.Client];
 const projectors: InProcessProjector<unknown>[] = [];
 const dropped: Array<() => Promise<void>> = [];
-let redisDatabase: OwnDatabase | undefined;
+let redisDatabase: OwnGeneration | undefined;
 type Ids = { author: number; follower: number; followee: number; post: number; follow: number; interaction: number };
 let ids: Ids;
 
@@ -228,7 +229,7 @@ test('a transaction that commits after the snapshot point wins over the snapshot
   dropped.push(() => milvusProjector.generations?.drop(milvusGeneration, process.env) ?? Promise.resolve());
   const vectors = await project(milvusProjector, milvusGeneration, ['user_embeddings']);
   // Redis: follows, in a database of this file's own
-  redisDatabase = await claimDatabase(env('REDIS_URL'));
+  redisDatabase = await claimGeneration(process.env);
   const redis = await project(redisProjector, redisDatabase.generation, ['follows']);
 
   await caughtUp(es as InProcessProjector<unknown>, ['posts', 'users']);
@@ -279,8 +280,13 @@ test('a transaction that commits after the snapshot point wins over the snapshot
     await milvus.closeConnection();
   }
 
-  assert.deepEqual(await redisDatabase.redis.smembers(`user:following:${ids.follower}`), [], 'redis: the blocked follow is no follower');
+  const own = redisDatabase as OwnGeneration;
+  assert.deepEqual(await own.redis.smembers(own.keys.following(ids.follower)), [], 'redis: the blocked follow is no follower');
   const follows = updates.find((c) => c.kind === 'change' && c.table === 'public.follows');
-  assert.equal(await redisDatabase.redis.hget('nova:version:public.follows', String(ids.follow)), follows?.kind === 'change' ? versionText(follows.version) : 'none', 'redis holds T2 for the row, not nothing');
-  assert.deepEqual(await redisDatabase.redis.smembers(`user:followers:${ids.followee}`), [], 'redis followers');
+  // a follow not active is not held (bounded rows), so what shows T2 was processed is the
+  // follower's slot's high mark for the partition: T2's (commit order, version)
+  const source = follows?.kind === 'change' ? `${follows.position.topic}:${follows.position.partition}` : 'none';
+  const seen = (await own.redis.hget(own.key(seenKey(String(ids.follower))), source)) ?? '';
+  assert.equal(seen.slice(seen.indexOf('|') + 1), follows?.kind === 'change' ? versionText(follows.commitOrder) + versionText(follows.version) : 'none', 'redis processed T2 for the row, not nothing');
+  assert.deepEqual(await own.redis.smembers(own.keys.followers(ids.followee)), [], 'redis followers');
 });

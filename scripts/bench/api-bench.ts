@@ -4,9 +4,9 @@
 // sending (skipped while the routes are missing); (4) the read-your-writes wait under a steady
 // write rate. The data is the bench's own, written through the API (api-fixture.ts).
 import { createRequire } from 'node:module';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { readerKeys } from '../../projectors/redis/reader-keys.ts';
+import { openRedis } from '../../projectors/redis/client.ts';
+import { cacheKeys } from '../../projectors/redis/reader-keys.ts';
 import { novaConfig } from '../../config/nova-config.ts';
 import { compareAnswers, planOf } from './api-answers.ts';
 import { apiClient, describeReply, inLanes, routeMissing, type ApiClient } from './api-client.ts';
@@ -88,7 +88,7 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
   if (perUserPerMinute > writesPerMinute) note(`warning: --rate ${rate} spread over ${benchUserCount} users is ${perUserPerMinute} writes per user per minute, above the API's limit (NOVA_API_WRITES_PER_MINUTE ${writesPerMinute}): expect 429s`);
   const db = new pg.Pool({ connectionString: config.databaseUrl(), max: 4 });
   const api = apiClient(apiUrl, { maxSockets: 1024 });
-  const cache = new Redis(config.redisUrl(), { db: 0, maxRetriesPerRequest: 1 });
+  const cache = openRedis(config.redis(), { queue: true });
   cache.on('error', () => {});
   let baseline: PgBaseline | undefined;
   let baselineClient: ApiClient | undefined;
@@ -141,9 +141,9 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
     // every request a first call: a user's cache entry is deleted once its answer is in, long
     // before the round robin comes back to that user (users.length requests later); and all of
     // them before each run, after the answers still in flight when the warm-up stopped
-    const cacheKeys = users.map((u) => readerKeys.recommendedUsers(u.id));
-    const forgetAll = async () => void (await sleep(1_000), await cache.del(...cacheKeys));
-    const forget = (variant: Variant) => void cache.del(cacheKeys[variant.user] as string).catch(() => {});
+    const suggestionKeys = users.map((u) => cacheKeys.recommendedUsers(u.id));
+    const forgetAll = async () => void (await sleep(1_000), await cache.del(...suggestionKeys));
+    const forget = (variant: Variant) => void cache.del(suggestionKeys[variant.user] as string).catch(() => {});
     const uncached = await run('suggestions: uncached', apiUrl, as(users, () => '/suggestions'), { tally: 'nova-served-by', onAnswer: forget, prepare: forgetAll });
     printLoad('uncached (Neo4j, each a first call)', uncached);
     const fofPg = await run('suggestions: PostgreSQL', baseline.url, as(users, () => '/suggestions'));

@@ -1,11 +1,11 @@
 // A generation of a projector's views that belongs to this benchmark alone, never a live one:
-// an empty Redis database (2..15), a random Elasticsearch generation >= 1000, or a random
+// a claimed Redis generation (projectors/redis/test/own-generation.ts), a random Elasticsearch generation >= 1000, or a random
 // generation of any other store with blue/green generations. reset()
 // empties it for the next pass; cleanup() removes everything the benchmark wrote there.
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import { Redis } from 'ioredis';
 import { aliasNames, indexName } from '../../projectors/elasticsearch/index.ts';
+import { claimGeneration as claimRedisGeneration } from '../../projectors/redis/test/own-generation.ts';
 import type { CheckpointStore, Generations, ProjectorDefinition, Sink } from '../../projectors/runtime/sink.ts';
 
 export type BenchSink = Sink<never> & CheckpointStore;
@@ -26,8 +26,6 @@ const need = (env: NodeJS.ProcessEnv, name: string) => {
   if (!value) throw new Error(`${name} is not set (scripts/nova reads .nova/stack.env once the stack is up)`);
   return value;
 };
-
-const claimKey = 'nova:bench:claim';
 
 /**
  * The definition's own sink on a scratch generation. Elasticsearch's ensureIndices points a
@@ -53,31 +51,14 @@ export async function sinkOnGeneration(definition: ProjectorDefinition<never>, g
 }
 
 async function redisGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {
-  const url = need(env, 'REDIS_URL');
-  const token = randomUUID();
-  const candidates = Array.from({ length: 14 }, (_, i) => i + 2).sort(() => Math.random() - 0.5);
-  for (const db of candidates) {
-    const redis = new Redis(url, { db, lazyConnect: true });
-    await redis.connect();
-    // empty and claimed by us in one step each: another run picking the same database fails the NX
-    if ((await redis.dbsize()) === 0 && (await redis.set(claimKey, token, 'NX')) === 'OK') {
-      return {
-        generation: db,
-        where: `Redis database ${db}`,
-        createSink: () => sinkOnGeneration(definition, db, env),
-        async reset() {
-          await redis.flushdb();
-          await redis.set(claimKey, token);
-        },
-        async cleanup() {
-          await redis.flushdb();
-          redis.disconnect();
-        },
-      };
-    }
-    redis.disconnect();
-  }
-  throw new Error('no empty Redis database among 2..15 to use as a scratch generation');
+  const own = await claimRedisGeneration(env);
+  return {
+    generation: own.generation,
+    where: `Redis generation ${own.generation} (keys ${own.key('*')})`,
+    createSink: () => sinkOnGeneration(definition, own.generation, env),
+    reset: own.reset,
+    cleanup: own.release,
+  };
 }
 
 async function elasticsearchGeneration(definition: ProjectorDefinition<never>, env: NodeJS.ProcessEnv): Promise<ScratchGeneration> {

@@ -4,7 +4,6 @@
 // pool). Read next to the HTTP figures, it says how much of a route's cost is the store's.
 import { performance } from 'node:perf_hooks';
 import { openPool } from '../../api/db.ts';
-import { readerKeys } from '../../projectors/redis/reader-keys.ts';
 import { openRedisViews } from '../../projectors/redis/views.ts';
 import type { BenchUser } from './api-fixture.ts';
 import { percentiles, round, type Percentiles } from './measure.ts';
@@ -36,14 +35,14 @@ export async function storeReads(options: { env: NodeJS.ProcessEnv; databaseUrl:
   try {
     // connected before the lanes start, so they do not each wait for the connection
     await views.read((r) => r.ping());
-    await closedLoop(inFlight, 0.5, (k) => Promise.all([views.read((r) => r.get(readerKeys.notificationsRecent(user(k)))), pool.query(baselineSql.recent, [user(k)])]));
+    await closedLoop(inFlight, 0.5, (k) => Promise.all([views.read((r, keys) => r.get(keys.notificationsRecent(user(k)))), pool.query(baselineSql.recent, [user(k)])]));
     return {
       recent: {
-        redis: await closedLoop(inFlight, seconds, (k) => views.read((r) => r.get(readerKeys.notificationsRecent(user(k))))),
+        redis: await closedLoop(inFlight, seconds, (k) => views.read((r, keys) => r.get(keys.notificationsRecent(user(k))))),
         postgresql: await closedLoop(inFlight, seconds, (k) => pool.query(baselineSql.recent, [user(k)])),
       },
       unread: {
-        redis: await closedLoop(inFlight, seconds, (k) => views.read((r) => r.get(readerKeys.notificationsUnread(user(k))))),
+        redis: await closedLoop(inFlight, seconds, (k) => views.read((r, keys) => r.get(keys.notificationsUnread(user(k))))),
         postgresql: await closedLoop(inFlight, seconds, (k) => pool.query(baselineSql.unread, [user(k)])),
       },
     };

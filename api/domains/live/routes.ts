@@ -57,7 +57,7 @@ export function liveRoutes(deps: ApiDeps) {
       const { limit, cursor } = c.req.valid('query');
       const before = cursorFrom(cursor, sortedSetCursor);
       await readAfterToken(c, deps, ['redis'], 'stale');
-      const { items, last, more } = await fromView('redis', () => deps.redis.read((redis) => liveFromView(redis, limit, before)));
+      const { items, last, more } = await fromView('redis', () => deps.redis.read((redis, keys) => liveFromView(redis, keys, limit, before)));
       return c.json({ items, next_cursor: more && last ? encodeCursor(last) : null }, 200);
     },
   );
@@ -71,7 +71,7 @@ export function liveRoutes(deps: ApiDeps) {
     async (c) => {
       const { id } = c.req.valid('param');
       await readAfterToken(c, deps, ['redis'], 'stale');
-      const found = await fromView('redis', () => deps.redis.read((redis) => streamFromView(redis, id)));
+      const found = await fromView('redis', () => deps.redis.read((redis, keys) => streamFromView(redis, keys, id)));
       if (!found) throw problems.notFound(`live stream ${id}`);
       return c.json(found, 200);
     },

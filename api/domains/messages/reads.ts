@@ -4,17 +4,18 @@
 // PostgreSQL on purpose (the seed keeps no message view but search). Search goes to
 // Elasticsearch `messages`, confined to the caller's conversations as PostgreSQL lists them.
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
 import type { estypes } from '@elastic/elasticsearch';
 import type { ElasticsearchViews } from '../../../projectors/elasticsearch/views.ts';
-import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
+import type { RedisClient } from '../../../projectors/redis/client.ts';
+import type { ViewKeys } from '../../../projectors/redis/reader-keys.ts';
 import { sortedSetPage, type SortedSetPosition } from '../../http/sorted-set-page.ts';
 import { asMessage, type MessageRow } from './writes.ts';
 
 /** One page of the caller's conversations, newest message first, each with its unread count. */
-export async function conversationsFromView(redis: Redis, userId: string, limit: number, before?: SortedSetPosition) {
-  const { entries, more } = await sortedSetPage(redis, readerKeys.conversations(userId), limit, before);
-  const unread = entries.length === 0 ? [] : await redis.mget(entries.map((e) => readerKeys.conversationUnread(userId, e.id)));
+export async function conversationsFromView(redis: RedisClient, keys: ViewKeys, userId: string, limit: number, before?: SortedSetPosition) {
+  const { entries, more } = await sortedSetPage(redis, keys.conversations(userId), limit, before);
+  // one MGET: a user's unread counts are on the user's slot
+  const unread = entries.length === 0 ? [] : await redis.mget(entries.map((e) => keys.conversationUnread(userId, e.id)));
   return { entries: entries.map((e, i) => ({ ...e, unread: Number(unread[i] ?? 0) })), more };
 }
 

@@ -47,7 +47,7 @@ export function messageRoutes(deps: ApiDeps) {
       const { limit, cursor } = c.req.valid('query');
       const before = cursorFrom(cursor, sortedSetCursor);
       await readAfterToken(c, deps, ['redis'], 'stale');
-      const { entries: page, more } = await fromView('redis', () => deps.redis.read((redis) => conversationsFromView(redis, userId, limit, before)));
+      const { entries: page, more } = await fromView('redis', () => deps.redis.read((redis, keys) => conversationsFromView(redis, keys, userId, limit, before)));
       const peers = await peersOf(deps.pool, userId, page.map((e) => e.id));
       // a conversation the view still lists after PostgreSQL dropped it is left out
       const items = page.flatMap((e) => {

@@ -2,8 +2,8 @@
 // (notification:recent:{u}, notification:unread:{u}); pages older than the newest 50 from
 // PostgreSQL on purpose, since the view keeps only those 50 (the seed's bound).
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
-import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
+import type { RedisClient } from '../../../projectors/redis/client.ts';
+import type { ViewKeys } from '../../../projectors/redis/reader-keys.ts';
 import { RECENT_LIMIT } from '../../../projectors/redis/mapping/notifications.ts';
 import { isoOrNull, textOrNull } from '../../http/columns.ts';
 
@@ -20,14 +20,14 @@ export const asItem = (row: Record<string, unknown>): NotificationItem => ({
   content: json(row['content']), is_read: row['is_read'] === true, created_at: isoOrNull(row['created_at']), read_at: isoOrNull(row['read_at']),
 });
 
-export async function recentFromView(redis: Redis, userId: string): Promise<{ items: NotificationItem[]; full: boolean }> {
-  const held = await redis.get(readerKeys.notificationsRecent(userId));
+export async function recentFromView(redis: RedisClient, keys: ViewKeys, userId: string): Promise<{ items: NotificationItem[]; full: boolean }> {
+  const held = await redis.get(keys.notificationsRecent(userId));
   const items = held === null ? [] : (JSON.parse(held) as Record<string, unknown>[]).map(asItem);
   return { items, full: items.length >= RECENT_LIMIT };
 }
 
-export async function unreadFromView(redis: Redis, userId: string): Promise<number> {
-  return Number((await redis.get(readerKeys.notificationsUnread(userId))) ?? 0);
+export async function unreadFromView(redis: RedisClient, keys: ViewKeys, userId: string): Promise<number> {
+  return Number((await redis.get(keys.notificationsUnread(userId))) ?? 0);
 }
 
 /** Notifications older than `beforeId` (all, without it), newest first: past the view's 50, or in its place while Redis is down. */

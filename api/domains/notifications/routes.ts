@@ -31,7 +31,7 @@ export function notificationRoutes(deps: ApiDeps) {
       const position = cursorFrom(cursor, cursorShape);
       const view = await viewOrPostgres(c, deps, {
         view: 'redis', onLag: 'stale',
-        read: () => deps.redis.read((redis) => recentFromView(redis, userId)),
+        read: () => deps.redis.read((redis, keys) => recentFromView(redis, keys, userId)),
         fallback: async () => ({ items: await olderFromPostgres(deps.pool, userId, position?.before, limit), full: false }),
       });
       const newer = position === undefined ? view.items : view.items.filter((item) => BigInt(item.id) < BigInt(position.before));
@@ -60,7 +60,7 @@ export function notificationRoutes(deps: ApiDeps) {
       const userId = actingUser(c);
       const unread = await viewOrPostgres(c, deps, {
         view: 'redis', onLag: 'unavailable',
-        read: () => deps.redis.read((redis) => unreadFromView(redis, userId)),
+        read: () => deps.redis.read((redis, keys) => unreadFromView(redis, keys, userId)),
         fallback: () => unreadFromPostgres(deps.pool, userId),
       });
       return c.json({ unread }, 200);

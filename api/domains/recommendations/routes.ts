@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router } from '../../app.ts';
 import type { ApiDeps } from '../../deps.ts';
-import { readerKeys } from '../../../projectors/redis/reader-keys.ts';
+import { cacheKeys } from '../../../projectors/redis/reader-keys.ts';
 import { actingUser, jsonContent } from '../../http/route-helpers.ts';
 import { fromView } from '../../http/views.ts';
 
@@ -37,7 +37,8 @@ export function recommendationRoutes(deps: ApiDeps) {
     }),
     async (c) => {
       const userId = actingUser(c);
-      const [personal, trending] = await fromView('redis', () => deps.ephemeral.mget(readerKeys.recommendedPosts(userId), readerKeys.trendingPosts));
+      // two GETs, not one MGET: on a cluster the two keys are on different slots
+      const [personal, trending] = await fromView('redis', () => Promise.all([deps.ephemeral.get(cacheKeys.recommendedPosts(userId)), deps.ephemeral.get(cacheKeys.trendingPosts)]));
       const own = asItems(personal ?? null);
       if (own) return c.json({ items: own, source: 'personal' as const }, 200);
       const common = asItems(trending ?? null);

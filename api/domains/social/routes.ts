@@ -48,7 +48,7 @@ export function socialRoutes(deps: ApiDeps) {
         const { limit, cursor } = c.req.valid('query');
         const position = cursorFrom(cursor, cursorShape) ?? { scan: '0' };
         await readAfterToken(c, deps, ['redis'], 'stale');
-        const page = await fromView('redis', () => deps.redis.read((redis) => membersPage(redis, followSets[which](id), position.scan, limit)));
+        const page = await fromView('redis', () => deps.redis.read((redis, keys) => membersPage(redis, followSets[which](keys)(id), position.scan, limit)));
         const column = which === 'followers' ? 'follower_count' : 'following_count';
         const { rows } = await deps.pool.query(`SELECT ${column} AS n FROM user_stats WHERE user_id = $1`, [id]);
         return c.json({ items: page.ids, count: Number(rows[0]?.n ?? 0), next_cursor: page.next === '0' ? null : encodeCursor({ scan: page.next }) }, 200);

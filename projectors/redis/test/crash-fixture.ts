@@ -1,8 +1,9 @@
-// The Redis sink for runtime/testing/crash-child.ts. Redis has no moment between a batch's effects
-// and its checkpoints: apply.lua writes both in one script, which Redis runs whole. The nearest
-// moment is right after that script returns and before the runtime records anything (its
-// checkpoints in memory, its events, the Kafka offset commit): crash() fires there, in the first
-// call with effects, once it has printed the checkpoints that call wrote, for the test to find.
+// The Redis sink for runtime/testing/crash-child.ts. crash() fires right after a batch's last
+// write (its checkpoints, after every tag's script) and before the runtime records anything (its
+// checkpoints in memory, its events, the Kafka offset commit), in the first call with effects,
+// once it has printed the checkpoints that call wrote, for the test to find. (A crash between
+// the tags' scripts and the checkpoints is the random kill -9s' case: each tag's own bookkeeping
+// skips what it had processed, apply.lua.)
 import type { CrashFixture } from '../../runtime/testing/crash-child.ts';
 import type { RedisOp } from '../commands.ts';
 import { redisProjector } from '../index.ts';

@@ -40,7 +40,14 @@ const noRejections = async (rejected: unknown[]) => assert.deepEqual(rejected, [
 
 export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
   const { store, mapping, row, view, reset } = options;
-  const ops = (...changes: Change[]): StoreOp<Op>[] => changes.flatMap((change) => mapping(change).map((op) => ({ op, change })));
+  // Each change mapped is the next record of its partition (a store may skip offsets it has
+  // processed, as Redis does): a batch built once and applied again is a replay of the same records.
+  let offset = 0;
+  const ops = (...changes: Change[]): StoreOp<Op>[] =>
+    changes.flatMap((change) => {
+      const record = { ...change, position: { ...change.position, offset: String(++offset) } };
+      return mapping(record).map((op) => ({ op, change: record }));
+    });
 
   /** A streamed change of row `id` at `version`, committed at `commitOrder` (default: the version). */
   const streamed = (id: number, variant: 'a' | 'b', version: bigint, commitOrder = version): Change => ({ ...row(id, variant), op: 'update', version, commitOrder });
