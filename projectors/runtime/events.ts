@@ -34,6 +34,12 @@ export type ProjectorEvents = {
    * restore, an upgrade) and every later change is refused until the epoch is bumped
    */
   'projector.order_regression': { topic: string; partition: number; offset: string; commitOrder: bigint; checkpointOrder: bigint };
+  /**
+   * records whose sink call was given up because their partition was revoked (a rebalance: another
+   * instance joined or left) before it succeeded; their new owner applies them from the store's
+   * checkpoint, so some of them may be applied twice
+   */
+  'projector.abandoned': { topic: string; partition: number; firstOffset: string; lastOffset: string };
   'projector.crash': { error: string };
 };
 

@@ -29,6 +29,13 @@ export function projectorMetrics(events: ProjectorEventBus, projector: string, n
     registers: [registry],
   });
   const breaker = new Gauge({ name: 'nova_projector_dead_letter_breaker_open', help: '1 while the dead-letter breaker holds every partition', registers: [registry] });
+  const held = new Gauge({ name: 'nova_projector_assigned_partitions', help: 'partitions this instance holds (the instances of a projector share them)', labelNames: ['topic'], registers: [registry] });
+  const abandoned = new Counter({
+    name: 'nova_projector_abandoned_records_total',
+    help: 'records whose sink call was given up when their partition was revoked; their new owner applies them',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
 
   // per partition: the first record fetched but not applied yet, and the topic's retention
   const oldest = new Map<string, { labels: { topic: string; partition: number }; offset: bigint; timestamp: number }>();
@@ -63,6 +70,8 @@ export function projectorMetrics(events: ProjectorEventBus, projector: string, n
   });
 
   events.on('projector.assigned', ({ partitions }) => {
+    held.reset();
+    for (const p of partitions) held.inc({ topic: p.topic });
     for (const p of partitions) retention.set(p.topic, p.retentionMs);
     // partitions another member took: their series are that member's now
     const mine = new Set(partitions.map((p) => keyOf(p.topic, p.partition)));
@@ -110,6 +119,7 @@ export function projectorMetrics(events: ProjectorEventBus, projector: string, n
   });
   events.on('projector.order_regression', (e) => regressions.inc({ topic: e.topic, partition: e.partition }));
   events.on('projector.breaker', (e) => breaker.set(e.open ? 1 : 0));
+  events.on('projector.abandoned', (e) => abandoned.inc({ topic: e.topic }, Number(BigInt(e.lastOffset) - BigInt(e.firstOffset) + 1n)));
   return registry;
 }
 

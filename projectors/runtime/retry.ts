@@ -10,6 +10,11 @@ export type RetryOptions = {
   attempts?: (error: unknown) => number;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Once aborted (the work is no longer this process's: its partition was revoked), no attempt
+   * starts and a backoff ends at once: the signal's reason is thrown. An attempt running ends first.
+   */
+  signal?: AbortSignal;
 };
 
 export const isTransient = (error: unknown) => error instanceof NovaError && error.kind === 'transient';
@@ -23,17 +28,29 @@ export const attemptsFor = (error: unknown): number =>
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** sleep(ms), cut short when the signal aborts (then rejects with its reason) */
+function pause(ms: number, sleep: (ms: number) => Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return sleep(ms);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    sleep(ms).then(() => (signal.removeEventListener('abort', onAbort), resolve()), reject);
+  });
+}
+
 export async function retry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { initialMs = 100, maxMs = 10_000, attempts = attemptsFor, onRetry, sleep = defaultSleep } = options;
+  const { initialMs = 100, maxMs = 10_000, attempts = attemptsFor, onRetry, sleep = defaultSleep, signal } = options;
   for (let attempt = 1; ; attempt++) {
+    signal?.throwIfAborted();
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts(error)) throw error;
+      signal?.throwIfAborted();
       const ceiling = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
       const delayMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
       onRetry?.(error, attempt, delayMs);
-      await sleep(delayMs);
+      await pause(delayMs, sleep, signal);
     }
   }
 }

@@ -2,7 +2,9 @@
 // place the wrappers are stacked, and where each class of failure (errors.ts) gets its answer:
 // a transient one is retried until it passes, a bounded one splits the sink call down to one
 // record, a poison record is dead-lettered (once) and passed, and a stall stops only its
-// partition, loudly, while the others flow on.
+// partition, loudly, while the others flow on. Several instances of a projector share its
+// partitions (one consumer group): each assignment reads the store's checkpoints again and
+// starts every partition there, and the work of a partition revoked meanwhile is abandoned.
 import type { Logger } from 'pino';
 import { deadLetterBreaker, type DeadLetterBreaker } from './breaker.ts';
 import { gather } from './batch/gather.ts';
@@ -69,13 +71,17 @@ type Slice = { batch: SourceBatch; entries: Entry[] };
 /** Why a partition stops at an entry: the stall starts there, what precedes it is applied. */
 type StallAt = { index: number; code: ErrorCode; reason: string; permanent: boolean };
 
+/** Aborted once any partition of the slices is revoked (with kafkajs' eager rebalancing, all of them are). */
+const revokedOf = (slices: Slice[]) => (slices.length === 1 ? (slices[0] as Slice).batch.revoked : AbortSignal.any(slices.map(({ batch }) => batch.revoked)));
+
 const fail = (error: unknown) => (error instanceof NovaError ? error : new NovaError('fatal', codes.storeUnavailable, (error as Error)?.message ?? String(error), { cause: error }));
 
 export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promise<RunningProjector> {
   const { definition, source, decode, deadLetter, events, log, maxBatchRecords = 2000, maxSinkCallsInFlight = 2, retryInitialMs = 100, retryMaxMs = 10_000 } = options;
   const { snapshotFills = false, skipBeforeEpoch, replayTopic, generation, breaker = deadLetterBreaker() } = options;
   // every stage retries the same way; only its name (for logs and events) differs
-  const retryAs = (stage: string) => ({
+  const retryAs = (stage: string, signal?: AbortSignal) => ({
+    signal,
     initialMs: retryInitialMs,
     maxMs: retryMaxMs,
     onRetry: (error: unknown, attempt: number, delayMs: number) => {
@@ -114,12 +120,12 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
   };
 
   /** Dead-letters a record once, however often its sink call is tried, split or resumed; `sent` counts this call's. */
-  async function sendToDeadLetter(record: RawRecord, code: string, reason: string, sent: Set<string>) {
+  async function sendToDeadLetter(record: RawRecord, code: string, reason: string, sent: Set<string>, signal?: AbortSignal) {
     const key = recordKey(record);
     if (sent.has(key)) return;
     sent.add(key);
     if (recentLetters.has(key)) return;
-    await retry(() => deadLetter.send(record, { code, reason }), retryAs('dead_letter')).catch((error: unknown) => {
+    await retry(() => deadLetter.send(record, { code, reason }), retryAs('dead_letter', signal)).catch((error: unknown) => {
       sent.delete(key);
       throw error;
     });
@@ -146,7 +152,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       }
       let change: Change;
       try {
-        const decoded = await retry(() => decode(decodable(record)), retryAs('decode'));
+        const decoded = await retry(() => decode(decodable(record)), retryAs('decode', batch.revoked));
         if (decoded.kind !== 'change') {
           entries.push({ record }); // tombstones only serve compaction
           continue;
@@ -155,7 +161,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       } catch (error) {
         const e = fail(error);
         if (e.kind === 'poison') {
-          await sendToDeadLetter(record, e.code, e.detail, sent);
+          await sendToDeadLetter(record, e.code, e.detail, sent, batch.revoked);
           entries.push({ record });
           continue;
         }
@@ -193,6 +199,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
 
   /** Reduces, maps and applies the slices in one sink call, then records their checkpoints. */
   async function applyCall(slices: Slice[], sent: Set<string>, started: number): Promise<void> {
+    const signal = revokedOf(slices);
     const records = new Map(slices.flatMap(({ entries }) => entries.map(({ record }) => [recordKey(record), record] as const)));
     const changes = slices.flatMap(({ entries }) => entries.flatMap(({ change }) => (change ? [change] : [])));
     const ops: StoreOp<Op>[] = [];
@@ -200,19 +207,20 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       try {
         for (const op of definition.mapping(change)) ops.push({ op, change });
       } catch (error) {
-        await sendToDeadLetter(records.get(recordKey(change.position)) as RawRecord, codes.unmappable, (error as Error).message, sent);
+        await sendToDeadLetter(records.get(recordKey(change.position)) as RawRecord, codes.unmappable, (error as Error).message, sent, signal);
       }
     }
     const sliceCheckpoints = slices.map(checkpointFor);
     const onRejected = async (rejected: Rejected[]) => {
-      for (const r of rejected) await sendToDeadLetter(records.get(recordKey(r.position)) as RawRecord, codes.storeRejected, r.reason, sent);
+      for (const r of rejected) await sendToDeadLetter(records.get(recordKey(r.position)) as RawRecord, codes.storeRejected, r.reason, sent, signal);
     };
     // a store outage can keep apply retrying for longer than the group's session timeout:
-    // keep the membership alive meanwhile (one consumer: any part's heartbeat serves all)
+    // keep the membership alive meanwhile (one consumer: any part's heartbeat serves all); a
+    // heartbeat that hears of a rebalance aborts the signal, and the retries stop
     const heartbeat = (slices[0] as Slice).batch.heartbeat;
     const keepAlive = setInterval(() => void heartbeat().catch(() => {}), 1_000);
     try {
-      await sink.apply(ops, sliceCheckpoints, onRejected);
+      await sink.apply(ops, sliceCheckpoints, onRejected, { signal });
     } finally {
       clearInterval(keepAlive);
     }
@@ -250,6 +258,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
       await applyCall(slices, sent, started);
       return stalled;
     } catch (error) {
+      if (revokedOf(slices).aborted) throw error; // not this process's to split or stall any more
       const e = fail(error);
       if (e.kind === 'stall') {
         for (const { batch } of slices) {
@@ -272,7 +281,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
         const { batch, entries } = slices[0] as Slice;
         const { record } = entries[0] as Entry;
         if (e.kind === 'poison') {
-          await sendToDeadLetter(record, e.code, e.detail, sent);
+          await sendToDeadLetter(record, e.code, e.detail, sent, batch.revoked);
           return applyOrSplit([{ batch, entries: [{ record }] }], sent, started);
         }
         stalls.stall(batch, { code: e.code, reason: `${describePosition(record)} fails alone: ${e.detail}` });
@@ -288,18 +297,40 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
     }
   }
 
-  /** Decodes, maps and applies several partitions' records in shared sink calls; stalls what must stall. */
-  async function applyParts(parts: Part[]) {
+  /**
+   * Decodes, maps and applies several partitions' records in shared sink calls; stalls what must
+   * stall. Parts whose partition was revoked (now or while they waited) are given up: the new
+   * owner applies them from the store's checkpoint.
+   */
+  async function applyParts(all: Part[]) {
+    const parts = all.filter(({ batch }) => !batch.revoked.aborted);
+    abandon(all.filter((part) => !parts.includes(part)));
+    if (parts.length === 0) return;
     const started = Date.now();
     const sent = new Set<string>();
-    const prepared = await Promise.all(parts.map((part) => prepare(part, sent)));
-    const slices = prepared.flatMap(({ slice }) => (slice.entries.length > 0 ? [slice] : []));
-    const stalledNow = slices.length > 0 ? await applyOrSplit(slices, sent, started) : new Set<string>();
-    for (const { slice, stall } of prepared) {
-      if (stall && !stalledNow.has(positionKey(slice.batch.topic, slice.batch.partition))) stalls.stall(slice.batch, stall, { permanent: stall.permanent });
+    try {
+      const prepared = await Promise.all(parts.map((part) => prepare(part, sent)));
+      const slices = prepared.flatMap(({ slice }) => (slice.entries.length > 0 ? [slice] : []));
+      const stalledNow = slices.length > 0 ? await applyOrSplit(slices, sent, started) : new Set<string>();
+      for (const { slice, stall } of prepared) {
+        if (stall && !stalledNow.has(positionKey(slice.batch.topic, slice.batch.partition))) stalls.stall(slice.batch, stall, { permanent: stall.permanent });
+      }
+    } catch (error) {
+      if (!parts.some(({ batch }) => batch.revoked.aborted)) throw error;
+      abandon(parts);
+      return;
     }
     const records = parts.reduce((n, p) => n + p.records.length, 0);
     if (breaker.record(records, sent.size)) tripBreaker(`${sent.size} of the latest ${records} records went to the dead-letter topic`);
+  }
+
+  /** Parts given up because their partition was revoked; anything of them applied already is in the store's checkpoint. */
+  function abandon(parts: Part[]) {
+    for (const { batch, records } of parts) {
+      const span = { topic: batch.topic, partition: batch.partition, firstOffset: (records[0] as RawRecord).offset, lastOffset: (records.at(-1) as RawRecord).offset };
+      events.emit('projector.abandoned', span);
+      log.info({ stage: 'sink', ...span }, 'partition revoked (a rebalance): its sink call is given up; the new owner resumes from the store');
+    }
   }
 
   let breakerTimer: NodeJS.Timeout | undefined;
@@ -319,7 +350,7 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
   const submit = gather<Part>({ maxWeight: maxBatchRecords, maxInFlight: maxSinkCallsInFlight, flush: applyParts });
 
   async function onBatch(batch: SourceBatch) {
-    if (stalls.isStalled(batch.topic, batch.partition)) return;
+    if (batch.revoked.aborted || stalls.isStalled(batch.topic, batch.partition)) return;
     const checkpoint = checkpointOf(batch.topic, batch.partition);
     // Offsets are contiguous (the topics are neither compacted nor transactional): a first record
     // past the checkpoint means retention deleted the ones between while the partition waited (a
@@ -338,30 +369,38 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
     if (!next) return;
     events.emit('projector.fetched', { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, firstOffset: next.offset, firstTimestamp: next.timestamp ? Number(next.timestamp) : null });
     // in order: a partition's next chunk is handed in only once the previous one is applied
-    for (let i = 0; i < records.length && !stalls.isStalled(batch.topic, batch.partition); i += maxBatchRecords) {
+    for (let i = 0; i < records.length && !batch.revoked.aborted && !stalls.isStalled(batch.topic, batch.partition); i += maxBatchRecords) {
       const chunk = records.slice(i, i + maxBatchRecords);
       await submit({ batch, records: chunk }, chunk.length);
     }
   }
 
-  /** Every assignment: checkpoints read again (another member may have moved them), then each checked against what its topic retains. */
+  /**
+   * Every assignment: checkpoints read again, since another instance may have moved them while
+   * it held a partition (the ones read before are stale), then each checked against what its
+   * topic retains. The source then starts each partition at startAt: these checkpoints. Nothing
+   * of this process is in flight by now (the source finishes or abandons it before rejoining),
+   * so a partition it kept reads back what it wrote itself.
+   */
   async function onAssign(partitions: AssignedPartition[]) {
     await loadCheckpoints();
     assigned.clear();
     for (const { topic, partition } of partitions) assigned.set(positionKey(topic, partition), { topic, partition });
     events.emit('projector.assigned', { partitions });
-    const starts: Checkpoint[] = [];
+    const starts = partitions.map(({ topic, partition }) => `${topic}[${partition}]@${checkpointOf(topic, partition)?.nextOffset ?? 'earliest'}`);
+    log.info({ stage: 'source', partitions: starts }, 'partitions assigned: each resumes from the store\'s checkpoint');
+    const firsts: Checkpoint[] = [];
     for (const range of partitions) {
       if (range.topic === replayTopic) continue; // a letter missed there is still in the dead-letter topic
       const checkpoint = checkpointOf(range.topic, range.partition);
       const problem = retainedRangeProblem(checkpoint, range, snapshotFills);
       if (problem) stalls.stall(range, problem, { permanent: true });
       // remembered, so that a restart of this rebuild is not taken for a gap
-      else if (!checkpoint && range.low !== '0') starts.push({ topic: range.topic, partition: range.partition, nextOffset: range.low, commitOrder: null });
+      else if (!checkpoint && range.low !== '0') firsts.push({ topic: range.topic, partition: range.partition, nextOffset: range.low, commitOrder: null });
     }
-    if (starts.length > 0) {
-      await sink.apply([], starts, async () => {});
-      for (const c of starts) checkpoints.set(positionKey(c.topic, c.partition), c);
+    if (firsts.length > 0) {
+      await sink.apply([], firsts, async () => {});
+      for (const c of firsts) checkpoints.set(positionKey(c.topic, c.partition), c);
     }
   }
 

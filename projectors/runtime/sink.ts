@@ -28,9 +28,16 @@ export interface Sink<Op> {
    * Records the store refused are handed to onRejected before a checkpoint passes them, so
    * none is lost.
    */
-  apply(ops: StoreOp<Op>[], checkpoints: Checkpoint[], onRejected: (rejected: Rejected[]) => Promise<void>): Promise<void>;
+  apply(ops: StoreOp<Op>[], checkpoints: Checkpoint[], onRejected: (rejected: Rejected[]) => Promise<void>, call?: SinkCall): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * About one apply call, for wrappers (and stores that want it): `signal` aborts once the call's
+ * partitions are revoked (another instance holds them now), so a retry loop gives up instead
+ * of writing after its successor. A store may ignore it: its effects are guarded by version.
+ */
+export type SinkCall = { signal?: AbortSignal };
 
 export interface CheckpointStore {
   load(): Promise<Checkpoint[]>;

@@ -1,5 +1,10 @@
-// The Source port over kafkajs: one consumer group per projector, manual commits, and a
-// seek to the store's checkpoint whenever partitions are assigned.
+// The Source port over kafkajs: one consumer group per projector and generation, which every
+// instance of the projector joins (they share its partitions), manual commits, and a seek to
+// the store's checkpoint whenever partitions are assigned. kafkajs rebalances eagerly: when a
+// member joins or leaves, every member hands back all its partitions, finishes the batches in
+// flight, and joins again for a new assignment (GROUP_JOIN). A batch's `revoked` signal is
+// aborted as soon as a heartbeat hears of the rebalance, so a sink call retrying through a
+// store outage gives up instead of holding the rejoin back and writing after the partition moved.
 import kafkajs, { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { NovaError } from '../errors.ts';
 import type { Checkpoint } from '../sink.ts';
@@ -27,6 +32,14 @@ export type KafkajsSourceOptions = {
 };
 
 const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * The group's answers that mean this member's partitions are gone: a rebalance began (every
+ * member hands back everything, eagerly), this member's generation is over, or it was dropped.
+ * kafkajs rejoins after each (NOT_COORDINATOR_FOR_GROUP too: it counts it as rebalancing).
+ */
+const revokingErrors = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
+export const revokesPartitions = (error: unknown) => revokingErrors.has(String((error as { type?: unknown } | undefined)?.type ?? ''));
 
 /** retention.ms of each topic (null: kept forever) */
 async function retentionOf(admin: Admin, topics: string[]): Promise<Map<string, number | null>> {
@@ -80,30 +93,28 @@ export function kafkajsSource(options: KafkajsSourceOptions): Source {
           if (!payload.restart) reject(payload.error);
         });
       });
-      // Batches wait for the newest assignment's check (the store's checkpoints against what
-      // the topic still retains); until it is done nothing of those partitions is applied.
+      // Batches wait for the newest assignment's check (the store's checkpoints, read again,
+      // against what the topic still retains); until it is done nothing of those partitions is
+      // applied. Then each one is sought to the store's checkpoint: a batch kafkajs fetched
+      // meanwhile from the group's committed offset is stale by then (a seek is pending) and
+      // dropped. The partitions of the previous assignment are revoked by now.
       let assigned: Promise<void> = Promise.resolve();
+      let revocation = new AbortController();
       current.on(current.events.GROUP_JOIN, ({ payload }) => {
+        revocation.abort(new Error('the partitions were assigned anew'));
+        revocation = new AbortController();
         const partitions = Object.entries(payload.memberAssignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })));
-        // seek synchronously, before the first fetch: a partition resumes at the store's
-        // checkpoint whatever offset the group last committed (the check below may pause it)
-        for (const { topic, partition } of partitions) {
-          const offset = startAt(topic, partition);
-          if (offset !== undefined) current.seek({ topic, partition, offset });
-          if (paused.has(keyOf(topic, partition))) pauseNow(topic, partition);
-        }
+        for (const { topic, partition } of partitions) if (paused.has(keyOf(topic, partition))) pauseNow(topic, partition);
         assigned = (async () => {
           const ranges: AssignedPartition[] = [];
           for (const topic of new Set(partitions.map((p) => p.topic))) {
             for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
-              if (partitions.some((p) => p.topic === topic && p.partition === partition)) {
-                ranges.push({ topic, partition, low, high, retentionMs: retention.get(topic) ?? null });
-                // no checkpoint: kafkajs starts at its default (earliest); seek there explicitly
-                if (startAt(topic, partition) === undefined) current.seek({ topic, partition, offset: low });
-              }
+              if (partitions.some((p) => p.topic === topic && p.partition === partition)) ranges.push({ topic, partition, low, high, retentionMs: retention.get(topic) ?? null });
             }
           }
           await onAssign(ranges);
+          // no checkpoint: kafkajs would start at the group's offset; the earliest, explicitly
+          for (const { topic, partition, low } of ranges) current.seek({ topic, partition, offset: startAt(topic, partition) ?? low });
         })();
         assigned.catch(failed);
       });
@@ -119,11 +130,18 @@ export function kafkajsSource(options: KafkajsSourceOptions): Source {
             const key = keyOf(batch.topic, batch.partition);
             // a batch fetched before its partition was paused is dropped: it is read again on resume
             if (!isRunning() || isStale() || paused.has(key) || batch.messages.length === 0) return;
+            const ownership = revocation;
             const sourceBatch: SourceBatch = {
               topic: batch.topic,
               partition: batch.partition,
               highWatermark: batch.highWatermark,
-              heartbeat,
+              // kafkajs hears of the rebalance itself at its own next heartbeat, once this returns
+              heartbeat: () =>
+                heartbeat().catch((error: unknown) => {
+                  if (!revokesPartitions(error)) throw error;
+                  ownership.abort(error);
+                }),
+              revoked: ownership.signal,
               records: batch.messages.map((m) => ({
                 topic: batch.topic,
                 partition: batch.partition,
@@ -135,7 +153,8 @@ export function kafkajsSource(options: KafkajsSourceOptions): Source {
               })),
             };
             await onBatch(sourceBatch);
-            if (!paused.has(key)) resolveOffset(batch.lastOffset());
+            // an abandoned batch is read again by whoever holds the partition next
+            if (!paused.has(key) && !ownership.signal.aborted) resolveOffset(batch.lastOffset());
           },
         });
         await finished;

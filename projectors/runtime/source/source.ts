@@ -9,14 +9,28 @@ export type SourceBatch = {
   records: RawRecord[];
   /** the partition's end offset when the batch was fetched, for lag */
   highWatermark: string;
-  /** keeps the consumer's group membership alive during a long apply (retries) */
+  /**
+   * keeps the consumer's group membership alive during a long apply (retries); when the group
+   * answers that the partition is no longer this consumer's, it aborts `revoked` instead of
+   * rejecting
+   */
   heartbeat(): Promise<void>;
+  /**
+   * Aborted once the partition is no longer this consumer's: a rebalance began (another
+   * instance joined or left) or the group dropped this member. Work on the batch still to do is
+   * abandoned (its new owner resumes from the store's checkpoint); a write in progress ends.
+   */
+  revoked: AbortSignal;
 };
 
 /** A partition handed to this process, with what the topic retains of it now: offsets [low, high). */
 export type AssignedPartition = { topic: string; partition: number; low: string; high: string; retentionMs: number | null };
 
-/** Where to start reading a partition: an offset, or undefined for the earliest retained. */
+/**
+ * Where to start reading a partition: an offset, or undefined for the earliest retained. Asked
+ * for each assigned partition once onAssign has resolved, so that it answers from the
+ * checkpoints onAssign read again: the store's, never the group's committed offset.
+ */
 export type StartAt = (topic: string, partition: number) => string | undefined;
 
 export type SourceRunOptions = {
@@ -24,7 +38,7 @@ export type SourceRunOptions = {
   startAt: StartAt;
   /**
    * Called on every assignment (start, rebalance) before any batch of those partitions is
-   * handed in; a rejection stops the source.
+   * handed in; then every assigned partition is read from startAt. A rejection stops the source.
    */
   onAssign: (partitions: AssignedPartition[]) => Promise<void>;
   /** per partition, in offset order */

@@ -35,6 +35,10 @@ export class FakeLog {
  * next partition only once the previous one's onBatch settled); with `concurrent` all of a round's
  * partitions at once, and the next round once they all settled, as kafkajs's eachBatch does with
  * partitionsConsumedConcurrently: only then do several partitions share a sink call.
+ *
+ * A rebalance as kafkajs makes one (eagerly): `revoke()` aborts the batches' `revoked` signal, as
+ * a heartbeat that hears of a rebalance does; `rebalance(partitions)` revokes, waits for the
+ * round in flight to settle, then assigns `partitions` (onAssign, then each read from startAt).
  */
 export function fakeSource(log: FakeLog, batchSize = 3, { concurrent = false }: { concurrent?: boolean } = {}) {
   const paused = new Set<number>();
@@ -44,31 +48,66 @@ export function fakeSource(log: FakeLog, batchSize = 3, { concurrent = false }: 
   let heartbeats = 0;
   let running = false;
   let wake: () => void = () => {};
-  const source: Source & { calls: string[]; heartbeats: () => number } = {
+  let ownership = new AbortController();
+  /** the partitions held; undefined: every partition of the log */
+  let held: number[] | undefined;
+  let pending: { partitions: number[]; done: () => void } | undefined;
+  /** partitions read since the last assignment: `calls` notes where each first read started, and every seek */
+  const reads = new Set<number>();
+  const source: Source & { calls: string[]; heartbeats: () => number; revoke(): void; rebalance(partitions: number[]): Promise<void> } = {
     calls,
     heartbeats: () => heartbeats,
+    revoke() {
+      ownership.abort(new Error('revoked by a rebalance'));
+    },
+    rebalance(partitions) {
+      source.revoke();
+      return new Promise<void>((done) => {
+        pending = { partitions, done };
+        wake();
+      });
+    },
     async run({ startAt, onAssign, onBatch }: SourceRunOptions) {
       running = true;
-      const ranges: AssignedPartition[] = [...log.partitions].map(([partition, p]) => ({ topic: log.topic, partition, low: String(p.low), high: String(p.records.length), retentionMs: 60_000 }));
-      for (const { partition, low } of ranges) positions.set(partition, Number(startAt(log.topic, partition) ?? low));
-      await onAssign(ranges);
+      const assign = async () => {
+        ownership = new AbortController();
+        const ranges: AssignedPartition[] = [...log.partitions]
+          .filter(([partition]) => held === undefined || held.includes(partition))
+          .map(([partition, p]) => ({ topic: log.topic, partition, low: String(p.low), high: String(p.records.length), retentionMs: 60_000 }));
+        calls.push(`assign ${ranges.map((r) => r.partition).join(',')}`);
+        reads.clear();
+        await onAssign(ranges);
+        for (const { partition, low } of ranges) positions.set(partition, Number(startAt(log.topic, partition) ?? low));
+      };
+      await assign();
       /** Hands in one partition's next batch, if it has one and is not paused; false if not. */
       const deliver = async (partition: number, p: { low: number; records: RawRecord[] }): Promise<boolean> => {
         const at = Math.max(positions.get(partition) ?? 0, p.low);
-        if (paused.has(partition) || at >= p.records.length) return false;
+        // revoked: nothing more until the next assignment, as kafkajs fetches nothing while it rejoins
+        if (ownership.signal.aborted || paused.has(partition) || at >= p.records.length || (held !== undefined && !held.includes(partition))) return false;
         const records = p.records.slice(at, at + batchSize);
-        await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => void heartbeats++ });
-        if (!paused.has(partition)) positions.set(partition, at + records.length);
+        if (at !== positions.get(partition) || !reads.has(partition)) calls.push(`read ${partition}@${at}`);
+        reads.add(partition);
+        const { signal } = ownership;
+        await onBatch({ topic: log.topic, partition, records, highWatermark: String(p.records.length), heartbeat: async () => void heartbeats++, revoked: signal });
+        if (!paused.has(partition) && !signal.aborted) positions.set(partition, at + records.length);
         return true;
       };
       while (running) {
+        if (pending) {
+          const { partitions, done } = pending;
+          pending = undefined;
+          held = partitions;
+          await assign();
+          done();
+        }
         let delivered = false;
         if (concurrent) {
           delivered = (await Promise.all([...log.partitions].map(([partition, p]) => deliver(partition, p)))).some(Boolean);
         } else {
           for (const [partition, p] of log.partitions) if (await deliver(partition, p)) delivered = true;
         }
-        if (!delivered) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 5)));
+        if (!delivered && !pending) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 5)));
       }
     },
     async commit() {},

@@ -11,5 +11,5 @@ export const callHasEffects = (): boolean => call.getStore()?.effects === true;
 
 /** The sink, each apply run where callHasEffects can tell whether it was given ops. */
 export function markEffects<Op, S extends Sink<Op>>(sink: S): S {
-  return { ...sink, apply: (ops, checkpoints, onRejected) => call.run({ effects: ops.length > 0 }, () => sink.apply(ops, checkpoints, onRejected)) };
+  return { ...sink, apply: (ops, checkpoints, onRejected, sinkCall) => call.run({ effects: ops.length > 0 }, () => sink.apply(ops, checkpoints, onRejected, sinkCall)) };
 }
