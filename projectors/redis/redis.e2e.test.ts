@@ -18,6 +18,7 @@ import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { endOffsets } from '../runtime/testing/caught-up.ts';
 import { captureTopics, endOffsets as letterEnds } from '../runtime/testing/kafka-capture.ts';
 import { kill9, outputTail, startCrashingProjector, startProjector, stopProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { masters, redisTarget } from './client.ts';
 import { actualFromRedis } from './drift.ts';
 import { redisTopics } from './mapping/index.ts';
 import { checkpointKey, sinkConnectionName } from './sink.ts';
@@ -34,6 +35,8 @@ const { redis, generation, keys } = own;
 const group = projectorGroup('redis', own.generation);
 const args = ['--generation', String(own.generation), '--shadow', '--max-batch', '500', '--metrics-port', '0'];
 const brokers = env('KAFKA_BROKERS');
+// the stack service the Redis views live on: one node, or the cluster profile (redis.cluster.e2e.test.ts)
+const redisService = redisTarget(process.env).cluster ? 'redis-cluster' : 'redis';
 const db = new pg.Client({ connectionString: env('DATABASE_URL') });
 redis.on('error', () => {}); // the outage test stops Redis under it; commands still fail loudly
 const kafka = new Kafka({ clientId: 'nova-redis-e2e', brokers: [brokers], logLevel: logLevel.NOTHING });
@@ -153,7 +156,7 @@ test('Redis stopped under the projector: records wait, the checkpoints stand sti
   await settled();
   const stored = await storedCheckpoints(redis, generation);
   const retriedBefore = retries(await scrape(url), 'sink');
-  await stack('down', 'redis');
+  await stack('down', redisService);
   try {
     // the process's own checkpoints once Redis is gone; no write can move them from here
     const standing = reportedCheckpoints(await scrape(url));
@@ -172,7 +175,7 @@ test('Redis stopped under the projector: records wait, the checkpoints stand sti
     assert.deepEqual(reportedCheckpoints(samples), standing, 'no checkpoint moved while Redis was down');
     assert.ok(retries(samples, 'sink') > retriedBefore, 'nova_projector_retries_total{stage="sink"} grew');
   } finally {
-    await stack('up', 'redis');
+    await stack('up', redisService);
   }
   await settled();
   await assertMatchesPostgres(redis, generation, db);
@@ -201,13 +204,14 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
   // so that the signal lands while a batch is in flight, for sure
   const probe = new pg.Client({ connectionString: env('DATABASE_URL') });
   await probe.connect();
-  await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+  const nodes = masters(redis);
+  await Promise.all(nodes.map((node) => node.call('CLIENT', 'PAUSE', '60000', 'WRITE')));
   let atSignal: Map<string, bigint>;
   try {
     // this generation's script (the pause holds every client's; the sink names its connection); written to until one comes
     const held = new RegExp(`name=${sinkConnectionName('redis', generation)} .*flags=\\w*b\\w* .*cmd=evalsha`);
     await waitFor('a batch script of this generation held by the pause', async () => {
-      if (held.test(String(await redis.call('CLIENT', 'LIST')))) return true;
+      for (const node of nodes) if (held.test(String(await node.call('CLIENT', 'LIST')))) return true;
       // its own connection: the workload's transactions run on db meanwhile
       await probe.query(`UPDATE live_streams SET viewer_count = viewer_count + 1 WHERE id = (SELECT max(id) FROM live_streams)`);
       return undefined;
@@ -216,7 +220,7 @@ test('SIGTERM with a batch in flight: the process finishes that batch, stores it
     stopping.child.kill('SIGTERM');
     await waitFor('the process to take the signal', async () => (logLines(stopping, 'stopping after the batch in flight').length > 0 ? true : undefined));
   } finally {
-    await redis.call('CLIENT', 'UNPAUSE');
+    await Promise.all(nodes.map((node) => node.call('CLIENT', 'UNPAUSE')));
     await probe.end();
   }
   // what the process says it stored, read until it closes its endpoint on the way out

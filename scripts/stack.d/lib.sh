@@ -25,6 +25,23 @@ load_env() {
 log() { printf '%s\n' "stack: $*" >&2; }
 die() { printf '%s\n' "stack: error: $*" >&2; exit 1; }
 
+# A service's hooks: services/<svc>.sh defines <svc>_<hook> (dashes in its name spelled as
+# underscores): install, ports, start, healthy, version, address; optionally needs (a variable),
+# post_start, and pid and stop for a service of several processes.
+svc_hook() {
+  local svc=$1 hook=$2
+  shift 2
+  "${svc//-/_}_$hook" "$@"
+}
+svc_has_hook() { declare -F "${1//-/_}_$2" >/dev/null; }
+svc_needs() {
+  local var="${1//-/_}_needs"
+  echo "${!var:-}"
+}
+# The pid of a running service, or failure
+service_pid() { if svc_has_hook "$1" pid; then svc_hook "$1" pid; else svc_pid "$1"; fi; }
+service_stop() { if svc_has_hook "$1" stop; then svc_hook "$1" stop; else stop_pid "$1" "$2"; fi; }
+
 # Per-service layout: $NOVA_STATE/<svc>/{data,conf,<svc>.log,pid}
 svc_home() { echo "$NOVA_STATE/$1"; }
 svc_log() { echo "$NOVA_STATE/$1/$1.log"; }
