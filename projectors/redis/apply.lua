@@ -73,7 +73,7 @@ local function count(c)
   redis.call('SET', k(c.key), redis.call('SCARD', k(c.set)))
 end
 
--- The newest `limit` as JSON. Held: every unread item and the newest `keep` of the rest; a read
+-- The newest `limit` as JSON. Held: the newest `keep` and every unread item older than them; a read
 -- item ranked below `keep` goes, its version with it (rule 4 covers its later changes).
 local function recent(c)
   local index, items = k(c.index), k(c.items)

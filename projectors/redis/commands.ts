@@ -10,7 +10,7 @@ export type RedisCommand =
   | { cmd: 'DEL'; key: string }
   // derived state, recomputed once per script from what the commands above maintain
   | { cmd: 'COUNT'; key: string; set: string }
-  // the newest `limit` as JSON; holds every unread item and the newest `keep` (> limit) of the rest
+  // the newest `limit` as JSON; holds the newest `keep` (> limit) and every unread item older than them
   | { cmd: 'RECENT'; key: string; index: string; items: string; unread: string; rows: string; limit: number; keep: number }
   | { cmd: 'CONVERSATION'; conversation: string }
   | { cmd: 'EDGE'; rows: string; edge: string; member: string };

@@ -6,11 +6,13 @@ import { benchApi } from './api-bench.ts';
 import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
+import { benchRedisMemory } from './redis-memory.ts';
 
 export const usage = `Usage: scripts/nova bench decode [--records 200000] [--topic ${fillableTopic}]
        scripts/nova bench projector-throughput [--projector redis|elasticsearch|all] [--changes 200000]
        scripts/nova bench freshness [--projector redis|elasticsearch|all] [--rate 1000] [--seconds 120]
        scripts/nova bench api [--connections 10] [--duration 10] [--rate 200] [--seconds 20] [--api URL]
+       scripts/nova bench redis-memory [--items 50000]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
           pair: bytes only (the consume ceiling), then through the real decoder; prints
@@ -66,7 +68,16 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           --rate above 2000/s gets 429s (counted). Each run adds 200 posts and --rate x
           --seconds likes, and (with the route) the messages part 3 sends.
 
---projector defaults to all. Scratch generations (an empty Redis database 2..15, an
+  redis-memory
+          what the Redis views keep after a long history, fed straight to the sink in a
+          generation of its own: --items notifications for 10 users (each read right after it
+          arrived), then --items messages in one conversation (each read by the other side at
+          once); each also at a tenth of --items. Prints the bytes kept (MEMORY USAGE summed
+          over the generation's keys, less the empty generation's), keys, members, bytes per
+          item, and the ratio of the two sizes (1.0: the views are bounded). On the cluster
+          with REDIS_URL=$REDIS_CLUSTER_URL REDIS_CLUSTER=true.
+
+--projector defaults to all. Scratch generations (a claimed Redis generation, an
 Elasticsearch generation >= 1000) and the benchmark's consumer groups are removed afterwards;
 live ones are never used. Rows inserted into PostgreSQL stay: later runs reuse them.
 Progress goes to stderr; results to stdout, as lines and one JSON line.
@@ -168,6 +179,12 @@ export async function run(args: string[]): Promise<number> {
         return await freshness(rest);
       case 'api':
         return await api(rest);
+      case 'redis-memory': {
+        const { values } = parseArgs({ args: rest, options: { items: { type: 'string', default: '50000' } } });
+        requireEnv('REDIS_URL');
+        await benchRedisMemory({ items: positiveInteger(values.items, '--items'), env: process.env });
+        return 0;
+      }
       default:
         console.error(usage);
         return 2;

@@ -1,7 +1,7 @@
 // notifications -> notification:unread:{user_id} (the count, derived from a set of unread
 // ids so replays cannot drift it) and notification:recent:{user_id} (the newest as JSON), all on
-// the user's slot. Bounded: a user's keys hold every unread notification and the newest
-// RECENT_KEEP of the rest (apply.lua's RECENT evicts the older read ones), whatever the history.
+// the user's slot. Bounded: a user's keys hold the newest RECENT_KEEP notifications and every
+// unread one older than them (apply.lua's RECENT evicts the older read ones), whatever the history.
 import type { Change, Row } from '../../runtime/decode/index.ts';
 import type { RedisCommand, RedisOp } from '../commands.ts';
 import { tagged, viewKeys } from '../reader-keys.ts';
