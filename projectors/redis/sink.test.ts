@@ -61,3 +61,15 @@ test('a checkpoint past 2^53 is stored as its exact decimal text', async () => {
     await sink.close();
   }
 });
+
+test('a checkpoint below the stored one is refused: a partition\'s previous holder cannot set it back', async () => {
+  const sink = await createRedisSink({ target: redisTarget(process.env), generation: own.generation, projector: 'sink-test' });
+  try {
+    const at = (nextOffset: string, partition = 1): Checkpoint => ({ topic: 'nova.live.live_streams', partition, nextOffset, commitOrder: 7n });
+    await sink.apply([], [at('250')], async () => {});
+    await sink.apply([], [at('200'), at('3', 2)], async () => {});
+    assert.deepEqual((await sink.load()).sort((a, b) => a.partition - b.partition), [at('250'), at('3', 2)], 'the stale one refused, the other partition written');
+  } finally {
+    await sink.close();
+  }
+});

@@ -6,6 +6,7 @@
 // had processed. A TRUNCATE is a sweep over the generation's keys, between the ops before it
 // and the ops after it.
 import { readFileSync } from 'node:fs';
+import { replayTopic } from '../runtime/dead-letter.ts';
 import { versionText } from '../runtime/decode/index.ts';
 import type { Checkpoint, CheckpointStore, Sink, StoreOp } from '../runtime/sink.ts';
 import { connect, openRedis, scan, unlinkAll, type RedisClient, type RedisTarget } from './client.ts';
@@ -13,7 +14,7 @@ import type { RedisCommand, RedisOp, RedisRowOp, RedisTruncateOp } from './comma
 import { redisError } from './error-kinds.ts';
 import { assertFormat, markFormat } from './format.ts';
 import { assertGeneration } from './generations.ts';
-import { redisTables, redisTopics } from './mapping/index.ts';
+import { redisTables } from './mapping/index.ts';
 import { generationPrefix, tagged } from './reader-keys.ts';
 
 const applyScript = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
@@ -32,6 +33,19 @@ type NovaRedis = RedisClient & {
   novaPublish(key: string, payload: string): Promise<number>;
 };
 
+/**
+ * Checkpoints only move forward: a partition's previous holder, still finishing a batch after a
+ * rebalance gave the partition to another instance, cannot set it back (its effects are skipped
+ * by each tag's bookkeeping, apply.lua). KEYS[1]: the checkpoint hash; ARGV: field, value, next
+ * offset, for each partition.
+ */
+const forwardOnly = `
+for i = 1, #ARGV, 3 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if not stored or tonumber(cjson.decode(stored).nextOffset) < tonumber(ARGV[i + 2]) then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1`;
+
 /** A checkpoint as stored: the commit order as decimal text, since JSON numbers are doubles. */
 type Stored = { nextOffset: string; commitOrder: string | null };
 
@@ -48,7 +62,6 @@ export function checkpointsFromHash(saved: Record<string, string>): Checkpoint[]
 export const sinkConnectionName = (projector: string, generation: number) => `nova-${projector}-g${generation}`;
 
 const positionOf = (op: { commitOrder: bigint; version: bigint }) => versionText(op.commitOrder) + versionText(op.version);
-const sourceTopics = new Set(redisTopics);
 
 export async function createRedisSink(options: { target: RedisTarget; generation: number; projector: string }): Promise<Sink<RedisOp> & CheckpointStore> {
   const { target, generation, projector } = options;
@@ -58,6 +71,8 @@ export async function createRedisSink(options: { target: RedisTarget; generation
   redis.defineCommand('novaPublish', { numberOfKeys: 1, lua: publishScript });
   const prefix = generationPrefix(generation);
   const key = (name: string) => prefix + name;
+  // dead letters handed back come from here, each with its old position (apply.lua, rule 4)
+  const letters = replayTopic(projector);
 
   const io = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
@@ -80,7 +95,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
     const byTag = new Map<string, unknown[]>();
     for (const { op, change } of ops) {
       const { topic, partition, offset } = change.position;
-      const entry = { table: op.table, id: op.id, version: versionText(op.version), order: versionText(op.commitOrder), source: `${topic}:${partition}`, offset: Number(offset), letter: !sourceTopics.has(topic), holds: op.holds, commands: op.commands };
+      const entry = { table: op.table, id: op.id, version: versionText(op.version), order: versionText(op.commitOrder), source: `${topic}:${partition}`, offset: Number(offset), letter: topic === letters, holds: op.holds, commands: op.commands };
       (byTag.get(op.tag) ?? byTag.set(op.tag, []).get(op.tag)!).push(entry);
     }
     for (const tag of derive.keys()) if (!byTag.has(tag)) byTag.set(tag, []);
@@ -141,9 +156,9 @@ export async function createRedisSink(options: { target: RedisTarget; generation
         if (checkpoints.length === 0) return;
         const fields = checkpoints.flatMap((c) => {
           const stored: Stored = { nextOffset: c.nextOffset, commitOrder: c.commitOrder === null ? null : String(c.commitOrder) };
-          return [`${c.topic}:${c.partition}`, JSON.stringify(stored)];
+          return [`${c.topic}:${c.partition}`, JSON.stringify(stored), c.nextOffset];
         });
-        await redis.hset(key(checkpointKey(projector)), ...fields);
+        await redis.eval(forwardOnly, 1, key(checkpointKey(projector)), ...fields);
       });
     },
     load: async () => checkpointsFromHash(await io(() => redis.hgetall(key(checkpointKey(projector))))),
