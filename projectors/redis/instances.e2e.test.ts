@@ -1,0 +1,104 @@
+// Several instances of the Redis projector sharing its partitions (one consumer group per
+// projector and generation), against the real stack: three started, each holding some of the
+// partitions; one kill -9ed mid-run while a workload writes; the other two take its partitions
+// from the checkpoints it stored (reloaded on assignment, not what they read before), and the
+// generation converges to PostgreSQL exactly, which the reconcile tool confirms.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
+import { logLines } from '../runtime/testing/observe.ts';
+import { kill9, outputTail, runNova, startProjector, stopProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { redisTopics } from './mapping/index.ts';
+import { assertMatchesPostgres, caughtUp, storedCheckpoints } from './test/harness.ts';
+import { claimGeneration } from './test/own-generation.ts';
+import { runWorkload } from './test/workload.ts';
+
+const own = await claimGeneration(process.env);
+const { redis, generation } = own;
+const group = projectorGroup('redis', generation);
+const db = new pg.Client({ connectionString: env('DATABASE_URL') });
+const kafka = new Kafka({ clientId: 'nova-redis-instances-e2e', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING });
+const admin = kafka.admin();
+const instances: ProjectorProcess[] = [];
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+before(async () => {
+  await db.connect();
+  await admin.connect();
+});
+after(async () => {
+  for (const instance of instances) await stopProjector(instance).catch(() => undefined);
+  await own.release();
+  await admin.disconnect();
+  await db.end();
+});
+
+/** The group's members and the partitions each holds (`topic:partition`), once it is stable with `count` members. */
+async function stableWith(count: number): Promise<Map<string, string[]>> {
+  return waitFor(`the group to be stable with ${count} members, each holding partitions`, async () => {
+    const [described] = (await admin.describeGroups([group])).groups;
+    if (described?.state !== 'Stable' || described.members.length !== count) return undefined;
+    const held = new Map<string, string[]>();
+    for (const member of described.members) {
+      const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+      const partitions = Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => `${topic}:${p}`)).filter((k) => redisTopics.includes(k.slice(0, k.lastIndexOf(':'))));
+      if (partitions.length === 0) return undefined;
+      held.set(member.memberId, partitions);
+    }
+    return held;
+  }, 120_000);
+}
+
+/** An instance's assignment lines: the partitions each names, with where each resumed ("<topic>[p]@offset"). */
+const assignments = (instance: ProjectorProcess) => logLines(instance, "partitions assigned: each resumes from the store's checkpoint").map((line) => (line.partitions ?? []) as string[]);
+
+test('three instances share the partitions; one kill -9ed mid-run, the others take its partitions where it left them, and the views equal PostgreSQL', { timeout: 600_000 }, async (t) => {
+  t.after(() => instances.forEach((instance, i) => t.diagnostic(`instance ${i} output:\n${outputTail(instance, 6)}`)));
+  const args = ['--generation', String(generation), '--shadow', '--max-batch', '200', '--metrics-port', '0'];
+  for (let i = 0; i < 3; i++) instances.push(startProjector('redis', args));
+  const total = (await admin.fetchTopicMetadata({ topics: redisTopics })).topics.reduce((n, topic) => n + topic.partitions.length, 0);
+  const shared = await stableWith(3);
+  assert.equal([...shared.values()].flat().length, total, 'every partition is held, by exactly one instance');
+
+  const workload = runWorkload(db, { statements: 6_000, tag: `instances-${randomUUID().slice(0, 8)}` });
+  // killed while it works: once its checkpoints have moved since the workload began
+  const victim = instances[0] as ProjectorProcess;
+  const before = await storedCheckpoints(redis, generation);
+  await waitFor('the generation\'s checkpoints to move', async () => {
+    const now = await storedCheckpoints(redis, generation);
+    return [...now].some(([key, next]) => next > (before.get(key) ?? 0n)) ? true : undefined;
+  }, 120_000);
+  const seenBefore = instances.map((instance) => assignments(instance).length);
+  await kill9(victim);
+  // what it stored, once the last script it sent can no longer land
+  let atRest = await storedCheckpoints(redis, generation);
+  for (;;) {
+    await pause(250);
+    const again = await storedCheckpoints(redis, generation);
+    if ([...again].every(([key, next]) => atRest.get(key) === next) && again.size === atRest.size) break;
+    atRest = again;
+  }
+  const survivors = instances.slice(1);
+  const retaken = await stableWith(2);
+  assert.equal([...retaken.values()].flat().length, total, 'the two survivors hold every partition');
+  await workload;
+  await caughtUp(redis, generation, kafka, db, 300_000);
+  await assertMatchesPostgres(redis, generation, db);
+
+  // the victim's partitions: in the survivors' first assignment after the kill, each resumed exactly where the victim's stored checkpoint stood
+  const victimHeld = new Set((assignments(victim).at(-1) ?? []).map((p) => p.replace(/\[(\d+)\]@.*$/, ':$1')));
+  const resumed = survivors.flatMap((instance, i) => assignments(instance)[seenBefore[i + 1] as number] ?? []).map((p) => /^(.*)\[(\d+)\]@(.*)$/.exec(p) as RegExpExecArray).filter(([, topic, partition]) => victimHeld.has(`${topic}:${partition}`));
+  assert.ok(resumed.length > 0, 'the survivors took the victim\'s partitions');
+  for (const [line, topic, partition, offset] of resumed) {
+    const stored = atRest.get(`${topic}:${partition}`);
+    assert.equal(offset === 'earliest' ? undefined : BigInt(offset as string), stored, `${line}: resumed where the victim's checkpoint stood`);
+  }
+
+  const reconciled = await runNova(['projector', 'reconcile', 'redis', '--generation', String(generation)], 300_000);
+  assert.equal(reconciled.code, 0, reconciled.stdout + reconciled.stderr);
+  assert.match(reconciled.stdout, new RegExp(`^redis generation ${generation}: no drift`));
+});
