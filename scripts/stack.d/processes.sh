@@ -2,9 +2,23 @@
 # Nova's own processes (the five projectors and the API) under Debian's supervisor: restarted
 # when they exit (after a crash or kill -9, with supervisor's growing back-off while one keeps
 # failing at start-up), logs under $NOVA_STATE/processes/, controlled through a unix socket
-# only this user can open (no TCP port). Sourced by scripts/stack.
+# only this user can open (no TCP port). Sourced by scripts/stack. With NOVA_PROJECTOR_INSTANCES=N
+# (`scripts/stack processes --instances N`) each projector runs as N instances sharing its
+# partitions (one consumer group): projector-redis, projector-redis-2, ..., instance i answering
+# on its projector's port + 100 x (i - 1).
 
-NOVA_PROCESSES=(projector-redis projector-clickhouse projector-elasticsearch projector-neo4j projector-milvus api)
+NOVA_PROJECTORS=(redis clickhouse elasticsearch neo4j milvus)
+
+# Every process supervisord is to run, by name (NOVA_PROJECTOR_INSTANCES of each projector).
+nova_processes() {
+  local store i instances=${NOVA_PROJECTOR_INSTANCES:-1}
+  [[ "$instances" =~ ^[1-9][0-9]*$ ]] || die "NOVA_PROJECTOR_INSTANCES must be a whole number from 1, not '$instances'"
+  for store in "${NOVA_PROJECTORS[@]}"; do
+    echo "projector-$store"
+    for ((i = 2; i <= instances; i++)); do echo "projector-$store-$i"; done
+  done
+  echo api
+}
 
 processes_dir() { echo "$NOVA_STATE/processes"; }
 processes_conf() { echo "$(processes_dir)/supervisord.conf"; }
@@ -16,6 +30,10 @@ supervisor_pid() {
 
 # Where each process answers /healthz, /readyz and /metrics (.env.example's ports).
 process_port() {
+  if [[ "$1" =~ ^(projector-[a-z0-9]+)-([0-9]+)$ ]]; then
+    echo $(($(process_port "${BASH_REMATCH[1]}") + 100 * (BASH_REMATCH[2] - 1)))
+    return
+  fi
   case $1 in
   api) echo "$NOVA_API_PORT" ;;
   projector-redis) echo "$NOVA_PROJECTOR_REDIS_PORT" ;;
@@ -29,7 +47,10 @@ process_port() {
 process_command() {
   case $1 in
   api) echo "api --port $(process_port api)" ;;
-  projector-*) echo "projector run ${1#projector-} --metrics-port $(process_port "$1")" ;;
+  projector-*)
+    local store=${1#projector-}
+    echo "projector run ${store%%-*} --metrics-port $(process_port "$1")"
+    ;;
   esac
 }
 
@@ -55,7 +76,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 serverurl=unix://$dir/supervisor.sock
 CONF
     local name
-    for name in "${NOVA_PROCESSES[@]}"; do
+    for name in $(nova_processes); do
       cat <<CONF
 
 [program:$name]
@@ -81,6 +102,7 @@ supervisorctl_() { supervisorctl -c "$(processes_conf)" "$@"; }
 
 cmd_processes_up() {
   command -v supervisord >/dev/null || apt_install supervisor
+  nova_processes >/dev/null # refuses a bad count before anything changes
   # the Debian package starts a system-wide supervisord of its own: Nova's is per clone
   write_processes_conf
   if supervisor_pid >/dev/null; then
@@ -93,7 +115,7 @@ cmd_processes_up() {
   local deadline=$((SECONDS + ${NOVA_PROCESSES_TIMEOUT:-120})) name pending
   while :; do
     pending=()
-    for name in "${NOVA_PROCESSES[@]}"; do
+    for name in $(nova_processes); do
       curl -fsS -m 2 "http://127.0.0.1:$(process_port "$name")/healthz" >/dev/null 2>&1 || pending+=("$name")
     done
     [ ${#pending[@]} -eq 0 ] && break
@@ -111,11 +133,14 @@ cmd_processes_down() {
   for _ in $(seq 300); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
 }
 
+# The processes the running supervisord was configured with (the last `processes` wrote them).
+configured_processes() { sed -nE 's/^\[program:(.*)\]$/\1/p' "$(processes_conf)" 2>/dev/null; }
+
 # The status table's rows for Nova's processes; readiness from each one's /readyz.
 processes_status() {
   supervisor_pid >/dev/null || return 0
   local name pid ready
-  for name in "${NOVA_PROCESSES[@]}"; do
+  for name in $(configured_processes); do
     pid=$(supervisorctl_ pid "$name" 2>/dev/null) || pid=-
     [ "$pid" = 0 ] && pid=-
     if [ "$pid" != - ] && curl -fsS -m 2 "http://127.0.0.1:$(process_port "$name")/readyz" >/dev/null 2>&1; then ready=yes; else ready=no; fi

@@ -1,9 +1,13 @@
 // Nova's own processes under supervisord (scripts/stack processes): all six come up and answer
-// /healthz; a kill -9 of the API and of a projector is answered by a new process; `processes
-// down` stops them all and leaves the servers running.
+// /healthz; a kill -9 of the API and of a projector is answered by a new process; with
+// --instances 2 each projector gains a second instance in its consumer group, restarted after a
+// kill -9 like the first; `processes down` stops them all and leaves the servers running.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, test } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { redisGenerations } from '../../../projectors/redis/generations.ts';
+import { projectorGroup } from '../../../projectors/runtime/source/kafkajs-source.ts';
 import { env, stack, waitFor } from './stack.ts';
 
 const processes = ['projector-redis', 'projector-clickhouse', 'projector-elasticsearch', 'projector-neo4j', 'projector-milvus', 'api'];
@@ -40,7 +44,34 @@ test('the projectors and the API run supervised: up, restarted after kill -9, do
       return now && now !== '-' && now !== pid && (await healthy(at[victim] as string)) ? now : undefined;
     }, 60_000);
   }
+
+  // a second instance of each projector, on its port + 100, in the same consumer group as the first
+  await stack('processes', '--instances', '2');
+  const second = String(Number(at['projector-redis']) + 100);
+  await waitFor('projector-redis-2 to answer /healthz', async () => ((await healthy(second)) ? true : undefined), 60_000);
+  const admin = new Kafka({ clientId: 'nova-processes-test', brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const group = projectorGroup('redis', (await redisGenerations.live(process.env)) ?? 1);
+    const members = async () => (await admin.describeGroups([group])).groups[0];
+    await waitFor('the redis projector group to hold two members', async () => {
+      const g = await members();
+      return g?.state === 'Stable' && g.members.length === 2 ? true : undefined;
+    }, 120_000);
+    const pid = pidOf(await stack('status').catch((error: { stdout: string }) => error.stdout), 'projector-redis-2', second);
+    assert.match(pid ?? '', /^\d+$/, 'projector-redis-2 is in the status table with its pid');
+    process.kill(Number(pid), 'SIGKILL');
+    await waitFor('projector-redis-2 to be restarted and rejoin the group', async () => {
+      const now = pidOf(await stack('status').catch((error: { stdout: string }) => error.stdout), 'projector-redis-2', second);
+      const g = await members();
+      return now && now !== '-' && now !== pid && g?.state === 'Stable' && g.members.length === 2 ? true : undefined;
+    }, 120_000);
+  } finally {
+    await admin.disconnect();
+  }
+
   await stack('processes', 'down');
   for (const name of processes) assert.equal(await healthy(at[name] as string), false, `${name} stopped`);
+  assert.equal(await healthy(second), false, 'projector-redis-2 stopped');
   assert.match(await stack('status').catch((error: { stdout: string }) => error.stdout), /^postgres .* yes$/m, 'the servers stay up');
 });
