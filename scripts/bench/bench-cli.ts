@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { novaConfig } from '../../config/nova-config.ts';
 import { projectors } from '../../projectors/registry.ts';
 import { benchApi } from './api-bench.ts';
+import { benchCapacity } from './capacity.ts';
 import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
@@ -13,6 +14,7 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
        scripts/nova bench freshness [--projector redis|elasticsearch|all] [--rate 1000] [--seconds 120]
        scripts/nova bench api [--connections 10] [--duration 10] [--rate 200] [--seconds 20] [--api URL]
        scripts/nova bench redis-memory [--items 50000]
+       scripts/nova bench capacity [--changes 40000] [--reads 200000] [--write-rate 20000] [--read-rate 1000000]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
           pair: bytes only (the consume ceiling), then through the real decoder; prints
@@ -76,6 +78,14 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           over the generation's keys, less the empty generation's), keys, members, bytes per
           item, and the ratio of the two sizes (1.0: the views are bounded). On the cluster
           with REDIS_URL=$REDIS_CLUSTER_URL REDIS_CLUSTER=true.
+
+  capacity
+          the capacity model from figures measured in this run: the CPU one change costs at
+          each hop (PostgreSQL, Debezium, Kafka, the Redis projector, Redis; per process from
+          /proc, less each one's idle burn over as long), written as --changes notification
+          rows and projected into a scratch generation; the Redis CPU of one view read
+          (--reads GETs, 64 in flight); then cores, instances and masters per tier for
+          --read-rate view reads/s and --write-rate row changes/s, and the first ceiling.
 
 --projector defaults to all. Scratch generations (a claimed Redis generation, an
 Elasticsearch generation >= 1000) and the benchmark's consumer groups are removed afterwards;
@@ -179,6 +189,23 @@ export async function run(args: string[]): Promise<number> {
         return await freshness(rest);
       case 'api':
         return await api(rest);
+      case 'capacity': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { changes: { type: 'string', default: '40000' }, reads: { type: 'string', default: '200000' }, 'write-rate': { type: 'string', default: '20000' }, 'read-rate': { type: 'string', default: '1000000' } },
+        });
+        await benchCapacity({
+          changes: positiveInteger(values.changes, '--changes'),
+          reads: positiveInteger(values.reads, '--reads'),
+          writeRate: positiveInteger(values['write-rate'], '--write-rate'),
+          readRate: positiveInteger(values['read-rate'], '--read-rate'),
+          brokers: requireEnv('KAFKA_BROKERS'),
+          registryUrl: requireEnv('SCHEMA_REGISTRY_URL'),
+          databaseUrl: requireEnv('DATABASE_URL'),
+          env: process.env,
+        });
+        return 0;
+      }
       case 'redis-memory': {
         const { values } = parseArgs({ args: rest, options: { items: { type: 'string', default: '50000' } } });
         requireEnv('REDIS_URL');
