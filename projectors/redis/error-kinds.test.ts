@@ -70,6 +70,11 @@ describe('replies only some server states give', () => {
     test(`${reply.split(' ', 1)[0]}: ${kind}`, () => assert.equal(redisKind(new ReplyError(reply), 'ready') ?? 'fatal', kind));
   }
 
+  test('a full Redis is a stall with its own code (NOVA_S1005), not a crash: the partition waits for room', () => {
+    const full = redisError(new ReplyError("OOM command not allowed when used memory > 'maxmemory'."), { status: 'ready' } as never);
+    assert.deepEqual([full.kind, full.code], ['stall', 'NOVA_S1005']);
+  });
+
   test('the code is the first word only: a reply that merely mentions one is not classified by it', () => {
     assert.equal(redisKind(new ReplyError('ERR Error running script: OOM command not allowed'), 'ready'), undefined);
     assert.equal(redisKind(new Error('OOM command not allowed'), 'ready'), undefined, 'nor is an error that is not a reply');

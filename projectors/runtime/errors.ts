@@ -28,6 +28,7 @@ export const codes = {
   storeRejected: 'NOVA_S1002', // the store refused this record (dead-lettered)
   storeTimeout: 'NOVA_S1003', // the store gave up on the request (timeout, memory): maybe the batch's own fault
   storeFailed: 'NOVA_S1004', // a store failure Nova does not know: the process exits and its supervisor restarts it
+  storeFull: 'NOVA_S1005', // the store is out of room (Redis at maxmemory with noeviction): the partition stalls until it has some
   retentionGap: 'NOVA_C1001', // the store's checkpoint is before the partition's first retained record
   beyondEnd: 'NOVA_C1002', // the store's checkpoint is after the partition's end (the topic was recreated)
   streamGap: 'NOVA_C1003', // records of a stream that began after a gap (a lost replication slot) meet a generation filled before it
@@ -81,6 +82,6 @@ export const isNetworkError = (error: unknown): boolean => {
 export function storeError(error: unknown, store: string, kindOf: (error: unknown) => ErrorKind | undefined = () => undefined): NovaError {
   if (error instanceof NovaError) return error;
   const kind = kindOf(error) ?? (isNetworkError(error) ? 'transient' : 'fatal');
-  const code = { transient: codes.storeUnavailable, bounded: codes.storeTimeout, poison: codes.storeRejected, stall: codes.storeUnavailable, fatal: codes.storeFailed }[kind];
+  const code = { transient: codes.storeUnavailable, bounded: codes.storeTimeout, poison: codes.storeRejected, stall: codes.storeFull, fatal: codes.storeFailed }[kind];
   return new NovaError(kind, code, `${store}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
