@@ -8,12 +8,14 @@ import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
 import { benchRedisMemory } from './redis-memory.ts';
+import { benchRedisTruncate } from './redis-truncate.ts';
 
 export const usage = `Usage: scripts/nova bench decode [--records 200000] [--topic ${fillableTopic}]
        scripts/nova bench projector-throughput [--projector redis|elasticsearch|all] [--changes 200000]
        scripts/nova bench freshness [--projector redis|elasticsearch|all] [--rate 1000] [--seconds 120]
        scripts/nova bench api [--connections 10] [--duration 10] [--rate 200] [--seconds 20] [--api URL]
        scripts/nova bench redis-memory [--items 50000]
+       scripts/nova bench redis-truncate [--keys 1000000]
        scripts/nova bench capacity [--changes 40000] [--reads 200000] [--write-rate 20000] [--read-rate 1000000]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
@@ -78,6 +80,11 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           over the generation's keys, less the empty generation's), keys, members, bytes per
           item, and the ratio of the two sizes (1.0: the views are bounded). On the cluster
           with REDIS_URL=$REDIS_CLUSTER_URL REDIS_CLUSTER=true.
+
+  redis-truncate
+          a TRUNCATE of live_streams through the Redis sink over --keys stream:meta keys in a
+          generation of its own, while a reader GETs a key in a closed loop: the sweep's time,
+          and the reader's latency during it against the same reader idle (same run).
 
   capacity
           the capacity model from figures measured in this run: the CPU one change costs at
@@ -204,6 +211,12 @@ export async function run(args: string[]): Promise<number> {
           databaseUrl: requireEnv('DATABASE_URL'),
           env: process.env,
         });
+        return 0;
+      }
+      case 'redis-truncate': {
+        const { values } = parseArgs({ args: rest, options: { keys: { type: 'string', default: '1000000' } } });
+        requireEnv('REDIS_URL');
+        await benchRedisTruncate({ keys: positiveInteger(values.keys, '--keys'), env: process.env });
         return 0;
       }
       case 'redis-memory': {
