@@ -57,7 +57,9 @@ export async function runWorkload(db: pg.Client, options: { statements: number; 
     async () => {
       const c = pick(ids.conversations);
       const last = pick(ids.messages) ?? 0;
-      if (c) await db.query(`INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, $3) ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_read_message_id = EXCLUDED.last_read_message_id`, [pick([c.a, c.b]), c.id, last]);
+      // a read mark only moves forward, as the API moves it (api/domains/messages/writes.ts):
+      // the Redis view keeps no read message below it (README: Redis bounds)
+      if (c) await db.query(`INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, $3) ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_read_message_id = GREATEST(message_read_status.last_read_message_id, EXCLUDED.last_read_message_id)`, [pick([c.a, c.b]), c.id, last]);
     },
     async () => ids.streams.push(Number((await one(`INSERT INTO live_streams (user_id, title, rtmp_url) VALUES ($1, 'stream', 'rtmp://x') RETURNING id`, [pick(ids.users)])).id)),
     async () => db.query(`UPDATE live_streams SET status = $2, started_at = now() WHERE id = $1`, [pick(ids.streams), pick(['live', 'ended', 'live'])]),
