@@ -1,4 +1,6 @@
-// The seed's friend-of-friend query (section 4.2), as readers (the API) ask it of the live label.
+// The seed's friend-of-friend query (section 4.2), as readers (the API) ask it of the live
+// generation's label (views.ts) or of the seed's `User`. A deleted user's tombstone has no
+// FOLLOWS left (graph-writes.ts), so no tombstone is reached through one.
 // As printed in the seed it does not compile on Neo4j 5 ("Cannot use aggregation in ORDER BY
 // if there are no aggregate expressions in the preceding RETURN"), so the count moves into a
 // WITH; what it returns and how it orders are the seed's.

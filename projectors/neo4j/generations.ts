@@ -1,8 +1,11 @@
 // Blue/green for the graph (the scheme and its cost: graph-names.ts). The live generation is
-// the one whose (:NovaGeneration) node says live; its nodes carry `User`. Promoting moves
-// that label from the old generation's nodes to the new one's in one transaction, so readers
-// see one whole generation or the other, never a mix. A reader namespace has its own label and
-// live flag (readerGraph), so it promotes without touching `User`.
+// the one whose (:NovaGeneration) node says live. Promoting flips that flag in one small
+// transaction: Nova's readers address the live generation's own label (views.ts), so they see
+// one whole generation or the other, never a mix. The seed's `User` label then moves from the
+// old generation's nodes to the new one's in chunks of 10,000 (a single transaction over a
+// million nodes exceeds the server's transaction memory: scripts/nova bench neo4j-promote); a
+// promotion cut short midway is finished by running it again. A reader namespace has its own
+// label and live flag (readerGraph), so it promotes without touching `User`.
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import type { Generations } from '../runtime/sink.ts';
 import { connectNeo4j, inTransaction, withSession } from './connection.ts';
@@ -29,6 +32,9 @@ export async function ensureGraphSchema(driver: Driver, generation: number, read
 const liveIn = (readers: ReaderGraph) => async (session: Session): Promise<number | undefined> =>
   (await session.run(`MATCH (g:${generationLabel}) WHERE g.${readers.liveFlag} RETURN g.generation AS generation`)).records[0]?.get('generation');
 
+/** Nodes relabelled per transaction while the seed's label moves. */
+const relabelChunk = 10_000;
+
 export async function promote(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
   const label = userLabel(generation);
   const { label: liveLabel, liveFlag } = readers;
@@ -43,8 +49,12 @@ export async function promote(driver: Driver, generation: number, readers: Reade
     if (!(flagged.records[0]?.get('generations') as number[]).includes(generation)) {
       throw new Error(`generation ${generation} has never been filled: rebuild it first`);
     }
-    await tx.run(`MATCH (u:${liveLabel}) WHERE NOT u:${label} REMOVE u:${liveLabel}`);
-    await tx.run(`MATCH (u:${label}) WHERE ${isVisible('u')} SET u:${liveLabel}`);
+  });
+  // the seed's label follows, a chunk per transaction; the live generation's writes label
+  // their own new nodes from the flag on (graph-writes.ts), the old one's no longer do
+  await withSession(driver, async (session) => {
+    await session.run(`MATCH (u:${liveLabel}) WHERE NOT u:${label} CALL (u) { REMOVE u:${liveLabel} } IN TRANSACTIONS OF ${relabelChunk} ROWS`);
+    await session.run(`MATCH (u:${label}) WHERE ${isVisible('u')} AND NOT u:${liveLabel} CALL (u) { SET u:${liveLabel} } IN TRANSACTIONS OF ${relabelChunk} ROWS`);
   });
 }
 

@@ -5,10 +5,10 @@
 // address and the per-generation uniqueness constraint covers; the nodes of the live
 // generation also carry `User`, the label readers query, so a shadow generation being filled
 // is invisible to them. FOLLOWS only ever joins two nodes of one generation, so a traversal
-// that starts at a `User` stays in the live one. Cost: promoting relabels every node of the
-// old and the new generation in one transaction (O(nodes), heap-bound on a big graph), and
-// both generations take disk and page cache while they coexist. The alternative, readers
-// querying `User_gN` after looking up N, would make a swap one write but break the contract.
+// that starts at a `User` stays in the live one. Nova's own readers (views.ts) query `User_gN`
+// of the live N, so a promotion is one flag for them; `User` is kept for everyone else, moved
+// in chunks after the flag (generations.ts): mixed while it moves. Both generations take disk
+// and page cache while they coexist.
 //
 // A reader namespace (runtime/reader-namespace.ts) has a label and a live flag of its own
 // (readerGraph); the generations and their bookkeeping are shared by number.

@@ -1,17 +1,19 @@
-// How readers (the API) reach the graph: the driver, the label their reader namespace queries
-// (graph-names.ts; `User` by default), and the projector's checkpoints in the live generation,
-// looked up again at most once a second.
+// How readers (the API) reach the graph: the driver, the live generation's own label (looked up
+// again at most once a second, like its checkpoints), so a promotion, which flips one flag
+// (generations.ts), switches a reader between two queries and never shows it a mix of two
+// generations. The seed's `User` label (graph-names.ts) follows in chunks, for other readers.
 import type { Driver, Session } from 'neo4j-driver';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { loadCheckpoints } from './checkpoint.ts';
 import { connectNeo4j, withSession } from './connection.ts';
 import { shared } from '../runtime/shared-read.ts';
 import { neo4jGenerations } from './generations.ts';
-import { readerGraph, type ReaderGraph } from './graph-names.ts';
+import { readerGraph, userLabel, type ReaderGraph } from './graph-names.ts';
 
 export type Neo4jViews = {
   readers: ReaderGraph;
-  read<T>(read: (session: Session) => Promise<T>): Promise<T>;
+  /** runs `read` with a session and the label of the live generation's nodes (`User_gN`) */
+  read<T>(read: (session: Session, label: string) => Promise<T>): Promise<T>;
   checkpoints(): Promise<Checkpoint[]>;
   close(): Promise<void>;
 };
@@ -22,7 +24,12 @@ export function openNeo4jViews(env: NodeJS.ProcessEnv, options: { projector?: st
   const liveGeneration = shared(() => neo4jGenerations.live(env), 1_000);
   return {
     readers: readerGraph(env),
-    read: (read) => withSession(driver, read),
+    async read(read) {
+      const generation = await liveGeneration();
+      const readers = readerGraph(env);
+      // before any generation is live there is nothing to read: the reader label is empty then
+      return withSession(driver, (session) => read(session, generation === undefined ? readers.label : userLabel(generation)));
+    },
     async checkpoints() {
       const generation = await liveGeneration();
       return generation === undefined ? [] : loadCheckpoints(driver, { projector, generation });

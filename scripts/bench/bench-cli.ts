@@ -7,6 +7,7 @@ import { benchCapacity } from './capacity.ts';
 import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
+import { benchNeo4jPromote } from './neo4j-promote.ts';
 import { benchRedisMemory } from './redis-memory.ts';
 import { benchRedisTruncate } from './redis-truncate.ts';
 
@@ -16,6 +17,7 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
        scripts/nova bench api [--connections 10] [--duration 10] [--rate 200] [--seconds 20] [--api URL]
        scripts/nova bench redis-memory [--items 50000]
        scripts/nova bench redis-truncate [--keys 1000000]
+       scripts/nova bench neo4j-promote [--nodes 1000000]
        scripts/nova bench capacity [--changes 40000] [--reads 200000] [--write-rate 20000] [--read-rate 1000000]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
@@ -85,6 +87,11 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           a TRUNCATE of live_streams through the Redis sink over --keys stream:meta keys in a
           generation of its own, while a reader GETs a key in a closed loop: the sweep's time,
           and the reader's latency during it against the same reader idle (same run).
+
+  neo4j-promote
+          --nodes User nodes in a scratch generation promoted in a reader namespace of the
+          bench's own (the app's User never moves), then demoted: each relabel's time, or the
+          server's refusal (a transaction over its memory limit).
 
   capacity
           the capacity model from figures measured in this run: the CPU one change costs at
@@ -217,6 +224,12 @@ export async function run(args: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { keys: { type: 'string', default: '1000000' } } });
         requireEnv('REDIS_URL');
         await benchRedisTruncate({ keys: positiveInteger(values.keys, '--keys'), env: process.env });
+        return 0;
+      }
+      case 'neo4j-promote': {
+        const { values } = parseArgs({ args: rest, options: { nodes: { type: 'string', default: '1000000' } } });
+        requireEnv('NEO4J_URL');
+        await benchNeo4jPromote({ nodes: positiveInteger(values.nodes, '--nodes'), env: process.env });
         return 0;
       }
       case 'redis-memory': {

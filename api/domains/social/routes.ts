@@ -68,7 +68,7 @@ export function socialRoutes(deps: ApiDeps) {
       const cached = tokened ? undefined : await cachedSuggestions(deps.ephemeral, me).catch(() => undefined);
       if (cached) return c.json({ items: cached }, 200, { 'Nova-Served-By': 'cache' });
       await readAfterToken(c, deps, ['neo4j'], 'unavailable');
-      const items = await fromView('neo4j', () => deps.neo4j.read((session) => suggestionsFromGraph(session, deps.neo4j.readers.label, me)));
+      const items = await fromView('neo4j', () => deps.neo4j.read((session, label) => suggestionsFromGraph(session, label, me)));
       await cacheSuggestions(deps.ephemeral, me, items).catch((error: unknown) => deps.log.warn({ err: error }, 'suggestions not cached'));
       return c.json({ items }, 200);
     },
