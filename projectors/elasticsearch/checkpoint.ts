@@ -2,6 +2,10 @@
 // topic, partition) in `nova_checkpoints`. Elasticsearch has no transaction spanning the bulk
 // and this write, so the sink writes them after the effects; replaying from an older checkpoint
 // is harmless because every effect is guarded by its external version (the change's version).
+// A checkpoint only moves forward (its document's external version is its offset, so a lower
+// one is refused with a conflict): a partition's previous holder, finishing a batch after a
+// rebalance moved the partition, cannot set it back. (Scripts would need painless, which the
+// stack's Elasticsearch does not load.)
 import type { Client } from '@elastic/elasticsearch';
 import { NovaError, codes } from '../runtime/errors.ts';
 import { bulkFailures } from './bulk-outcome.ts';
@@ -33,6 +37,10 @@ type CheckpointDoc = Omit<Checkpoint, 'commitOrder'> & CheckpointScope & { commi
 export const checkpointId = ({ projector, generation }: CheckpointScope, topic: string, partition: number) =>
   `${projector}:g${generation}:${topic}:${partition}`;
 
+// above any internal version a document written before this scheme can have (one per write)
+const versionBase = 2 ** 40;
+const versionOf = (nextOffset: string) => versionBase + Number(nextOffset);
+
 /**
  * One bulk for all of a batch's partitions. refresh false: waiting for a refresh (`wait_for`)
  * would add up to a refresh interval to every batch, and nothing searches these documents
@@ -45,10 +53,11 @@ export async function writeCheckpoints(client: Client, scope: CheckpointScope, c
     refresh: false,
     operations: checkpoints.flatMap(({ topic, partition, nextOffset, commitOrder }): object[] => {
       const document: CheckpointDoc = { ...scope, topic, partition, nextOffset, commitOrder: commitOrder === null ? null : commitOrder.toString(), updated_at };
-      return [{ index: { _index: checkpointIndex, _id: checkpointId(scope, topic, partition) } }, document];
+      return [{ index: { _index: checkpointIndex, _id: checkpointId(scope, topic, partition), version: versionOf(nextOffset), version_type: 'external' } }, document];
     }),
   });
-  const { reasons, transient } = bulkFailures(response.items);
+  // a conflict is a checkpoint at or past this one already stored: nothing to write
+  const { reasons, transient } = bulkFailures(response.items.filter((item) => Object.values(item)[0]?.status !== 409));
   if (reasons.length > 0) {
     const detail = `elasticsearch: ${reasons.length} of ${checkpoints.length} checkpoints not written, first: ${reasons[0]}`;
     throw new NovaError(transient ? 'transient' : 'fatal', codes.storeUnavailable, detail);

@@ -51,6 +51,9 @@ export async function ensureIndex(client: Client, index: string, mappings: { pro
 export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const { env = {}, ...claim } = options;
   await ensureIndex(client, checkpointIndex, checkpointMappings);
+  // a deleted checkpoint forgets its version at once (checkpoint.ts versions them by offset), so
+  // deleting one to replay a partition from the start works as it reads
+  await client.indices.putSettings({ index: checkpointIndex, settings: { 'index.gc_deletes': '0s' } });
   for (const alias of aliasNames) {
     await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
     await ensureFormat(client, alias, generation, indexName(alias, generation));

@@ -29,11 +29,21 @@ export type CheckpointScope = { projector: string; generation: number };
 
 const checkpointId = (projector: string, topic: string, partition: number) => `${projector}:${topic}:${partition}`;
 
-/** One upsert for all of a batch's partitions. */
+/**
+ * One upsert for all of a batch's partitions, of those that move forward: a partition's previous
+ * holder, finishing a batch after a rebalance moved the partition, does not set it back. Milvus
+ * has no conditional write, so this reads first: two writers interleaving between the read and
+ * the upsert could still regress one (named in the README).
+ */
 export async function writeCheckpoints(client: MilvusClient, { projector, generation }: CheckpointScope, checkpoints: Checkpoint[]): Promise<void> {
   if (checkpoints.length === 0) return;
   const name = checkpointCollection(generation);
-  const data = checkpoints.map(({ topic, partition, nextOffset, commitOrder }) => ({
+  const ids = checkpoints.map(({ topic, partition }) => checkpointId(projector, topic, partition));
+  const stored = await call(client, 'read checkpoints', () => client.query({ collection_name: name, filter: `id in [${ids.map(quote).join(', ')}]`, output_fields: ['id', 'next_offset'] }), { collection: name });
+  const storedAt = new Map(stored.data.map((row) => [String(row['id']), BigInt(String(row['next_offset']))]));
+  const forward = checkpoints.filter(({ topic, partition, nextOffset }) => BigInt(nextOffset) > (storedAt.get(checkpointId(projector, topic, partition)) ?? -1n));
+  if (forward.length === 0) return;
+  const data = forward.map(({ topic, partition, nextOffset, commitOrder }) => ({
     id: checkpointId(projector, topic, partition),
     projector,
     topic,

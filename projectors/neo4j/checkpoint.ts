@@ -1,6 +1,8 @@
 // Where the Neo4j projector's position lives: one (:NovaCheckpoint {projector, generation,
 // topic, partition, nextOffset, commitOrder}) node per partition, written in the batch's own
-// transaction, so a checkpoint exists exactly when the effects before it do.
+// transaction, so a checkpoint exists exactly when the effects before it do. A checkpoint only
+// moves forward: a partition's previous holder, finishing a batch after a rebalance moved the
+// partition, cannot set it back.
 import type { Driver, ManagedTransaction, Transaction } from 'neo4j-driver';
 import neo4j from 'neo4j-driver';
 import type { Checkpoint } from '../runtime/sink.ts';
@@ -14,6 +16,7 @@ export async function writeCheckpoints(tx: Transaction | ManagedTransaction, { p
   await tx.run(
     `UNWIND $checkpoints AS c
      MERGE (n:${checkpointLabel} {projector: $projector, generation: $generation, topic: c.topic, partition: c.partition})
+     WITH n, c WHERE n.nextOffset IS NULL OR toInteger(n.nextOffset) < toInteger(c.nextOffset)
      SET n.nextOffset = c.nextOffset, n.commitOrder = c.commitOrder`,
     {
       projector,

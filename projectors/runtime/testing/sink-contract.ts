@@ -131,6 +131,16 @@ export function sinkContract<Op>(options: SinkContractOptions<Op>): void {
       assert.deepEqual(loaded.sort((a, b) => a.topic.localeCompare(b.topic)), [elsewhere, high]);
     }));
 
+  test(`${store}: a checkpoint below the stored one is not written: a partition's previous holder cannot set it back`, () =>
+    withSink(async (sink) => {
+      await sink.apply([], [checkpoint('250', 9n)], noRejections);
+      const other: Checkpoint = { topic: 'nova.contract.other', partition: 1, nextOffset: '3', commitOrder: null };
+      await sink.apply([], [checkpoint('200', 8n), other], noRejections);
+      const written = (c: Checkpoint) => (c.topic === other.topic && c.partition === other.partition) || (c.topic === 'nova.contract.test' && c.partition === 3);
+      const loaded = (await sink.load()).filter(written);
+      assert.deepEqual(loaded.sort((a, b) => a.topic.localeCompare(b.topic)), [other, checkpoint('250', 9n)]);
+    }));
+
   test(`${store}: replaying from before a crash converges to the same state`, () =>
     withSink(async (sink) => {
       const first = ops(streamed(1, 'a', 100n));
