@@ -24,8 +24,9 @@
 --      partition, in increasing (order, version) (commit order; equal only for one record's ops
 --      on one tag, which share an offset), so a fresh change is above `high` and a redelivered
 --      one (Debezium after a crash: same change, a new offset) is not. A dead letter handed back
---      (its own topic, old positions) applies if its row is not held: one a newer change then
---      evicted would come back (named in the README).
+--      (its own topic, old positions) applies if its row is not held: a row a newer change
+--      then evicted, deleted or made inactive comes back (no tombstone is kept: named in the
+--      README, with its repair).
 -- `next`, `high`, the row versions and the effects change in one script, so each holds for the
 -- tag whatever crashes between scripts; the checkpoint is written after every tag's script
 -- (sink.ts), and a restart from it skips what each tag processed.

@@ -44,9 +44,20 @@ export async function connect(client: RedisClient): Promise<RedisClient> {
 /** Every node that holds keys: the masters of a cluster, or the one node. */
 export const masters = (client: RedisClient): Redis[] => (client instanceof Cluster ? client.nodes('master') : [client]);
 
-/** SCAN over every master, a page at a time: a live server keeps answering other clients meanwhile. */
+/**
+ * SCAN over every master, a page at a time: a live server keeps answering other clients
+ * meanwhile. On a cluster the masters scanned must serve every slot: while one fails over,
+ * ioredis lists no node for its slots, and a scan that passed them over would end as if done
+ * (a sweep marked swept, a generation dropped in part), so it fails instead, to be tried again.
+ */
 export async function* scan(client: RedisClient, pattern: string, count = 1000): AsyncGenerator<string[]> {
-  for (const node of masters(client)) {
+  const nodes = masters(client);
+  if (client instanceof Cluster) {
+    const scanned = new Set(nodes.map((node) => `${node.options.host}:${node.options.port}`));
+    const orphan = client.slots.findIndex((owners) => !owners?.[0] || !scanned.has(owners[0]));
+    if (orphan >= 0 || client.slots.length < 16384) throw new Error(`redis: slot ${orphan} has no master to scan (a failover in progress?)`);
+  }
+  for (const node of nodes) {
     let cursor = '0';
     do {
       const [next, page] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import type { Change, Operation, Row } from '../runtime/decode/index.ts';
 import type { RedisCommand, RedisOp } from './commands.ts';
 import { mapToRedis } from './mapping/index.ts';
+import { tagOf } from './reader-keys.ts';
 import { goldenNotificationAfter, goldenNotificationItem, goldenStreamAfter, goldenStreamMeta, goldenStreamStart } from './test/golden.ts';
 
 function change(table: string, op: Operation, before: Row | null, after: Row | null, key: Row | null = { id: (after ?? before)?.['id'] }, version = 1000n, commitOrder = 900n): Change {
@@ -183,5 +184,25 @@ for (const [table, cases] of tables) {
     for (const [name, input, expected] of cases) test(name, () => assert.deepEqual(mapToRedis(input), expected));
   });
 }
+
+// apply.lua runs one script per tag: a key of another tag would work on one node (breaking the
+// per-slot argument silently) and be refused on a cluster. Every key of every op carries its tag.
+test('every key an op touches carries the op\'s hash tag', () => {
+  const keyFields = ['key', 'index', 'items', 'unread', 'rows', 'edge', 'set'] as const;
+  for (const [, cases] of tables) {
+    for (const [name, input] of cases) {
+      for (const op of mapToRedis(input)) {
+        if (op.kind !== 'row') continue;
+        for (const command of op.commands) {
+          if (command.cmd === 'CONVERSATION') assert.equal(command.conversation, op.tag, name);
+          for (const field of keyFields) {
+            const key = (command as Record<string, unknown>)[field];
+            if (typeof key === 'string') assert.equal(tagOf(key), op.tag, `${name}: ${command.cmd} ${field} ${key}`);
+          }
+        }
+      }
+    }
+  }
+});
 
 test('refuses a table this projector does not own', () => assert.throws(() => mapToRedis(change('public.posts', 'create', null, { id: 1 })), /no mapping for public\.posts/));

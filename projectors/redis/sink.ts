@@ -27,6 +27,8 @@ export const truncatedKey = tagged('nova:truncated', metaTag);
 const sweptKey = tagged('nova:truncate-swept', metaTag);
 export const seenKey = (tag: string) => tagged('nova:seen', tag);
 const conversationSeqsKey = (user: string) => tagged('nova:user:conversation-seqs', user);
+// sequence numbers that must only grow (publish.lua compares them): a TRUNCATE leaves them
+const monotonicCounters = ['nova:conversation:publish-seq:', 'nova:user:conversation-seqs:'];
 
 type NovaRedis = RedisClient & {
   novaApply(key: string, payload: string): Promise<Array<number | string>>;
@@ -115,9 +117,10 @@ export async function createRedisSink(options: { target: RedisTarget; generation
   /**
    * The table's keys go, a page at a time (readers keep being answered), once: the truncate's
    * position is recorded first, so ops below it are refused from then on, and the sweep marked
-   * done last, so a crash midway sweeps again and a replay after it does not.
+   * done last, so a crash midway sweeps again and a replay after it does not. It stops between
+   * pages once its partition is revoked (`signal`): the partition's new owner sweeps again.
    */
-  async function applyTruncate(op: RedisTruncateOp, truncated: Record<string, string>) {
+  async function applyTruncate(op: RedisTruncateOp, truncated: Record<string, string>, signal?: AbortSignal) {
     const at = positionOf(op);
     const swept = await redis.hget(key(sweptKey), op.table);
     if (swept !== null && swept >= at) return;
@@ -125,8 +128,10 @@ export async function createRedisSink(options: { target: RedisTarget; generation
       await redis.hset(key(truncatedKey), op.table, at);
       truncated[op.table] = at;
     }
+    const kept = (k: string) => monotonicCounters.some((counter) => k.startsWith(prefix + counter));
     for await (const page of scan(redis, `${prefix}*`)) {
-      await unlinkAll(redis, page.filter((k) => op.families.some((family) => k.startsWith(prefix + family))));
+      signal?.throwIfAborted();
+      await unlinkAll(redis, page.filter((k) => op.families.some((family) => k.startsWith(prefix + family)) && !kept(k)));
     }
     if (op.recomputeConversations) {
       const participants = key('nova:conversation:participants:');
@@ -138,9 +143,32 @@ export async function createRedisSink(options: { target: RedisTarget; generation
     await redis.hset(key(sweptKey), op.table, at);
   }
 
+  // A sink call that holds a TRUNCATE runs alone in this process: the runtime keeps two calls
+  // in flight, and a sweep would erase what the other call writes meanwhile (changes after the
+  // truncate, of another partition), which that call's tags then skip on any replay. (Another
+  // instance's calls are not held back: README, Known limitations.)
+  const running = new Set<Promise<unknown>>();
+  let alone: Promise<unknown> | undefined;
+  async function admitted(exclusive: boolean, work: () => Promise<void>): Promise<void> {
+    while (alone) await alone.catch(() => undefined);
+    if (!exclusive) {
+      const call = work();
+      running.add(call);
+      return call.finally(() => running.delete(call));
+    }
+    let release = () => {};
+    alone = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await Promise.allSettled([...running]);
+      await work();
+    } finally {
+      alone = undefined;
+      release();
+    }
+  }
+
   return {
-    async apply(ops, checkpoints: Checkpoint[]) {
-      await io(async () => {
+    apply: (ops, checkpoints: Checkpoint[], _onRejected, call) => admitted(ops.some((o) => o.op.kind === 'truncate'), () => io(async () => {
         const truncated = await redis.hgetall(key(truncatedKey));
         let rows: Array<StoreOp<RedisOp> & { op: RedisRowOp }> = [];
         for (const storeOp of ops) {
@@ -150,7 +178,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
           }
           await applyRows(rows, truncated);
           rows = [];
-          await applyTruncate(storeOp.op, truncated);
+          await applyTruncate(storeOp.op, truncated, call?.signal);
         }
         await applyRows(rows, truncated);
         if (checkpoints.length === 0) return;
@@ -159,8 +187,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
           return [`${c.topic}:${c.partition}`, JSON.stringify(stored), c.nextOffset];
         });
         await redis.eval(forwardOnly, 1, key(checkpointKey(projector)), ...fields);
-      });
-    },
+    })),
     load: async () => checkpointsFromHash(await io(() => redis.hgetall(key(checkpointKey(projector))))),
     async close() {
       redis.disconnect();

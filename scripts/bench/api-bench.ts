@@ -5,7 +5,7 @@
 // write rate. The data is the bench's own, written through the API (api-fixture.ts).
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { openRedis } from '../../projectors/redis/client.ts';
+import { openRedis, unlinkAll } from '../../projectors/redis/client.ts';
 import { cacheKeys } from '../../projectors/redis/reader-keys.ts';
 import { novaConfig } from '../../config/nova-config.ts';
 import { compareAnswers, planOf } from './api-answers.ts';
@@ -142,7 +142,7 @@ export async function benchApi(options: ApiBenchOptions): Promise<void> {
     // before the round robin comes back to that user (users.length requests later); and all of
     // them before each run, after the answers still in flight when the warm-up stopped
     const suggestionKeys = users.map((u) => cacheKeys.recommendedUsers(u.id));
-    const forgetAll = async () => void (await sleep(1_000), await cache.del(...suggestionKeys));
+    const forgetAll = async () => void (await sleep(1_000), await unlinkAll(cache, suggestionKeys));
     const forget = (variant: Variant) => void cache.del(suggestionKeys[variant.user] as string).catch(() => {});
     const uncached = await run('suggestions: uncached', apiUrl, as(users, () => '/suggestions'), { tally: 'nova-served-by', onAnswer: forget, prepare: forgetAll });
     printLoad('uncached (Neo4j, each a first call)', uncached);
