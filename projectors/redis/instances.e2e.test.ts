@@ -2,7 +2,10 @@
 // projector and generation), against the real stack: three started, each holding some of the
 // partitions; one kill -9ed mid-run while a workload writes; the other two take its partitions
 // from the checkpoints it stored (reloaded on assignment, not what they read before), and the
-// generation converges to PostgreSQL exactly, which the reconcile tool confirms.
+// generation converges to PostgreSQL exactly, which the reconcile tool confirms. Then a
+// rebalance while the instances' batches are held in Redis (CLIENT PAUSE WRITE): a third
+// instance joins, the held scripts land after the partitions moved, and no checkpoint ever
+// goes back while the new holders write.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -12,7 +15,9 @@ import { env, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 import { logLines } from '../runtime/testing/observe.ts';
 import { kill9, outputTail, runNova, startProjector, stopProjector, type ProjectorProcess } from '../runtime/testing/projector-process.ts';
+import { masters } from './client.ts';
 import { redisTopics } from './mapping/index.ts';
+import { sinkConnectionName } from './sink.ts';
 import { assertMatchesPostgres, caughtUp, storedCheckpoints } from './test/harness.ts';
 import { claimGeneration } from './test/own-generation.ts';
 import { runWorkload } from './test/workload.ts';
@@ -101,4 +106,51 @@ test('three instances share the partitions; one kill -9ed mid-run, the others ta
   const reconciled = await runNova(['projector', 'reconcile', 'redis', '--generation', String(generation)], 300_000);
   assert.equal(reconciled.code, 0, reconciled.stdout + reconciled.stderr);
   assert.match(reconciled.stdout, new RegExp(`^redis generation ${generation}: no drift`));
+});
+
+test('a rebalance while batches are held in Redis: the held writes land after the partitions moved, no checkpoint goes back, the views equal PostgreSQL', { timeout: 600_000 }, async () => {
+  const args = ['--generation', String(generation), '--shadow', '--max-batch', '200', '--metrics-port', '0'];
+  const live = instances.filter((instance) => instance.child.exitCode === null && instance.child.signalCode === null);
+  assert.ok(live.length >= 1, 'the first test left instances running');
+  const nodes = masters(redis);
+  const probe = new pg.Client({ connectionString: env('DATABASE_URL') });
+  await probe.connect();
+  const held = new RegExp(`name=${sinkConnectionName('redis', generation)} .*flags=\\w*b\\w* .*cmd=evalsha`);
+  await Promise.all(nodes.map((node) => node.call('CLIENT', 'PAUSE', '120000', 'WRITE')));
+  try {
+    await waitFor('a batch script of this generation held by the pause', async () => {
+      for (const node of nodes) if (held.test(String(await node.call('CLIENT', 'LIST')))) return true;
+      await probe.query(`UPDATE live_streams SET viewer_count = viewer_count + 1 WHERE id = (SELECT max(id) FROM live_streams)`);
+      return undefined;
+    }, 60_000);
+    // a third instance joins: the group rebalances while the held batches wait on Redis
+    instances.push(startProjector('redis', args));
+    await waitFor('the group to start rebalancing', async () => {
+      const [described] = (await admin.describeGroups([group])).groups;
+      return described && described.state !== 'Stable' ? true : undefined;
+    }, 120_000);
+  } finally {
+    await Promise.all(nodes.map((node) => node.call('CLIENT', 'UNPAUSE')));
+    await probe.end();
+  }
+  await stableWith(live.length + 1);
+  // every stored checkpoint, sampled while the held writes land and the new holders write
+  const workload = runWorkload(db, { statements: 2_000, tag: `rebalance-${randomUUID().slice(0, 8)}` });
+  let last = await storedCheckpoints(redis, generation);
+  const regressed: string[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const now = await storedCheckpoints(redis, generation);
+      for (const [key, next] of now) if (next < (last.get(key) ?? 0n)) regressed.push(`${key}: ${last.get(key)} -> ${next}`);
+      last = new Map([...last, ...now]);
+      await pause(50);
+    }
+  })();
+  await workload;
+  await caughtUp(redis, generation, kafka, db, 300_000);
+  sampling = false;
+  await sampler;
+  assert.deepEqual(regressed, [], 'no stored checkpoint ever went back');
+  await assertMatchesPostgres(redis, generation, db);
 });

@@ -181,6 +181,8 @@ export async function createRedisSink(options: { target: RedisTarget; generation
           await applyTruncate(storeOp.op, truncated, call?.signal);
         }
         await applyRows(rows, truncated);
+        // revoked meanwhile: the partition's new owner writes its checkpoints from here on
+        call?.signal?.throwIfAborted();
         if (checkpoints.length === 0) return;
         const fields = checkpoints.flatMap((c) => {
           const stored: Stored = { nextOffset: c.nextOffset, commitOrder: c.commitOrder === null ? null : String(c.commitOrder) };
