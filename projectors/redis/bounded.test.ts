@@ -4,7 +4,7 @@
 // `scripts/nova bench redis-memory` runs the same histories at 50,000 and prints the bytes.
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import type { Change } from '../runtime/decode/index.ts';
+import type { Change, Row } from '../runtime/decode/index.ts';
 import { redisTarget } from './client.ts';
 import { RECENT_KEEP, RECENT_LIMIT } from './mapping/notifications.ts';
 import { createRedisSink } from './sink.ts';
@@ -58,6 +58,28 @@ test('an old notification left unread is held beyond the newest ones, and counte
   assert.notEqual(await own.redis.zscore(own.key('nova:notification:index:{7}'), '3'), null, 'notification 3 is still unread: held');
   assert.equal(await own.redis.zscore(own.key('nova:notification:index:{7}'), '4'), null, 'notification 4 was read long ago: gone');
   assert.equal(await own.redis.get(own.keys.notificationsUnread(7)), '21');
+});
+
+test('a notification evicted by the bound: marked unread later it is back and counted; deleted later, nothing breaks; its create redelivered, refused', async () => {
+  const history = [...notificationHistory({ users: 1, count: 1_000, firstUser: 7, readAfter: 20 })];
+  await applied(history);
+  const index = own.key('nova:notification:index:{7}');
+  assert.equal(await own.redis.zscore(index, '5'), null, 'notification 5 was evicted');
+  const last = history.at(-1) as Change;
+  let offset = Number(last.position.offset);
+  const later = (change: Partial<Change> & Pick<Change, 'op' | 'key' | 'before' | 'after'>, version: bigint): Change => ({ ...last, ...change, version, commitOrder: version, position: { ...last.position, offset: String(++offset) } });
+  const row5 = history.find((c) => c.key?.['id'] === 5 && c.op === 'update')?.after as Row;
+  const row6 = history.find((c) => c.key?.['id'] === 6 && c.op === 'update')?.after as Row;
+  const create7 = history.find((c) => c.key?.['id'] === 7 && c.op === 'create') as Change;
+  await applied([
+    later({ op: 'update', key: { id: 5 }, before: row5, after: { ...row5, is_read: false, read_at: null } }, last.version + 10n),
+    later({ op: 'delete', key: { id: 6 }, before: row6, after: null }, last.version + 20n),
+    { ...create7, position: { ...create7.position, offset: String(++offset) } },
+  ]);
+  assert.notEqual(await own.redis.zscore(index, '5'), null, 'notification 5, unread again, is held again');
+  assert.equal(await own.redis.get(own.keys.notificationsUnread(7)), '21', 'and counted');
+  assert.equal(await own.redis.zscore(index, '6'), null, 'the delete of an evicted one changed nothing');
+  assert.equal(await own.redis.zscore(index, '7'), null, 'a redelivered create of an evicted one is refused (rule 4: below high)');
 });
 
 test('a conversation nobody reads: every unread message is held (unread is what readers need)', async () => {
