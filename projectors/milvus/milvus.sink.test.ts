@@ -39,7 +39,8 @@ function change(op: Operation, version: number | bigint, user_id: number | null,
 }
 
 const ops = (...changes: Change[]): StoreOp<MilvusOp>[] => changes.flatMap((c) => mapChange(c).map((op) => ({ op, change: c })));
-const checkpoint = (last: Change | undefined): Checkpoint[] => [{ topic: 'nova.recommendation.user_embeddings', partition: 0, nextOffset: last?.position.offset ?? '0', commitOrder: last?.commitOrder ?? null }];
+// the last change's own partition: checkpoints only move forward, and each test's offsets (its versions) start below the last test's
+const checkpoint = (last: Change | undefined): Checkpoint[] => [{ topic: 'nova.recommendation.user_embeddings', partition: last?.position.partition ?? 0, nextOffset: last?.position.offset ?? '0', commitOrder: last?.commitOrder ?? null }];
 
 /** Applies, returning what the sink rejected. */
 async function apply(...changes: Change[]): Promise<Rejected[]> {
