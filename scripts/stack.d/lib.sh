@@ -42,6 +42,21 @@ svc_needs() {
 service_pid() { if svc_has_hook "$1" pid; then svc_hook "$1" pid; else svc_pid "$1"; fi; }
 service_stop() { if svc_has_hook "$1" stop; then svc_hook "$1" stop; else stop_pid "$1" "$2"; fi; }
 
+# A service of COUNT processes, SVC-0 .. SVC-<COUNT-1> (a cluster profile): running while every
+# one runs, its pid the first one's; and the numbers of those not running.
+nodes_pid() {
+  local n pid first=""
+  for ((n = 0; n < $2; n++)); do
+    pid=$(svc_pid "$1-$n") || return 1
+    first=${first:-$pid}
+  done
+  echo "$first"
+}
+nodes_down() {
+  local n
+  for ((n = 0; n < $2; n++)); do svc_pid "$1-$n" >/dev/null || echo "$n"; done
+}
+
 # Per-service layout: $NOVA_STATE/<svc>/{data,conf,<svc>.log,pid}
 svc_home() { echo "$NOVA_STATE/$1"; }
 svc_log() { echo "$NOVA_STATE/$1/$1.log"; }

@@ -10,20 +10,5 @@ connect_cluster_address() { echo "127.0.0.1:$NOVA_CONNECT_CLUSTER_PORT"; }
 connect_cluster_version() { connect_version; }
 connect_cluster_install() { connect_install; }
 
-connect_cluster_start() {
-  local home
-  home=$(svc_home connect-cluster)
-  mkdir -p "$home"
-  KAFKA_CLUSTER_BROKERS=$(kafka_cluster_brokers) CONNECT_PLUGIN_PATH="$(connect_plugins_dir)/plugins,$(connect_transforms_dir)" \
-    render "$TEMPLATES/connect-cluster/worker.properties" "$home/conf/worker.properties"
-  NOVA_JAVA_LOG_LEVEL=INFO render "$TEMPLATES/kafka/log4j2.properties" "$home/conf/log4j2.properties"
-  spawn connect-cluster "" "$(require_java 17 connect)/bin/java" -Xms256m -Xmx512m -XX:+UseG1GC \
-    -Dlog4j2.configurationFile="$home/conf/log4j2.properties" -cp "$(kafka_dir)/libs/*" \
-    org.apache.kafka.connect.cli.ConnectDistributed "$home/conf/worker.properties"
-}
-
-# Healthy once the REST API answers and Debezium's connector class is loaded.
-connect_cluster_healthy() {
-  curl -fsS -m 3 "http://127.0.0.1:$NOVA_CONNECT_CLUSTER_PORT/connector-plugins" 2>/dev/null |
-    grep -q 'io.debezium.connector.postgresql.PostgresConnector'
-}
+connect_cluster_start() { KAFKA_CLUSTER_BROKERS=$(kafka_cluster_brokers) connect_spawn connect-cluster; }
+connect_cluster_healthy() { connect_ready "$NOVA_CONNECT_CLUSTER_PORT"; }

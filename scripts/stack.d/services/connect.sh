@@ -43,19 +43,24 @@ connect_transforms_build() {
   rm -rf "$classes"
 }
 
-connect_start() {
-  local home
-  home=$(svc_home connect)
+# Starts the Connect worker of service SVC from templates/SVC/worker.properties (rendered with
+# the plugin path and the environment).
+connect_spawn() {
+  local svc=$1 home
+  home=$(svc_home "$svc")
   mkdir -p "$home"
-  CONNECT_PLUGIN_PATH="$(connect_plugins_dir)/plugins,$(connect_transforms_dir)" render "$TEMPLATES/connect/worker.properties" "$home/conf/worker.properties"
+  CONNECT_PLUGIN_PATH="$(connect_plugins_dir)/plugins,$(connect_transforms_dir)" render "$TEMPLATES/$svc/worker.properties" "$home/conf/worker.properties"
   NOVA_JAVA_LOG_LEVEL=INFO render "$TEMPLATES/kafka/log4j2.properties" "$home/conf/log4j2.properties"
-  spawn connect "" "$(require_java 17 connect)/bin/java" -Xms256m -Xmx512m -XX:+UseG1GC \
+  spawn "$svc" "" "$(require_java 17 connect)/bin/java" -Xms256m -Xmx512m -XX:+UseG1GC \
     -Dlog4j2.configurationFile="$home/conf/log4j2.properties" -cp "$(kafka_dir)/libs/*" \
     org.apache.kafka.connect.cli.ConnectDistributed "$home/conf/worker.properties"
 }
 
-# Healthy once the REST API answers and Debezium's connector class is loaded.
-connect_healthy() {
-  curl -fsS -m 3 "http://127.0.0.1:$NOVA_CONNECT_PORT/connector-plugins" 2>/dev/null |
+# Ready once the REST API on PORT answers and Debezium's connector class is loaded.
+connect_ready() {
+  curl -fsS -m 3 "http://127.0.0.1:$1/connector-plugins" 2>/dev/null |
     grep -q 'io.debezium.connector.postgresql.PostgresConnector'
 }
+
+connect_start() { connect_spawn connect; }
+connect_healthy() { connect_ready "$NOVA_CONNECT_PORT"; }

@@ -26,23 +26,13 @@ kafka_cluster_brokers() {
 # The ports of the nodes not running (a node running already keeps its ports)
 kafka_cluster_ports() {
   local n
-  for ((n = 0; n < kafka_cluster_nodes; n++)); do
-    svc_pid "kafka-cluster-$n" >/dev/null || echo "$(kafka_cluster_node_port "$n") $(kafka_cluster_controller_port "$n")"
-  done
+  for n in $(nodes_down kafka-cluster "$kafka_cluster_nodes"); do echo "$(kafka_cluster_node_port "$n") $(kafka_cluster_controller_port "$n")"; done
 }
 kafka_cluster_address() { echo "127.0.0.1:$NOVA_KAFKA_CLUSTER_PORT-$((NOVA_KAFKA_CLUSTER_PORT + kafka_cluster_nodes - 1))"; }
 kafka_cluster_version() { kafka_version; }
 kafka_cluster_install() { kafka_install; }
 
-# Running while every node runs; its pid is the first node's.
-kafka_cluster_pid() {
-  local n pid first=""
-  for ((n = 0; n < kafka_cluster_nodes; n++)); do
-    pid=$(svc_pid "kafka-cluster-$n") || return 1
-    first=${first:-$pid}
-  done
-  echo "$first"
-}
+kafka_cluster_pid() { nodes_pid kafka-cluster "$kafka_cluster_nodes"; }
 
 # The cluster id every node is formatted with: made once, kept in the first node's home.
 kafka_cluster_id() {
@@ -50,8 +40,7 @@ kafka_cluster_id() {
   file="$(svc_home kafka-cluster-0)/cluster-id"
   if [ ! -s "$file" ]; then
     mkdir -p "$(dirname "$file")"
-    # a Kafka Uuid: 16 random bytes, URL-safe base64 without padding (it may start with "-")
-    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$file"
+    kafka_new_cluster_id >"$file"
   fi
   cat "$file"
 }
@@ -59,8 +48,7 @@ kafka_cluster_id() {
 kafka_cluster_start() {
   local n home cluster_id formats=()
   cluster_id=$(kafka_cluster_id)
-  for ((n = 0; n < kafka_cluster_nodes; n++)); do
-    svc_pid "kafka-cluster-$n" >/dev/null && continue
+  for n in $(nodes_down kafka-cluster "$kafka_cluster_nodes"); do
     home=$(svc_home "kafka-cluster-$n")
     mkdir -p "$home/data"
     NODE_ID=$((n + 1)) NODE_PORT=$(kafka_cluster_node_port "$n") NODE_CONTROLLER_PORT=$(kafka_cluster_controller_port "$n") \
@@ -76,13 +64,7 @@ kafka_cluster_start() {
   done
   local pid
   for pid in "${formats[@]}"; do wait "$pid" || return 1; done
-  for ((n = 0; n < kafka_cluster_nodes; n++)); do
-    svc_pid "kafka-cluster-$n" >/dev/null && continue
-    home=$(svc_home "kafka-cluster-$n")
-    spawn "kafka-cluster-$n" "" "$(require_java 17 kafka)/bin/java" -Xms384m -Xmx384m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-      -Dlog4j2.configurationFile="$home/conf/log4j2.properties" -cp "$(kafka_dir)/libs/*" \
-      kafka.Kafka "$home/conf/server.properties"
-  done
+  for n in $(nodes_down kafka-cluster "$kafka_cluster_nodes"); do kafka_spawn "kafka-cluster-$n" 384m; done
 }
 
 # All nodes at once: each broker's controlled shutdown needs a controller quorum, which one by
@@ -99,24 +81,11 @@ kafka_cluster_stop() {
   return 0
 }
 
-# ApiVersions v0 on one node's client port, as kafka_healthy does.
-kafka_cluster_node_healthy() {
-  local reply
-  reply=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "\x00\x00\x00\x0e\x00\x12\x00\x00\x00\x00\x00\x01\x00\x04nova" >&3
-    head -c 10 <&3 | od -An -tx1 | tr -d " \n"' _ "$1" 2>/dev/null) || return 1
-  [ "${reply:8:12}" = 000000010000 ]
-}
-
 # The metadata quorum's leader by DescribeQuorum v0 (api key 55) to a broker, which forwards it
 # to the active controller: the LeaderId of __cluster_metadata partition 0, or failure.
 kafka_cluster_quorum_leader() {
   local reply
-  reply=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "\x00\x00\x00\x2b\x00\x37\x00\x00\x00\x00\x00\x01\x00\x04nova\x00\x02\x13__cluster_metadata\x02\x00\x00\x00\x00\x00\x00\x00" >&3
-    head -c 42 <&3 | od -An -tx1 | tr -d " \n"' _ "$1" 2>/dev/null) || return 1
+  reply=$(kafka_request "$1" '\x00\x00\x00\x2b\x00\x37\x00\x00\x00\x00\x00\x01\x00\x04nova\x00\x02\x13__cluster_metadata\x02\x00\x00\x00\x00\x00\x00\x00' 42) || return 1
   # correlation id 1, no error at the top or for the partition, then the leader id (-1: none)
   [ "${#reply}" = 84 ] && [ "${reply:8:8}" = 00000001 ] && [ "${reply:18:4}" = 0000 ] && [ "${reply:72:4}" = 0000 ] || return 1
   local leader=$((16#${reply:76:8}))
@@ -127,7 +96,7 @@ kafka_cluster_quorum_leader() {
 kafka_cluster_healthy() {
   local n
   for ((n = 0; n < kafka_cluster_nodes; n++)); do
-    kafka_cluster_node_healthy "$(kafka_cluster_node_port "$n")" || return 1
+    kafka_answers "$(kafka_cluster_node_port "$n")" || return 1
   done
   kafka_cluster_quorum_leader "$NOVA_KAFKA_CLUSTER_PORT" >/dev/null
 }

@@ -27,25 +27,39 @@ kafka_start() {
   render "$TEMPLATES/kafka/server.properties" "$home/conf/server.properties"
   NOVA_JAVA_LOG_LEVEL=INFO render "$TEMPLATES/kafka/log4j2.properties" "$home/conf/log4j2.properties"
   if [ ! -f "$home/data/meta.properties" ]; then
-    # a Kafka Uuid: 16 random bytes, URL-safe base64 without padding (it may start with
-    # "-", hence --cluster-id=...)
-    local cluster_id
-    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-    kafka_java "$home/conf" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$home/conf/server.properties" \
+    kafka_java "$home/conf" kafka.tools.StorageTool format --cluster-id="$(kafka_new_cluster_id)" -c "$home/conf/server.properties" \
       >>"$(svc_log kafka)" 2>&1 || return 1
   fi
-  spawn kafka "" "$(require_java 17 kafka)/bin/java" -Xms512m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+  kafka_spawn kafka 512m
+}
+
+# A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (it may start with "-", hence
+# --cluster-id=...).
+kafka_new_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='; }
+
+# Starts the Kafka node of service SVC from its rendered conf/, with HEAP.
+kafka_spawn() {
+  local svc=$1 heap=$2 home
+  home=$(svc_home "$svc")
+  spawn "$svc" "" "$(require_java 17 kafka)/bin/java" "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Dlog4j2.configurationFile="$home/conf/log4j2.properties" -cp "$(kafka_dir)/libs/*" \
     kafka.Kafka "$home/conf/server.properties"
 }
 
-# A real Kafka protocol round trip from bash: ApiVersions v0 (api key 18), expecting
-# correlation id 1 and error code 0 back. No JVM start, so it is cheap enough to poll.
-kafka_healthy() {
-  local reply
-  reply=$(timeout 3 bash -c '
+# One Kafka protocol request from bash, without a JVM (cheap enough to poll): REQUEST (printf
+# escapes) to 127.0.0.1:PORT; prints the first BYTES of the reply as hex.
+kafka_request() {
+  timeout 3 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "\x00\x00\x00\x0e\x00\x12\x00\x00\x00\x00\x00\x01\x00\x04nova" >&3
-    head -c 10 <&3 | od -An -tx1 | tr -d " \n"' _ "$NOVA_KAFKA_PORT" 2>/dev/null) || return 1
+    printf "$2" >&3
+    head -c "$3" <&3 | od -An -tx1 | tr -d " \n"' _ "$1" "$2" "$3" 2>/dev/null
+}
+
+# ApiVersions v0 (api key 18) to PORT, expecting correlation id 1 and error code 0 back.
+kafka_answers() {
+  local reply
+  reply=$(kafka_request "$1" '\x00\x00\x00\x0e\x00\x12\x00\x00\x00\x00\x00\x01\x00\x04nova' 10) || return 1
   [ "${reply:8:12}" = 000000010000 ]
 }
+
+kafka_healthy() { kafka_answers "$NOVA_KAFKA_PORT"; }

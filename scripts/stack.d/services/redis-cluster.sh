@@ -12,28 +12,17 @@ redis_cluster_cli() { REDISCLI_AUTH="$NOVA_REDIS_PASSWORD" redis-cli -h 127.0.0.
 # The ports of the nodes not running (a node running already keeps its port)
 redis_cluster_ports() {
   local n
-  for ((n = 0; n < redis_cluster_nodes; n++)); do
-    svc_pid "redis-cluster-$n" >/dev/null || echo "$(redis_cluster_node_port "$n") $((NOVA_REDIS_CLUSTER_BUS_PORT + n))"
-  done
+  for n in $(nodes_down redis-cluster "$redis_cluster_nodes"); do echo "$(redis_cluster_node_port "$n") $((NOVA_REDIS_CLUSTER_BUS_PORT + n))"; done
 }
 redis_cluster_address() { echo "127.0.0.1:$NOVA_REDIS_CLUSTER_PORT-$((NOVA_REDIS_CLUSTER_PORT + redis_cluster_nodes - 1))"; }
 redis_cluster_version() { redis_version; }
 redis_cluster_install() { redis_install; }
 
-# Running while every node runs; its pid is the first node's.
-redis_cluster_pid() {
-  local n pid first=""
-  for ((n = 0; n < redis_cluster_nodes; n++)); do
-    pid=$(svc_pid "redis-cluster-$n") || return 1
-    first=${first:-$pid}
-  done
-  echo "$first"
-}
+redis_cluster_pid() { nodes_pid redis-cluster "$redis_cluster_nodes"; }
 
 redis_cluster_start() {
   local n home
-  for ((n = 0; n < redis_cluster_nodes; n++)); do
-    svc_pid "redis-cluster-$n" >/dev/null && continue
+  for n in $(nodes_down redis-cluster "$redis_cluster_nodes"); do
     home=$(svc_home "redis-cluster-$n")
     mkdir -p "$home/data"
     NODE_PORT=$(redis_cluster_node_port "$n") NODE_BUS_PORT=$((NOVA_REDIS_CLUSTER_BUS_PORT + n)) NODE_HOME=$home \
