@@ -22,11 +22,11 @@ export function openNeo4jViews(env: NodeJS.ProcessEnv, options: { projector?: st
   const { projector = 'neo4j' } = options;
   const driver: Driver = connectNeo4j(env);
   const liveGeneration = shared(() => neo4jGenerations.live(env), 1_000);
+  const readers = readerGraph(env);
   return {
-    readers: readerGraph(env),
+    readers,
     async read(read) {
       const generation = await liveGeneration();
-      const readers = readerGraph(env);
       // before any generation is live there is nothing to read: the reader label is empty then
       return withSession(driver, (session) => read(session, generation === undefined ? readers.label : userLabel(generation)));
     },

@@ -45,8 +45,11 @@ export async function removeGeneration(redis: RedisClient, generation: number): 
   return removed;
 }
 
+/** The generation env's readers see, read through `redis`. */
+export const readLiveGeneration = async (redis: RedisClient, env: NodeJS.ProcessEnv) => Number((await redis.get(liveGenerationKey(env))) ?? defaultLiveGeneration);
+
 export const redisGenerations: Generations = {
-  live: (env) => withRedis(env, async (redis) => Number((await redis.get(liveGenerationKey(env))) ?? defaultLiveGeneration)),
+  live: (env) => withRedis(env, (redis) => readLiveGeneration(redis, env)),
   async promote(generation, env) {
     assertGeneration(generation);
     await withRedis(env, (redis) => redis.set(liveGenerationKey(env), String(generation)));

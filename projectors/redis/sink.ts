@@ -33,6 +33,7 @@ const monotonicCounters = ['nova:conversation:publish-seq:', 'nova:user:conversa
 type NovaRedis = RedisClient & {
   novaApply(key: string, payload: string): Promise<Array<number | string>>;
   novaPublish(key: string, payload: string): Promise<number>;
+  novaCheckpoint(key: string, ...fields: string[]): Promise<number>;
 };
 
 /**
@@ -71,6 +72,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
   const redis = openRedis(target, { name: sinkConnectionName(projector, generation) }) as NovaRedis;
   redis.defineCommand('novaApply', { numberOfKeys: 1, lua: applyScript });
   redis.defineCommand('novaPublish', { numberOfKeys: 1, lua: publishScript });
+  redis.defineCommand('novaCheckpoint', { numberOfKeys: 1, lua: forwardOnly });
   const prefix = generationPrefix(generation);
   const key = (name: string) => prefix + name;
   // dead letters handed back come from here, each with its old position (apply.lua, rule 4)
@@ -188,7 +190,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
           const stored: Stored = { nextOffset: c.nextOffset, commitOrder: c.commitOrder === null ? null : String(c.commitOrder) };
           return [`${c.topic}:${c.partition}`, JSON.stringify(stored), c.nextOffset];
         });
-        await redis.eval(forwardOnly, 1, key(checkpointKey(projector)), ...fields);
+        await redis.novaCheckpoint(key(checkpointKey(projector)), ...fields);
     })),
     load: async () => checkpointsFromHash(await io(() => redis.hgetall(key(checkpointKey(projector))))),
     async close() {

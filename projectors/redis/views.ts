@@ -4,7 +4,7 @@
 // is away (no offline queue), so a reader degrades within its bound instead of hanging.
 import { connect, openRedis, redisTarget, type RedisClient } from './client.ts';
 import { checkpointKey, checkpointsFromHash } from './sink.ts';
-import { defaultLiveGeneration, redisGenerations } from './generations.ts';
+import { readLiveGeneration } from './generations.ts';
 import { generationPrefix, keysAt, type ViewKeys } from './reader-keys.ts';
 import { shared } from '../runtime/shared-read.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
@@ -50,7 +50,8 @@ export async function connected(redis: RedisClient, timeoutMs: number): Promise<
 export function openRedisViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): RedisViews {
   const { projector = 'redis', timeoutMs = 1_000 } = options;
   const redis = openRedis(redisTarget(env), { timeoutMs });
-  const liveGeneration = shared(async () => (await redisGenerations.live(env)) ?? defaultLiveGeneration, 1_000);
+  // through the views' own connection: a lookup a second, not a connection a second
+  const liveGeneration = shared(async () => readLiveGeneration(await connected(redis, timeoutMs), env), 1_000);
   const live = () => within(timeoutMs, 'the live generation', liveGeneration());
 
   return {
