@@ -24,6 +24,10 @@ return ARGV[1]`;
  * says which format it is in after that: null for Nova data unmarked.
  */
 export async function markFormat(redis: RedisClient, options: { prefix: string; checkpointKey: string; tables: string[] }): Promise<string | null> {
+  // a marked generation is only read: a start never waits on a write (a Redis paused for writes,
+  // CLIENT PAUSE WRITE, still lets an instance start and join its group)
+  const marked = await redis.get(options.prefix + formatKey);
+  if (marked !== null) return marked;
   const evidence = [options.checkpointKey, tagged('nova:truncated', 'meta')].map((k) => options.prefix + k);
   return (await redis.eval(markScript, 1 + evidence.length, options.prefix + formatKey, ...evidence, currentFormat)) as string | null;
 }

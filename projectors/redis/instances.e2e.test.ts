@@ -116,19 +116,21 @@ test('a rebalance while batches are held in Redis: the held writes land after th
   const probe = new pg.Client({ connectionString: env('DATABASE_URL') });
   await probe.connect();
   const held = new RegExp(`name=${sinkConnectionName('redis', generation)} .*flags=\\w*b\\w* .*cmd=evalsha`);
-  await Promise.all(nodes.map((node) => node.call('CLIENT', 'PAUSE', '120000', 'WRITE')));
+  // held for longer than the two waits below together: whether the joining instance gets in must
+  // not depend on when the pause runs out (it starts and joins its group on reads alone)
+  await Promise.all(nodes.map((node) => node.call('CLIENT', 'PAUSE', '300000', 'WRITE')));
   try {
     await waitFor('a batch script of this generation held by the pause', async () => {
       for (const node of nodes) if (held.test(String(await node.call('CLIENT', 'LIST')))) return true;
       await probe.query(`UPDATE live_streams SET viewer_count = viewer_count + 1 WHERE id = (SELECT max(id) FROM live_streams)`);
       return undefined;
-    }, 60_000);
+    }, 90_000);
     // a third instance joins: the group rebalances while the held batches wait on Redis
     instances.push(startProjector('redis', args));
     await waitFor('the group to start rebalancing', async () => {
       const [described] = (await admin.describeGroups([group])).groups;
       return described && described.state !== 'Stable' ? true : undefined;
-    }, 120_000);
+    }, 90_000);
   } finally {
     await Promise.all(nodes.map((node) => node.call('CLIENT', 'UNPAUSE')));
     await probe.end();
