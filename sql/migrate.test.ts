@@ -65,7 +65,7 @@ const projectedTables = Object.keys(expectedReplicaIdentity).sort();
 // In the database, not in the publication: Nova's own bookkeeping, and comments (no view reads
 // them: their notifications reach the views through the notifications table)
 const unpublished = { nova_source_epoch: 'default', comments: 'default', api_idempotency: 'default' } as const;
-const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql', '005-source-epoch.sql', '006-row-bounds.sql', '007-api.sql', '008-message-pages.sql'];
+const realMigrations = ['001-tables.sql', '002-heartbeat.sql', '003-publication.sql', '004-signal.sql', '005-source-epoch.sql', '006-row-bounds.sql', '007-api.sql', '008-message-pages.sql', '009-read-marks-forward.sql'];
 
 describe("Nova's migrations", () => {
   let db: pg.Client;
@@ -161,6 +161,19 @@ describe("Nova's migrations", () => {
     await assert.rejects(insert(high, low), { code: '23514', constraint: 'participants_order' });
     await assert.rejects(insert(low, low), { code: '23514', constraint: 'participants_order' });
     await insert(low, high);
+  });
+
+  test('keep a read mark from moving back, and let it stay or move forward', async () => {
+    const { rows } = await db.query<{ id: string }>("INSERT INTO users (username) VALUES ('cat'), ('dan') RETURNING id");
+    const [low, high] = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    const conversation = (await db.query<{ id: string }>('INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id', [low, high])).rows[0]?.id;
+    await db.query('INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, 50)', [low, conversation]);
+    const mark = (to: number) => db.query('UPDATE message_read_status SET last_read_message_id = $3 WHERE user_id = $1 AND conversation_id = $2', [low, conversation, to]);
+    await assert.rejects(mark(49), { code: '23514', message: /only moves forward \(50 -> 49/ });
+    await mark(50);
+    await mark(51);
+    const { rows: [stored] } = await db.query('SELECT last_read_message_id::int AS m FROM message_read_status WHERE user_id = $1 AND conversation_id = $2', [low, conversation]);
+    assert.equal(stored?.m, 51);
   });
 });
 

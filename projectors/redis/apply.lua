@@ -97,7 +97,8 @@ end
 -- participants' own slots (sink.ts writes it there, newest sequence wins). Held per sender: the
 -- ids some other participant has not read, and the conversation's newest KEEP_NEWEST (so newest
 -- survives deletes of a few of them); the rest go. Nothing goes before the participants are
--- known. A last read moving back (the API never moves it) would count evicted ids as read.
+-- known. A last read moving back would count evicted ids as read: PostgreSQL refuses that
+-- (sql/009-read-marks-forward.sql).
 local KEEP_NEWEST = 8
 local function conversation(c)
   local T = '{' .. c.conversation .. '}'
