@@ -9,7 +9,8 @@ BEGIN
     IF NEW.last_read_message_id < OLD.last_read_message_id THEN
         RAISE EXCEPTION 'message_read_status: last_read_message_id only moves forward (% -> %, user %, conversation %)',
             OLD.last_read_message_id, NEW.last_read_message_id, OLD.user_id, OLD.conversation_id
-            USING ERRCODE = 'check_violation', HINT = 'set it with GREATEST(last_read_message_id, $new), as the API does';
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'read_mark_forward',
+                  HINT = 'set it with GREATEST(last_read_message_id, $new), as the API does';
     END IF;
     RETURN NEW;
 END

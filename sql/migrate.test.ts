@@ -169,7 +169,10 @@ describe("Nova's migrations", () => {
     const conversation = (await db.query<{ id: string }>('INSERT INTO conversations (participant1_id, participant2_id) VALUES ($1, $2) RETURNING id', [low, high])).rows[0]?.id;
     await db.query('INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, 50)', [low, conversation]);
     const mark = (to: number) => db.query('UPDATE message_read_status SET last_read_message_id = $3 WHERE user_id = $1 AND conversation_id = $2', [low, conversation, to]);
-    await assert.rejects(mark(49), { code: '23514', message: /only moves forward \(50 -> 49/ });
+    await assert.rejects(mark(49), { code: '23514', constraint: 'read_mark_forward', message: /only moves forward \(50 -> 49/ });
+    // an upsert's update is held to it too
+    const upsert = (to: number) => db.query('INSERT INTO message_read_status (user_id, conversation_id, last_read_message_id) VALUES ($1, $2, $3) ON CONFLICT (user_id, conversation_id) DO UPDATE SET last_read_message_id = EXCLUDED.last_read_message_id', [low, conversation, to]);
+    await assert.rejects(upsert(10), { code: '23514', constraint: 'read_mark_forward' });
     await mark(50);
     await mark(51);
     const { rows: [stored] } = await db.query('SELECT last_read_message_id::int AS m FROM message_read_status WHERE user_id = $1 AND conversation_id = $2', [low, conversation]);

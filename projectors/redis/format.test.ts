@@ -1,11 +1,11 @@
 // The format marker on the real server: a generation Nova has not written to is marked format 3
 // when its sink is created; one holding Nova bookkeeping but no marker is refused with the
-// repair; a marked one opens as it is.
+// repair; a marked one opens as it is, on reads alone.
 import assert from 'node:assert/strict';
 import { after, beforeEach, test } from 'node:test';
-import { redisTarget, scan } from './client.ts';
+import { masters, redisTarget, scan } from './client.ts';
 import { formatKey } from './format.ts';
-import { checkpointKey, createRedisSink, truncatedKey } from './sink.ts';
+import { checkpointKey, createRedisSink, sinkConnectionName, truncatedKey } from './sink.ts';
 import { claimGeneration } from './test/own-generation.ts';
 
 const own = await claimGeneration(process.env);
@@ -31,6 +31,34 @@ test('a generation without Nova data is marked format 3, and opens again with wh
   const reopened = await sinkOnIt();
   assert.deepEqual(await reopened.load(), [{ topic: 'nova.live.live_streams', partition: 0, nextOffset: '5', commitOrder: 7n }]);
   await reopened.close();
+});
+
+test('a marked generation opens while Redis holds writes back (CLIENT PAUSE WRITE): an instance joins its group on reads alone', async () => {
+  await (await sinkOnIt()).close();
+  const nodes = masters(own.redis);
+  // a client the pause holds shows flag b in CLIENT LIST (a read, still answered)
+  const held = new RegExp(`name=${sinkConnectionName('redis', own.generation)} [^\\n]*flags=\\w*b`);
+  await Promise.all(nodes.map((node) => node.call('CLIENT', 'PAUSE', '30000', 'WRITE')));
+  try {
+    const opening = sinkOnIt();
+    let settled = false;
+    const outcome = await Promise.race([
+      opening.then(() => 'opened' as const),
+      (async () => {
+        while (!settled) {
+          for (const node of nodes) if (held.test(String(await node.call('CLIENT', 'LIST')))) return 'held by the pause' as const;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return 'opened' as const;
+      })(),
+    ]);
+    settled = true;
+    await Promise.all(nodes.map((node) => node.call('CLIENT', 'UNPAUSE')));
+    await (await opening).close();
+    assert.equal(outcome, 'opened');
+  } finally {
+    await Promise.all(nodes.map((node) => node.call('CLIENT', 'UNPAUSE')));
+  }
 });
 
 /** Every key of the test's generation, sorted. */

@@ -24,8 +24,8 @@ return ARGV[1]`;
  * says which format it is in after that: null for Nova data unmarked.
  */
 export async function markFormat(redis: RedisClient, options: { prefix: string; checkpointKey: string; tables: string[] }): Promise<string | null> {
-  // a marked generation is only read: a start never waits on a write (a Redis paused for writes,
-  // CLIENT PAUSE WRITE, still lets an instance start and join its group)
+  // a marked generation is only read, so an instance joins its group without waiting on a write
+  // (under CLIENT PAUSE WRITE too); only a generation's first start marks it
   const marked = await redis.get(options.prefix + formatKey);
   if (marked !== null) return marked;
   const evidence = [options.checkpointKey, tagged('nova:truncated', 'meta')].map((k) => options.prefix + k);
