@@ -48,3 +48,13 @@ test('a port that is no TCP port is refused, naming the variable and the value',
   assert.equal(novaConfig({ NOVA_API_PORT: '0' }).api().port, 0);
   assert.equal(novaConfig({ NOVA_API_PORT: '61090' }).api().port, 61090);
 });
+
+test('Elasticsearch: one node or several, comma-separated; the index replicas 0 unless set, a whole number', () => {
+  assert.deepEqual(novaConfig({ ELASTICSEARCH_URL: 'http://es:9200' }).elasticsearchNodes(), ['http://es:9200']);
+  assert.deepEqual(novaConfig({ ELASTICSEARCH_URL: 'http://a:9200, http://b:9200,' }).elasticsearchNodes(), ['http://a:9200', 'http://b:9200']);
+  assert.equal(novaConfig({}).elasticsearchReplicas(), 0);
+  assert.equal(novaConfig({ ELASTICSEARCH_INDEX_REPLICAS: '1' }).elasticsearchReplicas(), 1);
+  for (const bad of ['-1', '1.5', 'one']) {
+    assert.throws(() => novaConfig({ ELASTICSEARCH_INDEX_REPLICAS: bad }).elasticsearchReplicas(), { name: 'ConfigError', message: `ELASTICSEARCH_INDEX_REPLICAS is a whole number from 0, not ${JSON.stringify(bad)}` }, bad);
+  }
+});

@@ -24,6 +24,14 @@ function port(env: Env, name: string, fallback: number): number {
   return value;
 }
 
+function count(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} is a whole number from 0, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
 /** How API tokens are checked: a shared secret (development) or an issuer's published keys (production). */
 export type JwtConfig =
   | { kind: 'secret'; secret: Uint8Array; issuer: string; audience: string }
@@ -58,7 +66,10 @@ export function novaConfig(env: Env = process.env) {
     kafkaBrokers: () => required(env, 'KAFKA_BROKERS', 'the change topics').split(','),
     schemaRegistryUrl: () => required(env, 'SCHEMA_REGISTRY_URL', 'the Avro writer schemas of the change topics'),
     kafkaConnectUrl: () => required(env, 'KAFKA_CONNECT_URL', "Kafka Connect's REST API, where the Debezium connector runs"),
-    elasticsearchUrl: () => required(env, 'ELASTICSEARCH_URL', 'the search views'),
+    /** ELASTICSEARCH_URL: one node, or several comma-separated (a cluster: the client moves to another when one fails) */
+    elasticsearchNodes: () => required(env, 'ELASTICSEARCH_URL', 'the search views').split(',').map((url) => url.trim()).filter((url) => url !== ''),
+    /** replicas of each index the projector creates: 0 on one node (a replica could never be placed), 1 or more on a cluster */
+    elasticsearchReplicas: () => count(env, 'ELASTICSEARCH_INDEX_REPLICAS', 0),
     neo4j: () => ({ url: required(env, 'NEO4J_URL', 'the social graph'), user: env.NEO4J_USER ?? 'neo4j', password: required(env, 'NEO4J_PASSWORD', 'the social graph') }),
     clickhouseUrl,
     /** user `default` with no password and the server's `default` database unless set (the database must exist) */

@@ -143,7 +143,7 @@ export const idsOf = (problems: Problem[]): Ids => mergeIds(...problems.map(({ a
 export const compareElasticsearchWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   const config = novaConfig(env);
   const db = new pg.Client({ connectionString: config.databaseUrl() });
-  const es = new Client({ node: config.elasticsearchUrl() });
+  const es = new Client({ node: config.elasticsearchNodes() });
   const ids: Ids | undefined = only ? Object.fromEntries(aliasNames.map((alias) => [alias, only.get(alias) ?? new Set<string>()])) : undefined;
   try {
     await db.connect();

@@ -63,8 +63,8 @@ describe('elasticsearch generation format (real server)', () => {
   test('a checkpoint index an older Nova made gains commitOrder, and doing it again changes nothing', async () => {
     const { commitOrder: _, ...older } = checkpointMappings.properties;
     await es.indices.create({ index: oldCheckpoints, settings: { number_of_replicas: 0 }, mappings: { dynamic: 'strict', properties: { ...older, lsn: { type: 'long' } } } });
-    await ensureIndex(es, oldCheckpoints, checkpointMappings);
-    await ensureIndex(es, oldCheckpoints, checkpointMappings);
+    await ensureIndex(es, oldCheckpoints, checkpointMappings, 0);
+    await ensureIndex(es, oldCheckpoints, checkpointMappings, 0);
     const properties = (await es.indices.getMapping({ index: oldCheckpoints }))[oldCheckpoints]?.mappings.properties;
     assert.deepEqual([properties?.['commitOrder'], properties?.['lsn']], [{ type: 'keyword' }, { type: 'long' }]);
     // strict: a document with the new field is taken only because the mapping now has it

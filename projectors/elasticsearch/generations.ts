@@ -11,7 +11,7 @@ import { ensureFormat } from './format.ts';
 import { aliasNames, aliasTargets, indexName, readerAliasName, swapAliases, type AliasName } from './index-names.ts';
 
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ node: novaConfig(env).elasticsearchUrl() });
+  const client = new Client({ node: novaConfig(env).elasticsearchNodes() });
   try {
     return await work(client);
   } catch (error) {

@@ -4,6 +4,7 @@
 // In a reader namespace the aliases readers query are `<namespace>_<alias>` (readerName); the
 // generation indices keep their names.
 import { errors, type Client } from '@elastic/elasticsearch';
+import { novaConfig } from '../../config/nova-config.ts';
 import { readerName } from '../runtime/reader-namespace.ts';
 import { checkpointIndex, checkpointMappings } from './checkpoint.ts';
 import { ensureFormat, generationMappings } from './format.ts';
@@ -29,33 +30,37 @@ export const aliasTargets = async (client: Client, alias: string): Promise<strin
 const alreadyExists = (error: unknown) =>
   error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception';
 
-async function createIfMissing(client: Client, index: string, mappings: object) {
+async function createIfMissing(client: Client, index: string, mappings: object, replicas: number) {
   try {
-    await client.indices.create({ index, settings: { number_of_replicas: 0 }, mappings });
+    await client.indices.create({ index, settings: { number_of_replicas: replicas }, mappings });
   } catch (error) {
     if (!alreadyExists(error)) throw error; // another process created it first: same mappings
   }
 }
 
-/** Creates `index`, or brings one an older Nova made up to `mappings` (fields are only ever added: idempotent). */
-export async function ensureIndex(client: Client, index: string, mappings: { properties: Record<string, object> }) {
-  await createIfMissing(client, index, mappings);
+/**
+ * Creates `index` (with `replicas`: an index that exists keeps its own), or brings one an older
+ * Nova made up to `mappings` (fields are only ever added: idempotent).
+ */
+export async function ensureIndex(client: Client, index: string, mappings: { properties: Record<string, object> }, replicas: number) {
+  await createIfMissing(client, index, mappings, replicas);
   await client.indices.putMapping({ index, properties: mappings.properties });
 }
 
 /**
  * Creates the generation's indices and the checkpoint index if missing (the checkpoint index
- * of an older Nova gains the fields it lacks), and refuses a generation an older Nova filled
+ * of an older Nova gains the fields it lacks), with ELASTICSEARCH_INDEX_REPLICAS replicas, and refuses a generation an older Nova filled
  * (format.ts) before any alias moves; then claims the reader aliases for it (claimReaderAliases).
  */
 export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
   const { env = {}, ...claim } = options;
-  await ensureIndex(client, checkpointIndex, checkpointMappings);
+  const replicas = novaConfig(env).elasticsearchReplicas();
+  await ensureIndex(client, checkpointIndex, checkpointMappings, replicas);
   // a deleted checkpoint forgets its version at once (checkpoint.ts versions them by offset), so
   // deleting one to replay a partition from the start works as it reads
   await client.indices.putSettings({ index: checkpointIndex, settings: { 'index.gc_deletes': '0s' } });
   for (const alias of aliasNames) {
-    await createIfMissing(client, indexName(alias, generation), generationMappings(alias));
+    await createIfMissing(client, indexName(alias, generation), generationMappings(alias), replicas);
     await ensureFormat(client, alias, generation, indexName(alias, generation));
   }
   await claimReaderAliases(client, aliasNames.map((alias) => ({ alias: readerAliasName(alias, env), index: indexName(alias, generation) })), claim);

@@ -24,7 +24,7 @@ const name = 'elasticsearch';
  * client's own retries (3, backed off) wait out up to ~10 s of an outage per request unseen.
  */
 export function connectElasticsearch(env: NodeJS.ProcessEnv): Client {
-  const node = novaConfig(env).elasticsearchUrl();
+  const node = novaConfig(env).elasticsearchNodes();
   return new Client({ node, maxRetries: 0 });
 }
 

@@ -20,7 +20,7 @@ export type ElasticsearchViews = {
 
 export function openElasticsearchViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): ElasticsearchViews {
   const { projector = 'elasticsearch', timeoutMs = 1_500 } = options;
-  const client = new Client({ node: novaConfig(env).elasticsearchUrl(), maxRetries: 0, requestTimeout: timeoutMs });
+  const client = new Client({ node: novaConfig(env).elasticsearchNodes(), maxRetries: 0, requestTimeout: timeoutMs });
   const live = shared(() => liveGeneration(client, env), 1_000);
   return {
     client,

@@ -56,6 +56,18 @@ nodes_down() {
   local n
   for ((n = 0; n < $2; n++)); do svc_pid "$1-$n" >/dev/null || echo "$n"; done
 }
+# Stops every node of such a service at once (and waits for them all)
+nodes_stop() {
+  local n pid waits=()
+  for ((n = $2 - 1; n >= 0; n--)); do
+    if pid=$(svc_pid "$1-$n"); then
+      stop_pid "$1-$n" "$pid" &
+      waits+=($!)
+    fi
+  done
+  for pid in "${waits[@]}"; do wait "$pid" || true; done
+  return 0
+}
 
 # Per-service layout: $NOVA_STATE/<svc>/{data,conf,<svc>.log,pid}
 svc_home() { echo "$NOVA_STATE/$1"; }

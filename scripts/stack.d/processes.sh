@@ -144,6 +144,6 @@ processes_status() {
     pid=$(supervisorctl_ pid "$name" 2>/dev/null) || pid=-
     [ "$pid" = 0 ] && pid=-
     if [ "$pid" != - ] && curl -fsS -m 2 "http://127.0.0.1:$(process_port "$name")/readyz" >/dev/null 2>&1; then ready=yes; else ready=no; fi
-    printf '%-14s %-28s %-18s %-8s %s\n' "${name#projector-}" "${name%%-*}" "127.0.0.1:$(process_port "$name")" "$pid" "$ready"
+    printf '%-22s %-28s %-22s %-8s %s\n' "${name#projector-}" "${name%%-*}" "127.0.0.1:$(process_port "$name")" "$pid" "$ready"
   done
 }

@@ -9,6 +9,7 @@ import { after, before } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
+import { novaConfig } from '../../../config/nova-config.ts';
 import { env, waitFor } from '../../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../../runtime/dead-letter.ts';
 import type { RawRecord } from '../../runtime/decode/index.ts';
@@ -33,7 +34,7 @@ export const sum = (ends: Map<string, bigint>) => [...ends.values()].reduce((a, 
 export function elasticsearchHarness(options: { clientId: string; projectors: () => Array<ProjectorProcess | undefined>; log: () => string }) {
   const { projectors, log } = options;
   const db = new pg.Client({ connectionString: env('DATABASE_URL') });
-  const es = new Client({ node: env('ELASTICSEARCH_URL') });
+  const es = new Client({ node: novaConfig(process.env).elasticsearchNodes() });
   const admin: Admin = new Kafka({ clientId: options.clientId, brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING }).admin();
   /** every generation a test used, with the projector's own checkpoint store for it */
   const generations = new Map<number, Sink<EsOp> & CheckpointStore>();

@@ -38,49 +38,56 @@ elasticsearch_install() {
 }
 
 # nova-es cannot reach the cache when it sits under root's 0700 home (the default
-# ~/.cache/nova): then it runs a hard-linked (else copied) tree inside the state dir.
+# ~/.cache/nova): then it runs a hard-linked (else copied) tree inside DIR (a state dir).
 es_runnable_home() {
-  local dist home linked
+  local dist linked
   dist=$(es_dist)
-  home=$(svc_home elasticsearch)
   if runuser -u "$ES_USER" -- test -r "$dist/lib/elasticsearch-$ELASTICSEARCH_VERSION.jar"; then
     echo "$dist"
     return 0
   fi
-  linked="$home/dist-$ELASTICSEARCH_VERSION"
+  linked="$1/dist-$ELASTICSEARCH_VERSION"
   if [ ! -f "$linked/.unpacked" ]; then
-    rm -rf "$home"/dist-*
+    mkdir -p "$1"
+    rm -rf "$1"/dist-*
     cp -al "$dist" "$linked" 2>/dev/null || { rm -rf "$linked" && cp -a "$dist" "$linked"; } || return 1
   fi
   echo "$linked"
 }
 
-elasticsearch_start() {
-  local home es_home java cli pid
-  home=$(svc_home elasticsearch)
-  java=$(require_java 17 elasticsearch) || return 1
+# Starts node SVC (home HOME, heap HEAP) from the distribution DIST with YML rendered as its
+# elasticsearch.yml (ES_STATE and whatever the caller exported fill it in).
+es_spawn() {
+  local svc=$1 home=$2 heap=$3 dist=$4 yml=$5 java cli pid
+  java=$(require_java 17 "$svc") || return 1
   ensure_user "$ES_USER"
   mkdir -p "$home"/{conf,data,logs,tmp}
-  es_home=$(es_runnable_home) || return 1
-  ES_STATE=$home ES_HEAP=${NOVA_ELASTICSEARCH_HEAP:-512m} render "$TEMPLATES/elasticsearch/jvm.options" "$home/conf/jvm.options"
-  ES_STATE=$home render "$TEMPLATES/elasticsearch/elasticsearch.yml" "$home/conf/elasticsearch.yml"
+  ES_STATE=$home ES_HEAP=$heap render "$TEMPLATES/elasticsearch/jvm.options" "$home/conf/jvm.options"
+  ES_STATE=$home render "$yml" "$home/conf/elasticsearch.yml"
   cp "$TEMPLATES/elasticsearch/log4j2.properties" "$home/conf/log4j2.properties"
   chown -R "$ES_USER:" "$home/conf" "$home/data" "$home/logs" "$home/tmp"
   # bin/elasticsearch execs a CLI JVM that starts the server JVM as its child and then
   # idles beside it (~80 MB RSS with these trimmed options)
-  spawn elasticsearch "$ES_USER" env ES_JAVA_HOME="$java" ES_PATH_CONF="$home/conf" ES_TMPDIR="$home/tmp" \
+  spawn "$svc" "$ES_USER" env ES_JAVA_HOME="$java" ES_PATH_CONF="$home/conf" ES_TMPDIR="$home/tmp" \
     CLI_JAVA_OPTS="-Xss512k -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:ReservedCodeCacheSize=16m" \
-    "$es_home/bin/elasticsearch"
+    "$dist/bin/elasticsearch"
   # Record the server JVM itself (SIGTERM stops it cleanly, then the CLI exits too).
   # If it cannot be found, the CLI's pid stays: its SIGTERM also stops the server.
-  read -r cli _ <"$(svc_pidfile elasticsearch)"
+  read -r cli _ <"$(svc_pidfile "$svc")"
   for _ in $(seq 100); do
     pid=$(pgrep -P "$cli" -f 'org\.elasticsearch\.bootstrap\.Elasticsearch' | head -n1) && [ -n "$pid" ] && break
     [ -d "/proc/$cli" ] || break
     sleep 0.2
   done
-  [ -n "$pid" ] && echo "$pid $(proc_start_time "$pid")" >"$(svc_pidfile elasticsearch)"
+  [ -n "$pid" ] && echo "$pid $(proc_start_time "$pid")" >"$(svc_pidfile "$svc")"
   return 0
+}
+
+elasticsearch_start() {
+  local home dist
+  home=$(svc_home elasticsearch)
+  dist=$(es_runnable_home "$home") || return 1
+  es_spawn elasticsearch "$home" "${NOVA_ELASTICSEARCH_HEAP:-512m}" "$dist" "$TEMPLATES/elasticsearch/elasticsearch.yml"
 }
 
 # Yellow is as good as it gets on one node for indices with replicas.

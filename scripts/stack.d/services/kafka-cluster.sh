@@ -69,17 +69,7 @@ kafka_cluster_start() {
 
 # All nodes at once: each broker's controlled shutdown needs a controller quorum, which one by
 # one the last node would no longer have.
-kafka_cluster_stop() {
-  local n pid waits=()
-  for ((n = kafka_cluster_nodes - 1; n >= 0; n--)); do
-    if pid=$(svc_pid "kafka-cluster-$n"); then
-      stop_pid "kafka-cluster-$n" "$pid" &
-      waits+=($!)
-    fi
-  done
-  for pid in "${waits[@]}"; do wait "$pid" || true; done
-  return 0
-}
+kafka_cluster_stop() { nodes_stop kafka-cluster "$kafka_cluster_nodes"; }
 
 # The metadata quorum's leader by DescribeQuorum v0 (api key 55) to a broker, which forwards it
 # to the active controller: the LeaderId of __cluster_metadata partition 0, or failure.
