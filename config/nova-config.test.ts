@@ -52,6 +52,7 @@ test('a port that is no TCP port is refused, naming the variable and the value',
 test('Elasticsearch: one node or several, comma-separated; the index replicas 0 unless set, a whole number', () => {
   assert.deepEqual(novaConfig({ ELASTICSEARCH_URL: 'http://es:9200' }).elasticsearchNodes(), ['http://es:9200']);
   assert.deepEqual(novaConfig({ ELASTICSEARCH_URL: 'http://a:9200, http://b:9200,' }).elasticsearchNodes(), ['http://a:9200', 'http://b:9200']);
+  assert.throws(() => novaConfig({ ELASTICSEARCH_URL: ' , ' }).elasticsearchNodes(), { name: 'ConfigError', message: 'ELASTICSEARCH_URL names no node' });
   assert.equal(novaConfig({}).elasticsearchReplicas(), 0);
   assert.equal(novaConfig({ ELASTICSEARCH_INDEX_REPLICAS: '1' }).elasticsearchReplicas(), 1);
   for (const bad of ['-1', '1.5', 'one']) {

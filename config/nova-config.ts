@@ -67,7 +67,11 @@ export function novaConfig(env: Env = process.env) {
     schemaRegistryUrl: () => required(env, 'SCHEMA_REGISTRY_URL', 'the Avro writer schemas of the change topics'),
     kafkaConnectUrl: () => required(env, 'KAFKA_CONNECT_URL', "Kafka Connect's REST API, where the Debezium connector runs"),
     /** ELASTICSEARCH_URL: one node, or several comma-separated (a cluster: the client moves to another when one fails) */
-    elasticsearchNodes: () => required(env, 'ELASTICSEARCH_URL', 'the search views').split(',').map((url) => url.trim()).filter((url) => url !== ''),
+    elasticsearchNodes: () => {
+      const nodes = required(env, 'ELASTICSEARCH_URL', 'the search views').split(',').map((url) => url.trim()).filter((url) => url !== '');
+      if (nodes.length === 0) throw new ConfigError('ELASTICSEARCH_URL names no node');
+      return nodes;
+    },
     /** replicas of each index the projector creates: 0 on one node (a replica could never be placed), 1 or more on a cluster */
     elasticsearchReplicas: () => count(env, 'ELASTICSEARCH_INDEX_REPLICAS', 0),
     neo4j: () => ({ url: required(env, 'NEO4J_URL', 'the social graph'), user: env.NEO4J_USER ?? 'neo4j', password: required(env, 'NEO4J_PASSWORD', 'the social graph') }),

@@ -45,8 +45,8 @@ const message = (id: number, content: string) => ({ id, conversation_id: 3, send
 const post = (id: number, text: string) => ({ id, author_id: 9, text, created_at: new Date('2024-05-01T08:30:00Z') });
 
 before(async () => {
-  await ensureIndices(es, generation, { shadow: true });
-  await ensureIndices(es, generation, { shadow: true }); // a restart finds everything in place
+  await ensureIndices(es, generation, { shadow: true, env: process.env });
+  await ensureIndices(es, generation, { shadow: true, env: process.env }); // a restart finds everything in place
 });
 
 after(async () => {

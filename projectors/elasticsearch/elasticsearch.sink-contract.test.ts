@@ -59,13 +59,13 @@ sinkContract({
   mapping: mapChange,
   sink: async () => {
     const own = new Client({ node: env('ELASTICSEARCH_URL') });
-    await ensureIndices(own, generation, { shadow: true });
+    await ensureIndices(own, generation, { shadow: true, env: process.env });
     return createElasticsearchSink({ client: own, generation, projector });
   },
   view,
   reset: async () => {
     await client.indices.delete({ index: indices, ignore_unavailable: true });
-    await ensureIndices(client, generation, { shadow: true });
+    await ensureIndices(client, generation, { shadow: true, env: process.env });
     await client.indices.updateAliases({ actions: aliasNames.map((alias, i) => readerAlias(readerNames[i] as string, indexName(alias, generation))) });
   },
   row: post,

@@ -2,8 +2,8 @@
 // of its own (a reader degrades within its bound instead of waiting out an outage), the alias
 // names their reader namespace queries, and the projector's checkpoints in the live
 // generation, which the reader alias shows and which is looked up again at most once a second.
-import { Client } from '@elastic/elasticsearch';
-import { novaConfig } from '../../config/nova-config.ts';
+import type { Client } from '@elastic/elasticsearch';
+import { connectElasticsearch } from './client.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { loadCheckpoints } from './checkpoint.ts';
 import { shared } from '../runtime/shared-read.ts';
@@ -20,7 +20,7 @@ export type ElasticsearchViews = {
 
 export function openElasticsearchViews(env: NodeJS.ProcessEnv, options: { projector?: string; timeoutMs?: number } = {}): ElasticsearchViews {
   const { projector = 'elasticsearch', timeoutMs = 1_500 } = options;
-  const client = new Client({ node: novaConfig(env).elasticsearchNodes(), maxRetries: 0, requestTimeout: timeoutMs });
+  const client = connectElasticsearch(env, { requestTimeoutMs: timeoutMs });
   const live = shared(() => liveGeneration(client, env), 1_000);
   return {
     client,

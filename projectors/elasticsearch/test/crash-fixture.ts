@@ -46,7 +46,7 @@ const fixture: CrashFixture<EsOp> = {
   definition: elasticsearchProjector,
   async crashingSink(generation, env, crash) {
     const client = connectElasticsearch(env);
-    await ensureIndices(client, generation, { shadow: true });
+    await ensureIndices(client, generation, { shadow: true, env: process.env });
     // which sink call a bulk belongs to: two can be in flight at once
     const calls = new AsyncLocalStorage<Call>();
     const bulk = client.bulk.bind(client);

@@ -29,9 +29,10 @@ export const sum = (ends: Map<string, bigint>) => [...ends.values()].reduce((a, 
 
 /**
  * `projectors()`: the processes the file may have left running, stopped first; `log()`: the
- * running projector's last lines, for a failure's message.
+ * running projector's last lines, for a failure's message; `finally`: run after the cleanup,
+ * even a failed one.
  */
-export function elasticsearchHarness(options: { clientId: string; projectors: () => Array<ProjectorProcess | undefined>; log: () => string }) {
+export function elasticsearchHarness(options: { clientId: string; projectors: () => Array<ProjectorProcess | undefined>; log: () => string; finally?: () => Promise<unknown> }) {
   const { projectors, log } = options;
   const db = new pg.Client({ connectionString: env('DATABASE_URL') });
   const es = new Client({ node: novaConfig(process.env).elasticsearchNodes() });
@@ -44,6 +45,14 @@ export function elasticsearchHarness(options: { clientId: string; projectors: ()
   });
 
   after(async () => {
+    try {
+      await cleanUp();
+    } finally {
+      await options.finally?.(); // what the file started for its stores (a cluster profile)
+    }
+  });
+
+  async function cleanUp() {
     for (const projector of projectors()) if (projector) await stopProjector(projector);
     for (const [generation, store] of generations) {
       for (const c of await store.load().catch(() => [])) {
@@ -61,7 +70,7 @@ export function elasticsearchHarness(options: { clientId: string; projectors: ()
       return true;
     }, 30_000).catch(() => {}); // a leftover group is harmless: only this generation's projector uses it
     await Promise.all([db.end(), admin.disconnect(), es.close()]);
-  });
+  }
 
   /** Every partition's end now, as checkpoints: a generation seeded there reads only what is written from now on. */
   async function partitionEnds(): Promise<Checkpoint[]> {

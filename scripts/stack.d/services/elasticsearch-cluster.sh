@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The Elasticsearch cluster profile: three nodes of the same Elasticsearch as `elasticsearch`,
 # each master-eligible and a data node with a data path of its own, a small heap each
-# (NOVA_ELASTICSEARCH_CLUSTER_HEAP, default 384m), each a process of its own
+# (at most NOVA_ELASTICSEARCH_CLUSTER_HEAP, default 384m), each a process of its own
 # (elasticsearch-cluster-<n>), on loopback ports NOVA_ELASTICSEARCH_CLUSTER_PORT.. (+0..+2; transport
 # on NOVA_ELASTICSEARCH_CLUSTER_TRANSPORT_PORT..). Projectors put one replica on their indices
 # there (ELASTICSEARCH_INDEX_REPLICAS=1), so one node stopped loses nothing. Not part of a plain
@@ -31,11 +31,16 @@ elasticsearch_cluster_start() {
     seeds+=("\"127.0.0.1:$(elasticsearch_cluster_transport_port "$n")\"")
     masters+=("nova-es-$n")
   done
+  # the bootstrap list only for a first formation: no node has cluster state yet
+  local bootstrap="cluster.initial_master_nodes: [$(IFS=,; echo "${masters[*]}")]"
+  for ((n = 0; n < elasticsearch_cluster_nodes; n++)); do
+    [ -d "$(svc_home "elasticsearch-cluster-$n")/data/_state" ] && bootstrap="# formed already: no cluster.initial_master_nodes"
+  done
   # one runnable tree for the three nodes
   dist=$(es_runnable_home "$(svc_home elasticsearch-cluster)") || return 1
   for n in $(nodes_down elasticsearch-cluster "$elasticsearch_cluster_nodes"); do
     NODE_NAME=nova-es-$n NODE_HTTP_PORT=$(elasticsearch_cluster_node_port "$n") NODE_TRANSPORT_PORT=$(elasticsearch_cluster_transport_port "$n") \
-      ES_CLUSTER_SEEDS=$(IFS=,; echo "${seeds[*]}") ES_CLUSTER_MASTERS=$(IFS=,; echo "${masters[*]}") \
+      ES_CLUSTER_SEEDS=$(IFS=,; echo "${seeds[*]}") ES_CLUSTER_BOOTSTRAP=$bootstrap \
       es_spawn "elasticsearch-cluster-$n" "$(svc_home "elasticsearch-cluster-$n")" "${NOVA_ELASTICSEARCH_CLUSTER_HEAP:-384m}" "$dist" \
       "$TEMPLATES/elasticsearch-cluster/elasticsearch.yml"
   done
@@ -44,11 +49,11 @@ elasticsearch_cluster_start() {
 # All nodes at once: none waits for the cluster to move its shards off the one stopping before
 elasticsearch_cluster_stop() { nodes_stop elasticsearch-cluster "$elasticsearch_cluster_nodes"; }
 
-# Healthy once every node answers and the cluster has all three with every shard assigned (green).
+# Healthy once every node answers that the cluster has all three nodes and every shard assigned (green).
 elasticsearch_cluster_healthy() {
   local n
   for ((n = 0; n < elasticsearch_cluster_nodes; n++)); do
-    curl -fsS -m 3 "http://127.0.0.1:$(elasticsearch_cluster_node_port "$n")/_cluster/health" 2>/dev/null |
-      grep -qE "\"number_of_nodes\":$elasticsearch_cluster_nodes,.*\"status\":\"green\"|\"status\":\"green\".*\"number_of_nodes\":$elasticsearch_cluster_nodes," || return 1
+    curl -fsS -m 5 "http://127.0.0.1:$(elasticsearch_cluster_node_port "$n")/_cluster/health?wait_for_status=green&wait_for_nodes=$elasticsearch_cluster_nodes&timeout=1s" 2>/dev/null |
+      grep -q '"timed_out":false' || return 1
   done
 }
