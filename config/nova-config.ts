@@ -16,21 +16,16 @@ function required(env: Env, name: string, purpose: string): string {
   return value;
 }
 
-function port(env: Env, name: string, fallback: number): number {
+/** A whole-number setting from 0 to `max`, or `fallback` when unset; `what` names the range in the refusal. */
+function wholeNumber(env: Env, name: string, fallback: number, max: number, what: string): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new ConfigError(`${name} is a TCP port 0..65535, not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new ConfigError(`${name} is ${what}, not ${JSON.stringify(raw)}`);
   return value;
 }
-
-function count(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} is a whole number from 0, not ${JSON.stringify(raw)}`);
-  return value;
-}
+const port = (env: Env, name: string, fallback: number) => wholeNumber(env, name, fallback, 65_535, 'a TCP port 0..65535');
+const count = (env: Env, name: string, fallback: number) => wholeNumber(env, name, fallback, Infinity, 'a whole number from 0');
 
 /** How API tokens are checked: a shared secret (development) or an issuer's published keys (production). */
 export type JwtConfig =

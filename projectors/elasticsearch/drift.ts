@@ -8,7 +8,8 @@
 // is_deleted, but PostgreSQL no longer has that row. So a message document PostgreSQL does not
 // have must be flagged is_deleted; a caller that knows the deleted rows (a test's workload) can
 // add them to the expected view to have them compared exactly.
-import { Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
+import { clientRetries, connectElasticsearch } from './client.ts';
 import pg from 'pg';
 import { novaConfig } from '../../config/nova-config.ts';
 import type { CompareWithPostgres, Drift } from '../runtime/sink.ts';
@@ -143,7 +144,7 @@ export const idsOf = (problems: Problem[]): Ids => mergeIds(...problems.map(({ a
 export const compareElasticsearchWithPostgres: CompareWithPostgres = async ({ generation, env, only }) => {
   const config = novaConfig(env);
   const db = new pg.Client({ connectionString: config.databaseUrl() });
-  const es = new Client({ node: config.elasticsearchNodes() });
+  const es = connectElasticsearch(env, { maxRetries: clientRetries });
   const ids: Ids | undefined = only ? Object.fromEntries(aliasNames.map((alias) => [alias, only.get(alias) ?? new Set<string>()])) : undefined;
   try {
     await db.connect();

@@ -2,8 +2,8 @@
 // promoting moves all three to another generation in one _aliases call, so no reader ever sees
 // messages from one generation and posts from another. In a reader namespace, its own aliases
 // (readerAliasName) show which generation is live.
-import { Client } from '@elastic/elasticsearch';
-import { novaConfig } from '../../config/nova-config.ts';
+import type { Client } from '@elastic/elasticsearch';
+import { clientRetries, connectElasticsearch } from './client.ts';
 import type { Generations } from '../runtime/sink.ts';
 import { checkpointIndex } from './checkpoint.ts';
 import { elasticsearchError } from './error-kinds.ts';
@@ -11,7 +11,7 @@ import { ensureFormat } from './format.ts';
 import { aliasNames, aliasTargets, indexName, readerAliasName, swapAliases, type AliasName } from './index-names.ts';
 
 async function withClient<T>(env: NodeJS.ProcessEnv, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ node: novaConfig(env).elasticsearchNodes() });
+  const client = connectElasticsearch(env, { maxRetries: clientRetries });
   try {
     return await work(client);
   } catch (error) {

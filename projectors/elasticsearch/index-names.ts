@@ -48,9 +48,10 @@ export async function ensureIndex(client: Client, index: string, mappings: { pro
 }
 
 /**
- * Creates the generation's indices and the checkpoint index if missing (the checkpoint index
- * of an older Nova gains the fields it lacks), with ELASTICSEARCH_INDEX_REPLICAS replicas, and refuses a generation an older Nova filled
- * (format.ts) before any alias moves; then claims the reader aliases for it (claimReaderAliases).
+ * Creates the generation's indices and the checkpoint index if missing, with
+ * ELASTICSEARCH_INDEX_REPLICAS replicas (the checkpoint index of an older Nova gains the fields
+ * it lacks), and refuses a generation an older Nova filled (format.ts) before any alias moves;
+ * then claims the reader aliases for it (claimReaderAliases).
  */
 export async function ensureIndices(client: Client, generation: number, options: { shadow?: boolean; env: NodeJS.ProcessEnv }): Promise<void> {
   const { env, ...claim } = options;
@@ -60,7 +61,8 @@ export async function ensureIndices(client: Client, generation: number, options:
   // are raised to it (never lowered: another projector may want more). A deleted checkpoint
   // forgets its version at once (checkpoint.ts versions them by offset), so deleting one to
   // replay a partition from the start works as it reads.
-  const current = Number((await client.indices.getSettings({ index: checkpointIndex }))[checkpointIndex]?.settings?.index?.number_of_replicas ?? 0);
+  // (with no replicas asked for there is nothing to raise: no read)
+  const current = replicas === 0 ? 0 : Number((await client.indices.getSettings({ index: checkpointIndex }))[checkpointIndex]?.settings?.index?.number_of_replicas ?? 0);
   await client.indices.putSettings({ index: checkpointIndex, settings: { 'index.gc_deletes': '0s', ...(current < replicas ? { 'index.number_of_replicas': replicas } : {}) } });
   for (const alias of aliasNames) {
     await createIfMissing(client, indexName(alias, generation), generationMappings(alias), replicas);

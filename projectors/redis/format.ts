@@ -23,7 +23,7 @@ return ARGV[1]`;
  * Marks generation `prefix` format 3 if it holds no Nova data (a checkpoint, a truncate), and
  * says which format it is in after that: null for Nova data unmarked.
  */
-export async function markFormat(redis: RedisClient, options: { prefix: string; checkpointKey: string; tables: string[] }): Promise<string | null> {
+export async function markFormat(redis: RedisClient, options: { prefix: string; checkpointKey: string }): Promise<string | null> {
   // a marked generation is only read, so an instance joins its group without waiting on a write
   // (under CLIENT PAUSE WRITE too); only a generation's first start marks it
   const marked = await redis.get(options.prefix + formatKey);

@@ -2,10 +2,10 @@
 // the Redis Cluster profile: three masters, three replicas (scripts/stack up redis-cluster,
 // started here if it is not running). The same code as on one node; only REDIS_URL and
 // REDIS_CLUSTER differ, for this process and the projectors it starts.
-import { stack } from '../../scripts/stack.d/test/stack.ts';
+import { stack, stackEnv } from '../../scripts/stack.d/test/stack.ts';
 
 await stack('up', 'redis-cluster');
-const settings = new Map((await stack('env')).split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+const settings = await stackEnv();
 process.env.REDIS_URL = settings.get('REDIS_CLUSTER_URL');
 process.env.REDIS_CLUSTER = 'true';
 await import('./redis.e2e.test.ts');

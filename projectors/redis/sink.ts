@@ -14,7 +14,6 @@ import type { RedisCommand, RedisOp, RedisRowOp, RedisTruncateOp } from './comma
 import { redisError } from './error-kinds.ts';
 import { assertFormat, markFormat } from './format.ts';
 import { assertGeneration } from './generations.ts';
-import { redisTables } from './mapping/index.ts';
 import { generationPrefix, tagged } from './reader-keys.ts';
 
 const applyScript = readFileSync(new URL('./apply.lua', import.meta.url), 'utf8');
@@ -88,7 +87,7 @@ export async function createRedisSink(options: { target: RedisTarget; generation
   };
 
   try {
-    assertFormat(generation, await io(() => markFormat(redis, { prefix, checkpointKey: checkpointKey(projector), tables: redisTables })));
+    assertFormat(generation, await io(() => markFormat(redis, { prefix, checkpointKey: checkpointKey(projector) })));
   } catch (error) {
     redis.disconnect();
     throw error;

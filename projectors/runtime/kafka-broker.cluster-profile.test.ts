@@ -21,7 +21,7 @@ import { epochOfConfig, storedEpoch, withSourceEpoch } from '../../connectors/ep
 import { loadConnector } from '../../connectors/register.ts';
 import { dropReplicationSlot, replicatorFromEnv } from '../../connectors/slot.ts';
 import { topicPlan } from '../../connectors/topic-plan.ts';
-import { env, stack, waitFor } from '../../scripts/stack.d/test/stack.ts';
+import { env, stack, stackEnv, waitFor } from '../../scripts/stack.d/test/stack.ts';
 import { redisTopics } from '../redis/mapping/index.ts';
 import { assertMatchesPostgres, caughtUp, storedCheckpoints } from '../redis/test/harness.ts';
 import { claimGeneration } from '../redis/test/own-generation.ts';
@@ -43,8 +43,6 @@ let projector: ProjectorProcess | undefined;
 let registered = false;
 let plannedTopics: string[] = [];
 
-/** `scripts/stack env` as a map: where the cluster profile listens. */
-const stackEnv = async () => new Map((await stack('env')).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]));
 const adminOf = (brokers: string[]) => new Kafka({ clientId: `nova-kafka-cluster-test-${run}`, brokers, logLevel: logLevel.NOTHING }).admin();
 async function withAdmin<T>(brokers: string[], use: (admin: ReturnType<typeof adminOf>) => Promise<T>): Promise<T> {
   const admin = adminOf(brokers);
@@ -250,7 +248,8 @@ test('one of three brokers kill -9ed mid-run and brought back: nothing lost, not
   for (const line of started.output.join('').slice(outputBefore).split('\n')) {
     try {
       const entry = JSON.parse(line) as { level?: number; msg?: string; code?: string; error?: unknown };
-      if ((entry.level ?? 0) >= 40) said.set(`${entry.level} ${entry.msg}${entry.code ? ` (${entry.code})` : ''}`, (said.get(`${entry.level} ${entry.msg}${entry.code ? ` (${entry.code})` : ''}`) ?? 0) + 1);
+      const key = `${entry.level} ${entry.msg}${entry.code ? ` (${entry.code})` : ''}`;
+      if ((entry.level ?? 0) >= 40) said.set(key, (said.get(key) ?? 0) + 1);
     } catch {
       // not a JSON line
     }

@@ -6,10 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { after, before } from 'node:test';
-import { Client } from '@elastic/elasticsearch';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import pg from 'pg';
-import { novaConfig } from '../../../config/nova-config.ts';
 import { env, waitFor } from '../../../scripts/stack.d/test/stack.ts';
 import { deadLetterHeaders, deadLetterTopic } from '../../runtime/dead-letter.ts';
 import type { RawRecord } from '../../runtime/decode/index.ts';
@@ -18,6 +16,7 @@ import { caughtUp as caughtUpWithPostgres, endOffsets } from '../../runtime/test
 import { captureTopics, endOffsets as kafkaEndOffsets } from '../../runtime/testing/kafka-capture.ts';
 import { stopProjector, type ProjectorProcess } from '../../runtime/testing/projector-process.ts';
 import { checkpointId, checkpointIndex, loadCheckpoints } from '../checkpoint.ts';
+import { clientRetries, connectElasticsearch } from '../client.ts';
 import { aliasNames, elasticsearchProjector, indexName, type EsOp } from '../index.ts';
 import { actualFromElasticsearch, differences, expectedFromPostgres, idsIn, idsOf, mergeIds, summary, type Ids, type Problem } from './oracle.ts';
 import type { SearchWorkloadResult } from './workload.ts';
@@ -35,7 +34,7 @@ export const sum = (ends: Map<string, bigint>) => [...ends.values()].reduce((a, 
 export function elasticsearchHarness(options: { clientId: string; projectors: () => Array<ProjectorProcess | undefined>; log: () => string; finally?: () => Promise<unknown> }) {
   const { projectors, log } = options;
   const db = new pg.Client({ connectionString: env('DATABASE_URL') });
-  const es = new Client({ node: novaConfig(process.env).elasticsearchNodes() });
+  const es = connectElasticsearch(process.env, { maxRetries: clientRetries });
   const admin: Admin = new Kafka({ clientId: options.clientId, brokers: [env('KAFKA_BROKERS')], logLevel: logLevel.NOTHING }).admin();
   /** every generation a test used, with the projector's own checkpoint store for it */
   const generations = new Map<number, Sink<EsOp> & CheckpointStore>();

@@ -19,6 +19,11 @@ elasticsearch_cluster_ports() {
     echo "$(elasticsearch_cluster_node_port "$n") $(elasticsearch_cluster_transport_port "$n")"
   done
 }
+elasticsearch_cluster_urls() {
+  local n urls=()
+  for ((n = 0; n < elasticsearch_cluster_nodes; n++)); do urls+=("http://127.0.0.1:$(elasticsearch_cluster_node_port "$n")"); done
+  (IFS=,; echo "${urls[*]}")
+}
 elasticsearch_cluster_address() { echo "127.0.0.1:$NOVA_ELASTICSEARCH_CLUSTER_PORT-$((NOVA_ELASTICSEARCH_CLUSTER_PORT + elasticsearch_cluster_nodes - 1))"; }
 elasticsearch_cluster_version() { elasticsearch_version; }
 elasticsearch_cluster_install() { elasticsearch_install; }
@@ -26,16 +31,15 @@ elasticsearch_cluster_install() { elasticsearch_install; }
 elasticsearch_cluster_pid() { nodes_pid elasticsearch-cluster "$elasticsearch_cluster_nodes"; }
 
 elasticsearch_cluster_start() {
-  local n dist seeds=() masters=()
+  local n dist formed="" bootstrap seeds=() masters=()
   for ((n = 0; n < elasticsearch_cluster_nodes; n++)); do
     seeds+=("\"127.0.0.1:$(elasticsearch_cluster_transport_port "$n")\"")
     masters+=("nova-es-$n")
+    [ -d "$(svc_home "elasticsearch-cluster-$n")/data/_state" ] && formed=yes
   done
   # the bootstrap list only for a first formation: no node has cluster state yet
-  local bootstrap="cluster.initial_master_nodes: [$(IFS=,; echo "${masters[*]}")]"
-  for ((n = 0; n < elasticsearch_cluster_nodes; n++)); do
-    [ -d "$(svc_home "elasticsearch-cluster-$n")/data/_state" ] && bootstrap="# formed already: no cluster.initial_master_nodes"
-  done
+  bootstrap="cluster.initial_master_nodes: [$(IFS=,; echo "${masters[*]}")]"
+  [ -n "$formed" ] && bootstrap="# formed already: no cluster.initial_master_nodes"
   # one runnable tree for the three nodes
   dist=$(es_runnable_home "$(svc_home elasticsearch-cluster)") || return 1
   for n in $(nodes_down elasticsearch-cluster "$elasticsearch_cluster_nodes"); do

@@ -19,6 +19,12 @@ export async function stack(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** `scripts/stack env` as a map: where every server listens now, cluster profiles included. */
+export async function stackEnv(): Promise<Map<string, string>> {
+  const lines = (await stack('env')).split('\n').filter((line) => line.includes('='));
+  return new Map(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
