@@ -74,6 +74,12 @@ export function novaConfig(env: Env = process.env) {
     /** user `default` with no password and the server's `default` database unless set (the database must exist) */
     clickhouse: () => ({ url: clickhouseUrl(), user: env.CLICKHOUSE_USER ?? 'default', password: env.CLICKHOUSE_PASSWORD ?? '', database: env.CLICKHOUSE_DATABASE || 'default' }),
     milvusAddress: () => required(env, 'MILVUS_ADDRESS', 'the embedding collections'),
+    /** how long a Milvus sink attempt may write after checking its owner epoch (projectors/milvus/owners.ts) */
+    milvusWriteLeaseMs: () => {
+      const ms = count(env, 'MILVUS_WRITE_LEASE_MS', 5_000);
+      if (ms === 0) throw new ConfigError('MILVUS_WRITE_LEASE_MS is 0: no attempt could write');
+      return ms;
+    },
     readerNamespace: () => readerNamespace(env),
     jwt: () => jwtConfig(env),
     /** the API binds loopback unless told otherwise (behind a proxy in production) */

@@ -27,7 +27,7 @@ async function plant(generation: number, user_id: number) {
     after: { user_id, embedding: towards(user_id), model_version: 'm', updated_at: new Date(0) },
     version: 1n, commitOrder: 1n, streamSince: 0, txId: 1, commitTs: new Date(0), position: { topic: 'nova.recommendation.user_embeddings', partition: 0, offset: '0' },
   };
-  const sink = createMilvusSink({ client, generation, projector: 'generation-test' });
+  const sink = createMilvusSink({ client, generation, projector: 'generation-test', writeLeaseMs: 5_000 });
   await sink.apply(mapChange(change).map((op) => ({ op, change })), [], async () => assert.fail('nothing to reject'));
 }
 

@@ -13,6 +13,7 @@ import { collectionName, embeddingCollections, embeddingSpec, type CollectionSpe
 import { formatProperties, isEmptyOlderFormat } from './format.ts';
 import type { EmbeddingCollection } from './mapping/index.ts';
 import { call, connectMilvus, loadCollection, statusCode } from './milvus-call.ts';
+import { ownerSpec } from './owners.ts';
 import { tombstoneSpec } from './tombstones.ts';
 
 /** The alias readers search for each embedding collection. */
@@ -29,6 +30,7 @@ const generationSpecs = (generation: number): CollectionSpec[] => [
   ...embeddingCollections.map((collection) => embeddingSpec(collection, generation)),
   tombstoneSpec(generation),
   checkpointSpec(generation),
+  ownerSpec(generation),
 ];
 
 const noIndex = 700; // describeIndex: "no index on collection"

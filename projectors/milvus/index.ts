@@ -30,7 +30,7 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
       await client.closeConnection();
       throw error;
     }
-    return createMilvusSink({ client, generation, projector: name });
+    return createMilvusSink({ client, generation, projector: name, writeLeaseMs: novaConfig(env).milvusWriteLeaseMs() });
   },
   generations: milvusGenerations(),
   compareWithPostgres: compareMilvusWithPostgres,

@@ -46,7 +46,7 @@ sinkContract({
   sink: async () => {
     const own = await connectMilvus(env('MILVUS_ADDRESS'));
     await ensureGeneration(own, generation, { shadow: true });
-    return createMilvusSink({ client: own, generation, projector: `contract-${generation}` });
+    return createMilvusSink({ client: own, generation, projector: `contract-${generation}`, writeLeaseMs: 5_000 });
   },
   view: () => readerView(client, generation),
   reset: async () => {

@@ -16,7 +16,7 @@ import { readGeneration, readRows } from './test/oracle.ts';
 
 const generation = randomInt(100_000, 1_000_000);
 const client = await connectMilvus(env('MILVUS_ADDRESS'));
-const sink = createMilvusSink({ client, generation, projector: 'sink-test' });
+const sink = createMilvusSink({ client, generation, projector: 'sink-test', writeLeaseMs: 5_000 });
 const users = collectionName('user_embeddings', generation);
 
 before(() => ensureGeneration(client, generation, { shadow: true }));

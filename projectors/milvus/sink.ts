@@ -2,6 +2,8 @@
 // batch touches it reads the stored versions and commit orders of the batch's keys (rows and
 // tombstones, one query each) and the last truncate, plans the writes that are newer (plan.ts),
 // writes them, and only then the checkpoints: a crash in between replays work the guards skip.
+// Several instances share the partitions: an owner epoch fences a partition's previous holder
+// between that read and that write (owners.ts).
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Ordered } from '../runtime/decode/index.ts';
 import type { CheckpointStore, Rejected, Sink, StoreOp } from '../runtime/sink.ts';
@@ -9,6 +11,7 @@ import { loadCheckpoints, writeCheckpoints } from './checkpoint.ts';
 import { collectionName, primaryKeys } from './collections.ts';
 import type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
 import { call, int64 } from './milvus-call.ts';
+import { createFence } from './owners.ts';
 import { needsStoredValues, planCollection, type CollectionPlan, type StoredRow, type StoredState } from './plan.ts';
 import { orderOf, readTombstones, rememberDeletes, rememberTruncate } from './tombstones.ts';
 
@@ -17,6 +20,8 @@ export type MilvusSinkOptions = {
   client: MilvusClient;
   generation: number;
   projector: string;
+  /** how long an attempt may write after checking its partitions' owner epochs (owners.ts) */
+  writeLeaseMs: number;
 };
 
 type Target = { client: MilvusClient; generation: number; collection: EmbeddingCollection };
@@ -83,6 +88,7 @@ async function writePlan({ client, generation, collection }: Target, plan: Colle
 export function createMilvusSink(options: MilvusSinkOptions): Sink<MilvusOp> & CheckpointStore {
   const { client, generation, projector } = options;
   const scope = { projector, generation };
+  const fence = createFence(client, scope, { leaseMs: options.writeLeaseMs });
   // The guards read, then write: that is sound only while no other write to the collection comes
   // in between. Keys never meet across partitions, but a truncate covers them all, so calls run
   // one at a time (milvus-lite serves one request at a time anyway).
@@ -94,11 +100,13 @@ export function createMilvusSink(options: MilvusSinkOptions): Sink<MilvusOp> & C
   };
 
   return {
-    apply: (ops, checkpoints, onRejected) =>
+    apply: (ops, checkpoints, onRejected, sinkCall) =>
       oneAtATime(async () => {
+        // every write of the attempt goes through `writer`: refused once its lease has passed
+        const writer = await fence.begin(checkpoints, sinkCall?.signal);
         const rejected: Rejected[] = [];
         for (const collection of new Set(ops.map(({ op }) => op.collection))) {
-          const target = { client, generation, collection };
+          const target = { client: writer, generation, collection };
           const collectionOps = ops.filter(({ op }) => op.collection === collection);
           const plan = planCollection(collectionOps, await readStored(target, collectionOps));
           await writePlan(target, plan);
@@ -106,8 +114,9 @@ export function createMilvusSink(options: MilvusSinkOptions): Sink<MilvusOp> & C
         }
         // dead-lettered before the checkpoint moves past them, so none is lost
         if (rejected.length > 0) await onRejected(rejected);
-        await writeCheckpoints(client, scope, checkpoints);
+        await writeCheckpoints(writer, scope, checkpoints);
       }),
+    claim: (partitions) => oneAtATime(() => fence.claim(partitions)),
     load: () => loadCheckpoints(client, scope),
     // the projector's createSink builds the client for this sink alone, so the sink owns it
     close: () => client.closeConnection().then(() => {}),

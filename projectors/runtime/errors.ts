@@ -29,6 +29,7 @@ export const codes = {
   storeTimeout: 'NOVA_S1003', // the store gave up on the request (timeout, memory): maybe the batch's own fault
   storeFailed: 'NOVA_S1004', // a store failure Nova does not know: the process exits and its supervisor restarts it
   storeFull: 'NOVA_S1005', // the store is out of room (Redis at maxmemory with noeviction): the partition stalls until it has some
+  fenced: 'NOVA_S1006', // another instance claimed the partition since this one did (an owner epoch): it stalls until its revocation arrives
   retentionGap: 'NOVA_C1001', // the store's checkpoint is before the partition's first retained record
   beyondEnd: 'NOVA_C1002', // the store's checkpoint is after the partition's end (the topic was recreated)
   streamGap: 'NOVA_C1003', // records of a stream that began after a gap (a lost replication slot) meet a generation filled before it

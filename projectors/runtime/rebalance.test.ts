@@ -4,6 +4,7 @@
 // "Another instance" is played by the test writing the store's checkpoint itself.
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
+import { codes, NovaError } from './errors.ts';
 import type { ProjectorEvents } from './events.ts';
 import { runProjector } from './run-projector.ts';
 import { FakeLog, eventBus, fakeDeadLetter, fakeDecoder, fakeDefinition, fakeSink, fakeSource, quietLog } from './testing/fake-pipeline.ts';
@@ -114,4 +115,39 @@ test('the rest of a batch whose partition is revoked while a sink call of it run
   assert.equal(sink.saved.get('t:0')?.nextOffset, '1', 'the call in flight finished, and nothing after it was applied');
   assert.deepEqual(sink.calls.map(({ ops }) => ops.map((op) => op.id)), [[0]]);
   assert.deepEqual(abandoned, [], 'the rest was never handed to the sink');
+});
+
+test('a sink that fences is told of every assignment before its checkpoints are read again, and a partition it finds fenced stalls with its own code', async () => {
+  const log = new FakeLog();
+  log.append(0, { id: 1, value: 'a' });
+  log.append(1, { id: 10, value: 'x' });
+  const order: string[] = [];
+  let fencedPartition: number | undefined;
+  const sink = fakeSink();
+  const { load, apply } = { load: sink.load.bind(sink), apply: sink.apply.bind(sink) };
+  Object.assign(sink, {
+    claim: async (partitions: Array<{ topic: string; partition: number }>) => void order.push(`claim ${partitions.map((p) => p.partition).join(',')}`),
+    load: async () => (order.push('load'), load()),
+    apply: async (...args: Parameters<typeof apply>) => {
+      if (args[1].some((c) => c.partition === fencedPartition)) throw new NovaError('stall', codes.fenced, 'claimed by another instance');
+      return apply(...args);
+    },
+  });
+  const source = fakeSource(log, 3);
+  const events = eventBus();
+  const stalled: ProjectorEvents['projector.stalled'][] = [];
+  events.on('projector.stalled', (e) => stalled.push(e));
+  const running = await runProjector({ definition: fakeDefinition, sink, source, decode: fakeDecoder(), deadLetter: fakeDeadLetter(), events, log: quietLog(), retryInitialMs: 1, retryMaxMs: 2 });
+  started.push(running);
+  await until('both partitions applied', () => sink.saved.get('t:1')?.nextOffset === '1' && sink.saved.get('t:0')?.nextOffset === '1');
+  await source.rebalance([1]);
+  await source.rebalance([0, 1]);
+  assert.deepEqual(order, ['load', 'claim 0,1', 'load', 'claim 1', 'load', 'claim 0,1', 'load'], 'the first load is the start\'s; each assignment claims, then loads');
+
+  fencedPartition = 0; // another instance claimed partition 0 since (this one has not heard of it yet)
+  log.append(0, { id: 2, value: 'b' });
+  log.append(1, { id: 11, value: 'y' });
+  await until('partition 0 to stall and partition 1 to go on', () => stalled.some((s) => s.partition === 0) && sink.saved.get('t:1')?.nextOffset === '2');
+  assert.equal(stalled.find((s) => s.partition === 0)?.code, 'NOVA_S1006');
+  assert.equal(sink.rows.has(2), false, 'nothing of the fenced partition written');
 });

@@ -376,13 +376,16 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
   }
 
   /**
-   * Every assignment: checkpoints read again, since another instance may have moved them while
-   * it held a partition (the ones read before are stale), then each checked against what its
-   * topic retains. The source then starts each partition at startAt: these checkpoints. Nothing
+   * Every assignment: claimed (a sink that fences the partitions' previous holders), then its
+   * checkpoints read again, since another instance may have moved them while it held a
+   * partition (the ones read before are stale), then each checked against what its topic
+   * retains. The source then starts each partition at startAt: these checkpoints. Nothing
    * of this process is in flight by now (the source finishes or abandons it before rejoining),
    * so a partition it kept reads back what it wrote itself.
    */
   async function onAssign(partitions: AssignedPartition[]) {
+    const claim = options.sink.claim?.bind(options.sink);
+    if (claim) await retry(() => claim(partitions.map(({ topic, partition }) => ({ topic, partition }))), retryAs('claim'));
     await loadCheckpoints();
     assigned.clear();
     for (const { topic, partition } of partitions) assigned.set(positionKey(topic, partition), { topic, partition });

@@ -29,6 +29,12 @@ export interface Sink<Op> {
    * none is lost.
    */
   apply(ops: StoreOp<Op>[], checkpoints: Checkpoint[], onRejected: (rejected: Rejected[]) => Promise<void>, call?: SinkCall): Promise<void>;
+  /**
+   * For a store that cannot refuse an older write itself: called with every new assignment
+   * before its checkpoints are read, so that the sink can fence the partitions' previous holder
+   * (an owner epoch, Milvus). Stores whose every write is guarded by version need none.
+   */
+  claim?(partitions: Array<Pick<Checkpoint, 'topic' | 'partition'>>): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 // The Milvus sink for crash-child.ts: the projector's own, over a client that kills its process
 // on the upsert into the checkpoint collection, which the sink makes after the batch's writes,
 // in the first sink call that has writes.
+import { novaConfig } from '../../../config/nova-config.ts';
 import type { CrashFixture } from '../../runtime/testing/crash-child.ts';
 import { callHasEffects, markEffects } from '../../runtime/testing/with-effects.ts';
 import { checkpointCollection } from '../checkpoint.ts';
@@ -13,7 +14,7 @@ const fixture: CrashFixture<MilvusOp> = {
     await ensureGeneration(client, generation, { shadow: true });
     const upsert = client.upsert.bind(client);
     client.upsert = (data) => (data.collection_name === checkpointCollection(generation) && callHasEffects() ? crash() : upsert(data));
-    return markEffects(createMilvusSink({ client, generation, projector: milvusProjector.name }));
+    return markEffects(createMilvusSink({ client, generation, projector: milvusProjector.name, writeLeaseMs: novaConfig(env).milvusWriteLeaseMs() }));
   },
 };
 
