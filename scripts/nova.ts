@@ -13,7 +13,7 @@ const commands: Record<string, Command> = {
   api: { summary: 'run the Nova API (Hono) on 127.0.0.1:NOVA_API_PORT', load: () => import('../api/server.ts') },
   token: { summary: 'mint a development API token for a user (or --service)', load: () => import('../api/token-cli.ts') },
   demo: { summary: 'fill a small social network through the API and show what the views hold', load: () => import('./demo/demo-cli.ts') },
-  bench: { summary: 'measure against the local stack: decode, projector-throughput, freshness, api, redis-memory, redis-truncate, neo4j-promote, capacity', load: () => import('./bench/bench-cli.ts') },
+  bench: { summary: 'measure against the local stack: decode, projector-throughput, freshness, api, redis-memory, redis-truncate, neo4j-promote, neo4j-sweep, capacity', load: () => import('./bench/bench-cli.ts') },
 };
 
 function help(): string {

@@ -9,6 +9,7 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import type { Generations } from '../runtime/sink.ts';
 import { connectNeo4j, inTransaction, withSession } from './connection.ts';
+import { sweepChunk } from './graph-writes.ts';
 import { checkpointLabel, generationLabel, isVisible, readerGraph, seedReaderGraph, userConstraint, userLabel, type ReaderGraph } from './graph-names.ts';
 
 /** Idempotent, at sink start: the generation's uniqueness constraint and what every generation shares. */
@@ -77,7 +78,9 @@ export async function dropGeneration(driver: Driver, generation: number, readers
     for (const names of new Set([readers, seedReaderGraph])) {
       if ((await liveIn(names)(session)) === generation) throw new Error(`generation ${generation} is live; promote another one first`);
     }
-    await session.run(`MATCH (u:${label}) CALL (u) { DETACH DELETE u } IN TRANSACTIONS OF 10000 ROWS`);
+    // relationships first: a chunk of nodes detached at once could carry millions of them
+    await session.run(`MATCH (:${label})-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF ${sweepChunk} ROWS`);
+    await session.run(`MATCH (u:${label}) CALL (u) { DETACH DELETE u } IN TRANSACTIONS OF ${sweepChunk} ROWS`);
     for (const bookkeeping of [checkpointLabel, generationLabel]) {
       await session.run(`MATCH (n:${bookkeeping} {generation: $generation}) DELETE n`, { generation: neo4j.int(generation) });
     }

@@ -21,6 +21,8 @@ export const followsTombstoneType = 'FOLLOWS_TOMBSTONE';
 /** One per generation: its lock, whether it is live, its format (format.ts), and its tables' newest truncates. */
 export const generationLabel = 'NovaGeneration';
 export const checkpointLabel = 'NovaCheckpoint';
+/** A deleted user whose earlier relationships the sweep has still to remove (graph-writes.ts). */
+export const pendingSweepLabel = 'NovaPendingSweep';
 
 /**
  * The generation's node label. Labels cannot be query parameters, so this is the one name

@@ -19,11 +19,15 @@
 //     of that table before it in commit order is removed now and refused later, and what a
 //     faster partition already wrote after it stays. Truncating users empties follows too
 //     (foreign keys). Applied, not dead-lettered: the truncate stays in the topic, so a replay
-//     would meet it again and a dead-lettered one would leave the graph wrong for good. It runs
-//     inside the batch's transaction, so its size is bounded by Neo4j's transaction memory;
-//     past that the server's memory error is 'bounded' (connection.ts): retried a few times,
-//     then the batch split; a truncate too big alone stalls its partition, and rebuilding into
-//     a new generation is the way out.
+//     would meet it again and a dead-lettered one would leave the graph wrong for good.
+//   - what a truncate or a users delete removes grows with the data (every relationship of
+//     the table, of the user), so the batch's transaction only records it (the truncate on
+//     the generation node, the deleted user labelled pending) and the sweep statements remove
+//     it afterwards, a chunk per transaction: their rows are matched again inside each chunk,
+//     so a chunk repeated or cut short is harmless, and the generation's truncates are marked
+//     swept only once they are done. Until then the writes take what the sweep has not reached
+//     yet as gone (a node before the truncate is overwritten whatever its version), and readers
+//     may still see it (for the moment the sweep takes).
 // Within a batch each target (user id, pair) is reduced to its newest op first: the rows of
 // one UNWIND all read before any of them writes, so two ops for one target must not meet there.
 // The runtime hands over every change, in order (batchChanges 'every-change'), so a row moved
@@ -31,7 +35,7 @@
 import neo4j from 'neo4j-driver';
 import { isBeforeTruncate, type Ordered } from '../runtime/decode/index.ts';
 import type { StoreOp } from '../runtime/sink.ts';
-import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, isVisible, seedReaderGraph, userLabel, type ReaderGraph } from './graph-names.ts';
+import { followsTombstoneType as TOMBSTONE, followsType as FOLLOWS, generationLabel, isVisible, pendingSweepLabel, seedReaderGraph, userLabel, type ReaderGraph } from './graph-names.ts';
 import type { GraphOp } from './mapping/index.ts';
 
 type Op<K extends GraphOp['kind']> = Extract<GraphOp, { kind: K }>;
@@ -105,6 +109,11 @@ export function planWrites(ops: StoreOp<GraphOp>[]): WritePlan {
 
 /** The generation node's properties that keep a table's newest truncate. */
 const truncateProperties = (table: Table) => ({ commitOrder: `${table}TruncateCommitOrder`, version: `${table}TruncateVersion` });
+/** ...and the newest truncate whose sweep has finished (of follows: of the pairs, which a users truncate empties too). */
+const sweptProperties = (table: Table) => ({ commitOrder: `${table}SweptCommitOrder`, version: `${table}SweptVersion` });
+
+/** Rows per transaction of a sweep (as the promote's relabelling: a million in one exceed the server's transaction memory). */
+export const sweepChunk = 10_000;
 
 /** Cypher: is `a` before `b` in commit order (version.ts isBeforeTruncate)? Each is [commit order, version]; absent is before everything. */
 function before([aOrder, aVersion]: [string, string], [bOrder, bVersion]: [string, string]): string {
@@ -123,6 +132,12 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
   const L = userLabel(generation);
   const { label: liveLabel, liveFlag } = readers;
   const [users, follows] = [truncateProperties('users'), truncateProperties('follows')];
+  const [usersSwept, followsSwept] = [sweptProperties('users'), sweptProperties('follows')];
+  const generationNode = `(g:${generationLabel} {generation: $generation})`;
+  // first in every chunk of a sweep, as in every batch: chunks and batches of the generation never interleave
+  const lock = `MATCH ${generationNode} SET g.sweptAt = datetime()`;
+  /** Runs `body` per row of `driving` (which yields `id`, an element id), a chunk per transaction, the generation locked in each. */
+  const chunked = (driving: string, body: string) => `${driving} CALL (id) { ${lock} WITH g ${body} } IN TRANSACTIONS OF ${sweepChunk} ROWS`;
   return {
     /** First in every batch: takes the generation node's write lock, so the batches and promotions of a generation never interleave (nor deadlock) */
     lockGeneration: `
@@ -131,34 +146,69 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
       SET g.appliedAt = datetime()
       RETURN coalesce(g.${liveFlag}, false) AS live,
         toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
-        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion`,
+        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
+        toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
+        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion`,
+
+    /** What a sweep needs to know: the truncates kept and swept (as lockGeneration), read without the lock. */
+    readTruncates: `
+      MATCH ${generationNode}
+      RETURN toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
+        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
+        toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
+        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion`,
 
     /** only ever with a later truncate than the one kept: the lock is held */
     markTruncated: (table: Table) => `
       MATCH (g:${generationLabel} {generation: $generation})
       SET g.${truncateProperties(table).commitOrder} = $truncate.commit_order, g.${truncateProperties(table).version} = $truncate.version`,
 
-    truncateFollows: `
-      MATCH (:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L}) WHERE ${before(written('r'), truncate)}
-      DELETE r`,
+    /** Sweep, chunked: every pair before `$truncate`. */
+    truncateFollows: chunked(
+      `MATCH (:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L}) WHERE ${before(written('r'), truncate)} WITH elementId(r) AS id`,
+      `MATCH (:${L})-[r]->(:${L}) WHERE elementId(r) = id AND ${before(written('r'), truncate)} DELETE r`,
+    ),
 
-    /** after truncateFollows: a node before the truncate goes, unless a later follow still ends at it */
-    deleteUsersBefore: `
-      MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() }
-      DETACH DELETE u`,
+    /** Sweep, after truncateFollows: a node before the truncate goes, unless a later follow still ends at it. */
+    deleteUsersBefore: chunked(
+      `MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() } WITH elementId(u) AS id`,
+      `MATCH (u:${L}) WHERE elementId(u) = id AND ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() } DETACH DELETE u`,
+    ),
 
-    /** what deleteUsersBefore left: endpoints of later follows, bare until their new users row arrives */
-    stripUsersBefore: `
-      MATCH (u:${L}) WHERE ${before(written('u'), truncate)}
-      SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = null, u.commit_order = null, u.deleted = null
-      WITH u WHERE $live
-      SET u:${liveLabel}`,
+    /** Sweep: what deleteUsersBefore left, endpoints of later follows, bare until their new users row arrives. */
+    stripUsersBefore: chunked(
+      `MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND u.version IS NOT NULL WITH elementId(u) AS id`,
+      `MATCH (u:${L}) WHERE elementId(u) = id AND ${before(written('u'), truncate)}
+       SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = null, u.commit_order = null, u.deleted = null
+       WITH u, g WHERE coalesce(g.${liveFlag}, false)
+       SET u:${liveLabel}`,
+    ),
+
+    /** A table's truncate `$truncate` swept (only ever raised). */
+    markSwept: (table: Table) => `
+      MATCH ${generationNode}
+      WITH g WHERE ${before([`g.${sweptProperties(table).commitOrder}`, `g.${sweptProperties(table).version}`], truncate)}
+      SET g.${sweptProperties(table).commitOrder} = $truncate.commit_order, g.${sweptProperties(table).version} = $truncate.version`,
+
+    /** Sweep, chunked: the pairs from before the deletion of a user labelled pending (PostgreSQL's foreign keys had them deleted already). */
+    sweepDeletedUsers: chunked(
+      `MATCH (u:${L}:${pendingSweepLabel})-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} WITH DISTINCT elementId(r) AS id`,
+      `MATCH (a:${L})-[r]->(b:${L}) WHERE elementId(r) = id AND (${before(written('r'), deleted('a'))} OR ${before(written('r'), deleted('b'))}) DELETE r`,
+    ),
+
+    /** After sweepDeletedUsers: a pending user none of whose earlier pairs is left is done. */
+    unmarkSweptUsers: `
+      MATCH (u:${L}:${pendingSweepLabel}) WHERE NOT EXISTS { (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} }
+      REMOVE u:${pendingSweepLabel}`,
+
+    /** Whether any user of the generation waits for its sweep (a crash between a delete's batch and its sweep). */
+    pendingUsers: `MATCH (u:${L}:${pendingSweepLabel}) RETURN count(u) > 0 AS pending`,
 
     upsertUsers: `
       UNWIND $rows AS row
       WITH row WHERE NOT ${before(written('row'), truncate)}
       MERGE (u:${L} {id: row.id})
-      WITH u, row WHERE coalesce(u.version, -1) < row.version
+      WITH u, row WHERE coalesce(u.version, -1) < row.version OR ${before(written('u'), truncate)}
       SET u.username = row.username, u.avatar_url = row.avatar_url, u.bio = row.bio, u.created_at = row.created_at,
           u.version = row.version, u.commit_order = row.commit_order
       REMOVE u.deleted
@@ -169,14 +219,11 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
       UNWIND $rows AS row
       WITH row WHERE NOT ${before(written('row'), truncate)}
       MERGE (u:${L} {id: row.id})
-      WITH u, row WHERE coalesce(u.version, -1) < row.version
+      WITH u, row WHERE coalesce(u.version, -1) < row.version OR ${before(written('u'), truncate)}
       SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = row.version, u.commit_order = row.commit_order,
           u.deleted = true, u.deleted_version = row.version, u.deleted_commit_order = row.commit_order
       REMOVE u:${liveLabel}
-      WITH u, row
-      OPTIONAL MATCH (u)-[r:${FOLLOWS}|${TOMBSTONE}]-()
-      WHERE ${before(written('r'), written('row'))}
-      DELETE r`,
+      SET u:${pendingSweepLabel}`,
 
     writePairs: `
       UNWIND $rows AS p

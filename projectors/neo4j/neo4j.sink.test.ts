@@ -255,3 +255,83 @@ test('failures are classified by their code: a transaction past its timeout is b
     await session.close();
   }
 });
+
+describe('sweeps: what a users delete or a truncate removes goes after the batch, in chunks', () => {
+  const fanOut = 12_000; // more relationships than one chunk of a sweep (sweepChunk, 10,000)
+  const pendingUsers = async (generation: number) => Number((await query(`MATCH (u:${userLabel(generation)}:NovaPendingSweep) RETURN count(u) AS n`, {}))[0]?.get('n'));
+  const pairCount = async (generation: number) => Number((await query(`MATCH (:${userLabel(generation)})-[r]->(:${userLabel(generation)}) RETURN count(r) AS n`, {}))[0]?.get('n'));
+
+  /** A sink over a driver whose sweep statements (the chunked ones) fail while `cutOff` says so: a process killed after the batch committed. */
+  async function sinkWithSweeps(generation: number, cutOff: { on: boolean }) {
+    const real = connectNeo4j(process.env);
+    const session = real.session.bind(real);
+    real.session = (...args: Parameters<typeof real.session>) => {
+      const opened = session(...args);
+      const run = opened.run.bind(opened);
+      opened.run = ((cypher: string, ...rest: unknown[]) => {
+        if (cutOff.on && cypher.includes('IN TRANSACTIONS')) throw Object.assign(new Error('the process died here'), { code: 'Neo.TransientError.General.DatabaseUnavailable' });
+        return (run as (c: string, ...r: unknown[]) => ReturnType<typeof run>)(cypher, ...rest);
+      }) as typeof opened.run;
+      return opened;
+    };
+    const sink = await createNeo4jSink({ driver: real, generation, projector: `sweep-test-${generation}` });
+    sinks.push(sink);
+    return sink;
+  }
+
+  test('a user followed by and following 12,000 others is deleted; a sweep cut off after the batch committed is finished by the next start', async () => {
+    const generation = randomInt(2_000_000, 3_000_000);
+    generations.push(generation);
+    const cutOff = { on: false };
+    const first = await sinkWithSweeps(generation, cutOff);
+    const follows = Array.from({ length: fanOut }, (_, i) =>
+      i % 2 === 0 ? followUpsert({ row: i + 1, follower: 1, followee: 100 + i }, 'active', 10 + i) : followUpsert({ row: i + 1, follower: 100 + i, followee: 1 }, 'active', 10 + i),
+    );
+    await first.apply(opsOf(userUpsert(1, 'one', 5), ...follows), [], async () => {});
+    assert.equal(await userState(generation, 1), `one@5 degree ${fanOut}`);
+
+    cutOff.on = true;
+    const checkpoint = { topic: 'nova.public.users', partition: 0, nextOffset: '42', commitOrder: 100_000n };
+    await assert.rejects(first.apply(opsOf(userDelete(1, 100_000)), [checkpoint], async () => {}), /the process died here/);
+    assert.equal((await first.load()).find((c) => c.topic === 'nova.public.users')?.nextOffset, '42', 'the batch committed: the delete and its checkpoint');
+    assert.equal(await userState(generation, 1), `tombstone@100000 degree ${fanOut}`, 'its relationships wait for the sweep');
+    assert.equal(await pendingUsers(generation), 1);
+
+    cutOff.on = false;
+    await sinkWithSweeps(generation, cutOff); // the restart
+    assert.deepEqual([await userState(generation, 1), await pendingUsers(generation), await pairCount(generation)], ['tombstone@100000 degree 0', 0, 0]);
+  });
+
+  test('a truncate of follows over 12,000 pairs: cut off after its batch, the writes already take the pairs before it as gone, and the next batch removes them', async () => {
+    const generation = randomInt(2_000_000, 3_000_000);
+    generations.push(generation);
+    const cutOff = { on: false };
+    const first = await sinkWithSweeps(generation, cutOff);
+    const pair = (i: number) => ({ row: i + 1, follower: 1 + (i % 100), followee: 1000 + i });
+    await first.apply(opsOf(...Array.from({ length: fanOut }, (_, i) => followUpsert(pair(i), 'active', 10 + i))), [], async () => {});
+    cutOff.on = true;
+    await assert.rejects(first.apply(opsOf(truncate('follows', 50_000)), [], async () => {}), /the process died here/);
+    assert.equal(await pairCount(generation), fanOut, 'the truncate is recorded; its pairs wait for the sweep');
+    // a later follow of a pair from before the truncate replaces it; one from before the truncate is refused
+    cutOff.on = false;
+    await first.apply(opsOf(followUpsert(pair(0), 'blocked', 60_000), followUpsert(pair(1), 'blocked', 40_000)), [], async () => {});
+    assert.deepEqual([await pairState(generation, 1, 1000), await pairCount(generation)], ['FOLLOWS_TOMBSTONE@60000', 1], 'that batch ran the pending sweep too');
+  });
+
+  test('a users truncate cut off after its batch: a user written after it replaces the unswept node whatever their versions, and the sweep keeps it', async () => {
+    const generation = randomInt(2_000_000, 3_000_000);
+    generations.push(generation);
+    const cutOff = { on: false };
+    const first = await sinkWithSweeps(generation, cutOff);
+    await first.apply(opsOf(userUpsert(5, 'old', 80), userUpsert(6, 'gone', 81)), [], async () => {});
+    cutOff.on = true;
+    await assert.rejects(first.apply(opsOf(truncate('users', 100)), [], async () => {}), /the process died here/);
+    // inserted after the truncate by a transaction that committed later (200) but wrote earlier in the WAL (version 70)
+    const reinserted: Change = { ...userUpsert(5, 'new', 70), commitOrder: 200n };
+    await assert.rejects(first.apply(opsOf(reinserted), [], async () => {}), /the process died here/);
+    assert.deepEqual([await userState(generation, 5), await userState(generation, 6)], ['new@70 degree 0', 'gone@81 degree 0'], 'written over the node the sweep has not reached');
+    cutOff.on = false;
+    await sinkWithSweeps(generation, cutOff);
+    assert.deepEqual([await userState(generation, 5), await userState(generation, 6)], ['new@70 degree 0', 'absent']);
+  });
+});

@@ -8,6 +8,7 @@ import { benchDecode, fillableTopic } from './decode.ts';
 import { benchFreshness } from './freshness.ts';
 import { benchProjectorThroughput } from './projector-throughput.ts';
 import { benchNeo4jPromote } from './neo4j-promote.ts';
+import { benchNeo4jSweep } from './neo4j-sweep.ts';
 import { benchRedisMemory } from './redis-memory.ts';
 import { benchRedisTruncate } from './redis-truncate.ts';
 
@@ -18,6 +19,7 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
        scripts/nova bench redis-memory [--items 50000]
        scripts/nova bench redis-truncate [--keys 1000000]
        scripts/nova bench neo4j-promote [--nodes 1000000]
+       scripts/nova bench neo4j-sweep [--pairs 1000000]
        scripts/nova bench capacity [--changes 40000] [--reads 200000] [--write-rate 20000] [--read-rate 1000000]
 
   decode  reads one range of real Debezium records from --topic in this process, twice per
@@ -92,6 +94,11 @@ export const usage = `Usage: scripts/nova bench decode [--records 200000] [--top
           --nodes User nodes in a scratch generation promoted in a reader namespace of the
           bench's own (the app's User never moves), then demoted: each relabel's time, or the
           server's refusal (a transaction over its memory limit).
+
+  neo4j-sweep
+          a TRUNCATE of follows over --pairs FOLLOWS in a scratch generation through the
+          projector's sink (recorded in the batch, swept in chunks), against the same pairs
+          deleted in one transaction: each one's time and what is left, or the refusal.
 
   capacity
           the capacity model from figures measured in this run: the CPU one change costs at
@@ -230,6 +237,12 @@ export async function run(args: string[]): Promise<number> {
         const { values } = parseArgs({ args: rest, options: { nodes: { type: 'string', default: '1000000' } } });
         requireEnv('NEO4J_URL');
         await benchNeo4jPromote({ nodes: positiveInteger(values.nodes, '--nodes'), env: process.env });
+        return 0;
+      }
+      case 'neo4j-sweep': {
+        const { values } = parseArgs({ args: rest, options: { pairs: { type: 'string', default: '1000000' } } });
+        requireEnv('NEO4J_URL');
+        await benchNeo4jSweep({ pairs: positiveInteger(values.pairs, '--pairs'), env: process.env });
         return 0;
       }
       case 'redis-memory': {

@@ -19,6 +19,20 @@ export function progress(label: string, of: number): (done: number) => void {
 
 export const note = (line: string) => process.stderr.write(`${line}\n`);
 
+/** How long `work` took, in seconds; a failure is noted and kept as the figure it is (a server's refusal). */
+export type Timed = { seconds: number; error?: string };
+export async function timed(what: string, work: () => Promise<unknown>): Promise<Timed> {
+  const startedAt = performance.now();
+  try {
+    await work();
+    return { seconds: round((performance.now() - startedAt) / 1000, 2) };
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    note(`${what} failed: ${message}`);
+    return { seconds: round((performance.now() - startedAt) / 1000, 2), error: message };
+  }
+}
+
 /** Wall time, this process's CPU time and its event loop's utilization, from start() to stop(). */
 export type Clock = { seconds: number; cpuSeconds: number; eventLoopUtilization: number };
 

@@ -8,19 +8,7 @@ import neo4j from 'neo4j-driver';
 import { connectNeo4j, withSession } from '../../projectors/neo4j/connection.ts';
 import { dropGeneration, ensureGraphSchema, promote } from '../../projectors/neo4j/generations.ts';
 import { generationLabel, readerGraph, userLabel } from '../../projectors/neo4j/graph-names.ts';
-import { note, round } from './measure.ts';
-
-async function timed(what: string, work: () => Promise<unknown>): Promise<{ seconds: number; error?: string }> {
-  const startedAt = performance.now();
-  try {
-    await work();
-    return { seconds: round((performance.now() - startedAt) / 1000, 2) };
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? String(error);
-    note(`${what} failed: ${message}`);
-    return { seconds: round((performance.now() - startedAt) / 1000, 2), error: message };
-  }
-}
+import { note, timed } from './measure.ts';
 
 export async function benchNeo4jPromote(options: { nodes: number; env: NodeJS.ProcessEnv }) {
   const { nodes } = options;
