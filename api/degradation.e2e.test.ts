@@ -93,8 +93,9 @@ for (const store of ['redis', 'elasticsearch', 'neo4j', 'clickhouse', 'milvus'] 
     }
     await waitFor(`the routes reading ${store} to recover`, async () => {
       for (const route of routes().filter((r) => r.reads.includes(store) && r.method === 'GET')) {
-        const reply = await call(route.method, route.path, { as: ann.token});
-        if (reply.status !== 200 || reply.headers.get('nova-degraded') !== null) return undefined;
+        // with a token, which skips the suggestion cache: a cached answer would hide a view still away
+        const reply = await call(route.method, route.path, { as: ann.token, headers: readAfter(setupWrite) });
+        if (reply.status !== 200 || reply.headers.get('nova-degraded') !== null || reply.headers.get('nova-served-by') !== null) return undefined;
       }
       return (await call('GET', '/readyz')).status === 200 ? true : undefined;
     }, 180_000);
