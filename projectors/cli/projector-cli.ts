@@ -1,4 +1,4 @@
-// scripts/nova projector run|rebuild|promote|drop|reconcile|status|dlq-replay
+// scripts/nova projector run|rebuild|promote|drop|reconcile|status|dlq-replay|collect-tombstones
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -13,6 +13,7 @@ import { replayDeadLetters } from '../runtime/dead-letter-replay.ts';
 import { runProjectorProcess } from './run.ts';
 import { reconcileProjector } from './reconcile.ts';
 import { printStatus } from './status.ts';
+import { collectTombstonesOf } from './collect-tombstones.ts';
 import { projectorGroup } from '../runtime/source/kafkajs-source.ts';
 
 export const usage = `Usage: scripts/nova projector <command> NAME [options]
@@ -47,6 +48,12 @@ export const usage = `Usage: scripts/nova projector <command> NAME [options]
                hand the projector's dead letters (nova.dlq.NAME) back to it, once each,
                through its replay topic (nova.dlq-replay.NAME), which the running projector
                applies itself; Debezium's topics get nothing. --dry-run lists them only
+
+  collect-tombstones NAME [--generation N]
+               forget the tombstones of a generation (default: the live one) that no
+               retained record can need any more: those older than the first record each
+               partition of the projector's topics still retains, and than every retained
+               dead letter (neo4j, milvus; the other stores keep theirs)
 
 Options:
   --dry-run             with dlq-replay: list, do not re-feed
@@ -227,6 +234,10 @@ export async function run(args: string[]): Promise<number> {
     if (command === 'status') {
       const definitions = name ? [pick(name)] : Object.values(projectors);
       return await printStatus(definitions, values.generation === undefined ? undefined : positiveInteger(values.generation));
+    }
+    if (command === 'collect-tombstones') {
+      const definition = pick(name);
+      return await collectTombstonesOf(definition, await generationOrLive(definition), cliKafka());
     }
     if (command === 'dlq-replay') {
       const report = await replayDeadLetters({ kafka: cliKafka(), projector: pick(name).name, dryRun: values['dry-run'], onLetter: (line) => console.log(line) });

@@ -16,6 +16,9 @@ import { runProjector } from '../runtime/run-projector.ts';
 import type { Checkpoint, CheckpointStore, ProjectorDefinition } from '../runtime/sink.ts';
 import { projectorGroup, kafkajsSource } from '../runtime/source/kafkajs-source.ts';
 
+/** The decoder of every process that reads the topics: writer schemas from the registry at `url`, Nova's reader schemas. */
+export const registryDecoder = (url: string) => createDecoder({ lookupSchema: registryLookup({ url }), schemaVersions: registryVersions({ url }), readerSchemas: loadReaderSchemas() });
+
 export type RunOptions = {
   generation: number;
   metricsPort: number;
@@ -78,7 +81,7 @@ export async function runProjectorProcess(definition: ProjectorDefinition<never>
     sink,
     // the group is per generation: a new generation must not inherit the old one's offsets
     source: kafkajsSource({ kafka, groupId: projectorGroup(definition.name, options.generation) }),
-    decode: createDecoder({ lookupSchema: registryLookup({ url: config.schemaRegistryUrl() }), schemaVersions: registryVersions({ url: config.schemaRegistryUrl() }), readerSchemas: loadReaderSchemas() }),
+    decode: registryDecoder(config.schemaRegistryUrl()),
     deadLetter: await kafkaDeadLetter({ kafka, projector: definition.name, generation: options.generation, sourceTopics: definition.topics }),
     events,
     log,

@@ -3,9 +3,11 @@ import { novaConfig } from '../../config/nova-config.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { compareMilvusWithPostgres } from './drift.ts';
 import { ensureGeneration, milvusGenerations, readerAliases } from './generations.ts';
-import { mapChange, type MilvusOp } from './mapping/index.ts';
+import { mapChange, type EmbeddingCollection, type MilvusOp } from './mapping/index.ts';
 import { connectMilvus } from './milvus-call.ts';
 import { createMilvusSink } from './sink.ts';
+import { collectTombstones } from './tombstones.ts';
+import { embeddingCollections } from './collections.ts';
 
 export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
 export { clearCheckpoints } from './checkpoint.ts';
@@ -17,11 +19,15 @@ export { createMilvusSink, type MilvusSinkOptions } from './sink.ts';
 
 const name = 'milvus';
 
+/** The topic each collection is projected from. */
+const topicOf: Record<EmbeddingCollection, string> = { user_embeddings: 'nova.recommendation.user_embeddings', post_embeddings: 'nova.recommendation.post_embeddings' };
+
 export const milvusProjector: ProjectorDefinition<MilvusOp> = {
   name,
-  topics: ['nova.recommendation.user_embeddings', 'nova.recommendation.post_embeddings'],
+  topics: embeddingCollections.map((collection) => topicOf[collection]),
   mapping: mapChange,
   async createSink({ generation, env, shadow }) {
+    const writeLeaseMs = novaConfig(env).milvusWriteLeaseMs(); // refused before anything is opened
     const client = await connectMilvus(novaConfig(env).milvusAddress());
     try {
       await ensureGeneration(client, generation, { shadow, aliases: readerAliases(env) });
@@ -30,8 +36,18 @@ export const milvusProjector: ProjectorDefinition<MilvusOp> = {
       await client.closeConnection();
       throw error;
     }
-    return createMilvusSink({ client, generation, projector: name, writeLeaseMs: novaConfig(env).milvusWriteLeaseMs() });
+    return createMilvusSink({ client, generation, projector: name, writeLeaseMs });
   },
   generations: milvusGenerations(),
   compareWithPostgres: compareMilvusWithPostgres,
+  async collectTombstones({ generation, env, horizon }) {
+    const client = await connectMilvus(novaConfig(env).milvusAddress());
+    try {
+      const collected: Record<string, number> = {};
+      for (const collection of embeddingCollections) collected[`${collection} tombstones`] = await collectTombstones(client, generation, collection, horizon(topicOf[collection]));
+      return collected;
+    } finally {
+      await client.closeConnection();
+    }
+  },
 };

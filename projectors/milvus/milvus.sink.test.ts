@@ -9,7 +9,7 @@ import { env } from '../../scripts/stack.d/test/stack.ts';
 import { UNCHANGED, type Change, type Operation } from '../runtime/decode/index.ts';
 import { NovaError } from '../runtime/errors.ts';
 import type { Checkpoint, Rejected, StoreOp } from '../runtime/sink.ts';
-import { EMBEDDING_DIM, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, type MilvusOp } from './index.ts';
+import { EMBEDDING_DIM, collectionName, connectMilvus, createMilvusSink, dropGeneration, ensureGeneration, milvusProjector, type MilvusOp } from './index.ts';
 import { mapChange } from './mapping/index.ts';
 import { call } from './milvus-call.ts';
 import { readGeneration, readRows } from './test/oracle.ts';
@@ -122,6 +122,23 @@ describe('milvus sink', () => {
     // a deadline already past: gRPC ends the call with DEADLINE_EXCEEDED, whatever the server's speed
     const late = () => client.query({ collection_name: users, filter: 'user_id >= 0', output_fields: ['user_id'], timeout: -1 });
     await assert.rejects(call(client, 'a late query', late), (error: unknown) => error instanceof NovaError && error.kind === 'bounded' && error.code === 'NOVA_S1003');
+  });
+
+  test('tombstones below the horizon are collected; those above it, and the truncate\'s, still refuse older changes', async () => {
+    await apply(change('create', 9000, 61), change('create', 9001, 62));
+    await apply(change('delete', 9010, 61), change('delete', 9030, 62));
+    const tombstoneIds = async () => {
+      const { data } = await call(client, 'read tombstones', () => client.query({ collection_name: collectionName('embedding_tombstones', generation), filter: 'version >= 0', output_fields: ['id'] }));
+      return data.map((row) => String(row['id'])).filter((id) => ['user_embeddings:61', 'user_embeddings:62', 'user_embeddings:*'].includes(id)).sort();
+    };
+    assert.deepEqual(await tombstoneIds(), ['user_embeddings:*', 'user_embeddings:61', 'user_embeddings:62']);
+    const horizon = (topic: string) => (topic === 'nova.recommendation.user_embeddings' ? 9020n : 0n);
+    const collected = await milvusProjector.collectTombstones?.({ generation, env: process.env, horizon });
+    assert.ok((collected?.['user_embeddings tombstones'] ?? 0) >= 1, JSON.stringify(collected));
+    assert.equal(collected?.['post_embeddings tombstones'], 0, 'the post embeddings\' horizon is 0: nothing of theirs goes');
+    assert.deepEqual(await tombstoneIds(), ['user_embeddings:*', 'user_embeddings:62'], 'the delete at 9010 is forgotten; the one at 9030 and the truncate stay');
+    await apply(change('create', 9025, 62));
+    assert.equal((await stored(62)).size, 0, 'the kept tombstone still refuses an older insert');
   });
 
   test('an unreachable server is a transient error', async () => {

@@ -158,6 +158,17 @@ describe('milvus owner epochs', () => {
     assert.deepEqual(await stored(2, b.sink), { version: 7n, nextOffset: '8' });
   });
 
+  test('once an instance has claimed, a partition outside its claim is refused (fail closed), not written unfenced', async () => {
+    const a = await instance('owners-closed');
+    await a.sink.claim?.([{ topic, partition: 4 }]);
+    const outcome = await a.sink.apply(ops(change(5, 5)), checkpointAfter(change(5, 5)), nothingRejected).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(outcome instanceof NovaError && outcome.code === 'NOVA_S1006' && /not in this instance's claim/.test(outcome.message), String(outcome));
+    assert.equal(a.requests.upserts, 0);
+  });
+
   test('an attempt that outlived its lease sends no write: it is refused as bounded (retried with a new check, then split)', async () => {
     const a = await instance('owners-slow');
     await a.sink.claim?.([{ topic, partition: 3 }]);

@@ -50,8 +50,9 @@ const leaseMarginMs = 1_000;
 const abortableSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    const onAbort = () => (clearTimeout(timer), reject(signal?.reason));
+    const timer = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** The client, with every upsert and delete refused once `deadline` has passed and otherwise given what is left of it as its deadline. */
@@ -62,10 +63,14 @@ function leasedWrites(client: MilvusClient, deadline: number, now: () => number)
     if (ms <= 0) throw new NovaError('bounded', codes.storeTimeout, `milvus: ${what}: the attempt's write lease ran out before it was sent`);
     return ms;
   };
+  type Deletion = Parameters<MilvusClient['deleteEntities']>[0];
+  // a delete goes as deleteEntities: one request, where the SDK's delete first describes the collection (twice)
+  const deletion = (request: Deletion) => client.deleteEntities({ ...request, timeout: remaining(`delete from ${request.collection_name}`) });
   return new Proxy(client, {
     get(target, property) {
       if (property === 'upsert') return (request: Parameters<MilvusClient['upsert']>[0]) => target.upsert({ ...request, timeout: remaining(`upsert into ${request.collection_name}`) });
-      if (property === 'delete') return (request: Parameters<MilvusClient['delete']>[0]) => target.delete({ ...request, timeout: remaining(`delete from ${request.collection_name}`) });
+      if (property === 'delete' || property === 'deleteEntities') return deletion;
+      if (property === 'insert' || property === 'bulkInsert') throw new Error(`milvus: ${String(property)} is not leased: write through upsert or delete`);
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -76,18 +81,21 @@ export type Fence = {
   /** Takes the partitions of a new assignment (and forgets the previous one's). */
   claim(partitions: Partition[]): Promise<void>;
   /**
-   * Before an attempt: waits out a claim's lease, checks that every claimed partition of the
-   * call is still this claim's, and returns the client the attempt must write through. A
-   * partition never claimed (a tool or a test driving the sink itself) is not fenced.
+   * Before an attempt: waits out a claim's grace, checks that every partition of the call is
+   * still this claim's, and returns the client the attempt must write through. A sink that
+   * never claimed (a tool or a test driving it itself) is not fenced.
    */
   begin(checkpoints: Partition[], signal?: AbortSignal): Promise<MilvusClient>;
 };
 
 export function createFence(client: MilvusClient, { projector, generation }: { projector: string; generation: number }, options: FenceOptions): Fence {
-  const { leaseMs, now = Date.now, sleep = abortableSleep } = options;
+  // a monotonic clock: a step of the wall clock must not stretch a lease or shorten a grace
+  const { leaseMs, now = () => performance.now(), sleep = abortableSleep } = options;
   const name = ownerCollection(generation);
   const idOf = ({ topic, partition }: Partition) => `${projector}:${topic}:${partition}`;
   const claims = new Map<string, Claim>();
+  /** this sink's last claim's token: a partition it held itself needs no grace (its attempts run one at a time, before the claim) */
+  let lastOwner: string | undefined;
 
   async function readEpochs(ids: string[]): Promise<Map<string, { epoch: bigint; owner: string }>> {
     const found = await call(client, 'read owner epochs', () => client.query({ collection_name: name, filter: `id in [${ids.map(quote).join(', ')}]`, output_fields: ['id', 'owner_epoch', 'owner'] }), { collection: name });
@@ -106,14 +114,19 @@ export function createFence(client: MilvusClient, { projector, generation }: { p
       const claimedAt = now();
       for (const id of ids) {
         const previous = stored.get(id);
-        claims.set(id, { epoch: (previous?.epoch ?? 0n) + 1n, owner, writableAt: previous ? claimedAt + leaseMs + leaseMarginMs : 0 });
+        const fromAnother = previous !== undefined && previous.owner !== lastOwner;
+        claims.set(id, { epoch: (previous?.epoch ?? 0n) + 1n, owner, writableAt: fromAnother ? claimedAt + leaseMs + leaseMarginMs : 0 });
       }
+      lastOwner = owner;
     },
 
     async begin(checkpoints, signal) {
-      const mine = checkpoints.flatMap((p) => {
+      if (lastOwner === undefined) return client; // never claimed: a tool or a test driving the sink itself
+      const mine = checkpoints.map((p) => {
         const claim = claims.get(idOf(p));
-        return claim ? [{ p, id: idOf(p), claim }] : [];
+        // fail closed: once this sink claims, a partition outside its claim is not its to write
+        if (!claim) throw new NovaError('stall', codes.fenced, `milvus: ${p.topic}[${p.partition}] is not in this instance's claim: it writes nothing to it`);
+        return { p, id: idOf(p), claim };
       });
       if (mine.length === 0) return client;
       const wait = Math.max(...mine.map(({ claim }) => claim.writableAt)) - now();
@@ -126,7 +139,7 @@ export function createFence(client: MilvusClient, { projector, generation }: { p
         throw new NovaError(
           'stall',
           codes.fenced,
-          `milvus: ${p.topic}[${p.partition}] was claimed at owner epoch ${found?.epoch ?? 'none'} since this instance claimed it at ${claim.epoch}: another instance holds it now, so this one writes nothing more to it`,
+          `milvus: ${p.topic}[${p.partition}] was claimed again since this instance claimed it at owner epoch ${claim.epoch} (now ${found ? `epoch ${found.epoch}, another token` : 'no claim'}): another instance holds it, so this one writes nothing more to it`,
         );
       }
       return leasedWrites(client, checkedAt + leaseMs, now);

@@ -58,3 +58,15 @@ export const rememberDeletes = (client: MilvusClient, generation: number, collec
 /** Remembers a truncate: every row before it in commit order is gone. */
 export const rememberTruncate = (client: MilvusClient, generation: number, collection: EmbeddingCollection, truncate: Ordered) =>
   upsertTombstones(client, generation, `remember the truncate of ${collection}`, [{ id: tombstoneId(collection, everyKey), ...truncate }]);
+
+/**
+ * Forgets the deletes' tombstones of `collection` below `horizon` (runtime/tombstones/horizon.ts):
+ * no retained record of the collection's topic is older, so nothing is left for them to refuse.
+ * The truncate's (`<collection>:*`) stays: it is one row, and it also stands for the rows it removed.
+ */
+export async function collectTombstones(client: MilvusClient, generation: number, collection: EmbeddingCollection, horizon: bigint): Promise<number> {
+  const name = tombstoneCollection(generation);
+  const filter = `id like ${quote(`${collection}:%`)} and id != ${quote(tombstoneId(collection, everyKey))} and commit_order < ${int64(horizon)}`;
+  const { delete_cnt } = await call(client, `collect tombstones of ${collection}`, () => client.delete({ collection_name: name, filter }), { collection: name });
+  return Number(delete_cnt);
+}

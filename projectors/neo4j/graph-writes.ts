@@ -148,7 +148,8 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
         toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
         toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
         toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
-        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion`,
+        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion,
+        EXISTS { (:${L}:${pendingSweepLabel}) } AS usersPending`,
 
     /** What a sweep needs to know: the truncates kept and swept (as lockGeneration), read without the lock. */
     readTruncates: `
@@ -192,17 +193,32 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
 
     /** Sweep, chunked: the pairs from before the deletion of a user labelled pending (PostgreSQL's foreign keys had them deleted already). */
     sweepDeletedUsers: chunked(
-      `MATCH (u:${L}:${pendingSweepLabel})-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} WITH DISTINCT elementId(r) AS id`,
+      `MATCH (u:${L}:${pendingSweepLabel})-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} WITH elementId(r) AS id`,
+      // no DISTINCT (it would hold every id at once): a relationship met from both ends is a no-op the second time
       `MATCH (a:${L})-[r]->(b:${L}) WHERE elementId(r) = id AND (${before(written('r'), deleted('a'))} OR ${before(written('r'), deleted('b'))}) DELETE r`,
     ),
 
     /** After sweepDeletedUsers: a pending user none of whose earlier pairs is left is done. */
-    unmarkSweptUsers: `
-      MATCH (u:${L}:${pendingSweepLabel}) WHERE NOT EXISTS { (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} }
-      REMOVE u:${pendingSweepLabel}`,
+    unmarkSweptUsers: chunked(
+      `MATCH (u:${L}:${pendingSweepLabel}) WITH elementId(u) AS id`,
+      `MATCH (u:${L}:${pendingSweepLabel}) WHERE elementId(u) = id AND NOT EXISTS { (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} }
+       REMOVE u:${pendingSweepLabel}`,
+    ),
+
+    /** Tombstones below the follows topic's horizon (runtime/tombstones/horizon.ts): no retained follows change is older. */
+    collectPairTombstones: chunked(
+      `MATCH (:${L})-[r:${TOMBSTONE}]->(:${L}) WHERE r.commit_order < $horizon WITH elementId(r) AS id`,
+      `MATCH (:${L})-[r:${TOMBSTONE}]->(:${L}) WHERE elementId(r) = id AND r.commit_order < $horizon DELETE r`,
+    ),
+
+    /** Deleted users below `$horizon` (the lower of the users' and the follows' topics: both are refused by it) with nothing left to sweep. */
+    collectUserTombstones: chunked(
+      `MATCH (u:${L}) WHERE u.deleted AND u.deleted_commit_order < $horizon AND NOT u:${pendingSweepLabel} AND NOT EXISTS { (u)--() } WITH elementId(u) AS id`,
+      `MATCH (u:${L}) WHERE elementId(u) = id AND u.deleted AND u.deleted_commit_order < $horizon AND NOT u:${pendingSweepLabel} AND NOT EXISTS { (u)--() } DELETE u`,
+    ),
 
     /** Whether any user of the generation waits for its sweep (a crash between a delete's batch and its sweep). */
-    pendingUsers: `MATCH (u:${L}:${pendingSweepLabel}) RETURN count(u) > 0 AS pending`,
+    pendingUsers: `RETURN EXISTS { (:${L}:${pendingSweepLabel}) } AS pending`,
 
     upsertUsers: `
       UNWIND $rows AS row
@@ -223,7 +239,13 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
       SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = row.version, u.commit_order = row.commit_order,
           u.deleted = true, u.deleted_version = row.version, u.deleted_commit_order = row.commit_order
       REMOVE u:${liveLabel}
-      SET u:${pendingSweepLabel}`,
+      // a user with few relationships loses them here, in the batch (readers never see them
+      // linger); one with more than a sweep's chunk is left to the sweep
+      WITH u, row, COUNT { (u)-[:${FOLLOWS}|${TOMBSTONE}]-() } > ${sweepChunk} AS large
+      FOREACH (_ IN CASE WHEN large THEN [1] ELSE [] END | SET u:${pendingSweepLabel})
+      WITH u, row, large
+      OPTIONAL MATCH (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE NOT large AND ${before(written('r'), written('row'))}
+      DELETE r`,
 
     writePairs: `
       UNWIND $rows AS p

@@ -7,6 +7,7 @@ import { claimLiveIfNone, neo4jGenerations } from './generations.ts';
 import { readerGraph } from './graph-names.ts';
 import { mapToGraph, neo4jTopics, type GraphOp } from './mapping/index.ts';
 import { createNeo4jSink } from './sink.ts';
+import { collectNeo4jTombstones } from './tombstones.ts';
 
 export type { GraphOp } from './mapping/index.ts';
 export { connectNeo4j } from './connection.ts';
@@ -38,5 +39,6 @@ export const neo4jProjector: ProjectorDefinition<GraphOp> = {
     }
   },
   generations: neo4jGenerations,
+  collectTombstones: collectNeo4jTombstones,
   compareWithPostgres: compareNeo4jWithPostgres,
 };

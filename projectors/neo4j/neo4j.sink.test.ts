@@ -10,7 +10,7 @@ import type { Change } from '../runtime/decode/index.ts';
 import type { NovaError } from '../runtime/errors.ts';
 import type { CheckpointStore, Sink } from '../runtime/sink.ts';
 import { neo4jError } from './connection.ts';
-import { connectNeo4j, createNeo4jSink, dropGeneration, userLabel, type GraphOp } from './index.ts';
+import { connectNeo4j, createNeo4jSink, dropGeneration, neo4jProjector, userLabel, type GraphOp } from './index.ts';
 import { followDelete, followRead, followUpsert, opsOf, truncate, userDelete, userUpsert } from './test/changes.ts';
 
 const driver = connectNeo4j(process.env);
@@ -297,12 +297,14 @@ describe('sweeps: what a users delete or a truncate removes goes after the batch
     assert.equal(await userState(generation, 1), `tombstone@100000 degree ${fanOut}`, 'its relationships wait for the sweep');
     assert.equal(await pendingUsers(generation), 1);
 
+    // inserted again and following someone after the delete, while the sweep is still cut off
+    await first.apply(opsOf(userUpsert(1, 'one again', 200_000), followUpsert({ row: 999_999, follower: 1, followee: 5 }, 'active', 200_001)), [], async () => {});
     cutOff.on = false;
     await sinkWithSweeps(generation, cutOff); // the restart
-    assert.deepEqual([await userState(generation, 1), await pendingUsers(generation), await pairCount(generation)], ['tombstone@100000 degree 0', 0, 0]);
+    assert.deepEqual([await userState(generation, 1), await pendingUsers(generation), await pairCount(generation)], ['one again@200000 degree 1', 0, 1], 'only what was before the delete went');
   });
 
-  test('a truncate of follows over 12,000 pairs: cut off after its batch, the writes already take the pairs before it as gone, and the next batch removes them', async () => {
+  test('a truncate of follows over 12,000 pairs: cut off after its batch, the writes already take the pairs before it as gone, and a later batch removes them', async () => {
     const generation = randomInt(2_000_000, 3_000_000);
     generations.push(generation);
     const cutOff = { on: false };
@@ -312,10 +314,12 @@ describe('sweeps: what a users delete or a truncate removes goes after the batch
     cutOff.on = true;
     await assert.rejects(first.apply(opsOf(truncate('follows', 50_000)), [], async () => {}), /the process died here/);
     assert.equal(await pairCount(generation), fanOut, 'the truncate is recorded; its pairs wait for the sweep');
-    // a later follow of a pair from before the truncate replaces it; one from before the truncate is refused
-    cutOff.on = false;
+    // still cut off: a later change of a pair from before the truncate replaces it, one from before the truncate is refused
     await first.apply(opsOf(followUpsert(pair(0), 'blocked', 60_000), followUpsert(pair(1), 'blocked', 40_000)), [], async () => {});
-    assert.deepEqual([await pairState(generation, 1, 1000), await pairCount(generation)], ['FOLLOWS_TOMBSTONE@60000', 1], 'that batch ran the pending sweep too');
+    assert.deepEqual([await pairState(generation, 1, 1000), await pairState(generation, 2, 1001)], ['FOLLOWS_TOMBSTONE@60000', 'FOLLOWS@11'], 'the refused one left the unswept pair as it was');
+    cutOff.on = false;
+    await first.apply([], [], async () => {}); // any next batch finishes the earlier sweep
+    assert.deepEqual([await pairState(generation, 1, 1000), await pairState(generation, 2, 1001), await pairCount(generation)], ['FOLLOWS_TOMBSTONE@60000', 'none', 1]);
   });
 
   test('a users truncate cut off after its batch: a user written after it replaces the unswept node whatever their versions, and the sweep keeps it', async () => {
@@ -328,10 +332,24 @@ describe('sweeps: what a users delete or a truncate removes goes after the batch
     await assert.rejects(first.apply(opsOf(truncate('users', 100)), [], async () => {}), /the process died here/);
     // inserted after the truncate by a transaction that committed later (200) but wrote earlier in the WAL (version 70)
     const reinserted: Change = { ...userUpsert(5, 'new', 70), commitOrder: 200n };
-    await assert.rejects(first.apply(opsOf(reinserted), [], async () => {}), /the process died here/);
+    await first.apply(opsOf(reinserted), [], async () => {}); // the earlier sweep fails again, quietly: this batch is not at fault
     assert.deepEqual([await userState(generation, 5), await userState(generation, 6)], ['new@70 degree 0', 'gone@81 degree 0'], 'written over the node the sweep has not reached');
     cutOff.on = false;
     await sinkWithSweeps(generation, cutOff);
     assert.deepEqual([await userState(generation, 5), await userState(generation, 6)], ['new@70 degree 0', 'absent']);
   });
+});
+
+test('tombstones below the horizon are collected (FOLLOWS_TOMBSTONE by the follows topic, deleted users by the lower of both); those above stay and still refuse', async () => {
+  const sink = await freshSink();
+  const pair = (n: number) => ({ row: n, follower: n, followee: n + 1 });
+  await sink.apply(userUpsert(1, 'one', 5), userUpsert(3, 'three', 6), followUpsert(pair(10), 'active', 10), followUpsert(pair(20), 'active', 20));
+  await sink.apply(followDelete(pair(10), 100), followDelete(pair(20), 300), userDelete(1, 110), userDelete(3, 310));
+  const horizons: Record<string, bigint> = { 'nova.social.follows': 200n, 'nova.social.users': 400n };
+  const collected = await neo4jProjector.collectTombstones?.({ generation: sink.generation, env: process.env, horizon: (topic) => horizons[topic] ?? 0n });
+  assert.deepEqual(collected, { FOLLOWS_TOMBSTONE: 1, 'deleted users': 1 }, 'the unfollow at 100 and user 1 (deleted at 110, below both horizons); not user 3 (310 is above the follows topic\'s 200)');
+  assert.deepEqual([await pairState(sink.generation, 10, 11), await pairState(sink.generation, 20, 21)], ['none', 'FOLLOWS_TOMBSTONE@300']);
+  assert.deepEqual([await userState(sink.generation, 1), await userState(sink.generation, 3)], ['absent', 'tombstone@310 degree 0']);
+  await sink.apply(followUpsert(pair(20), 'active', 250), userUpsert(3, 'three', 305));
+  assert.deepEqual([await pairState(sink.generation, 20, 21), await userState(sink.generation, 3)], ['FOLLOWS_TOMBSTONE@300', 'tombstone@310 degree 0'], 'the kept ones still refuse older changes');
 });

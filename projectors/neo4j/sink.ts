@@ -26,8 +26,11 @@ export type Neo4jSinkOptions = {
 
 const tables: Table[] = ['users', 'follows'];
 
-/** Writes the plan in the batch's transaction; returns whether a sweep is pending once it commits. */
-async function applyPlan(tx: Transaction, writes: ReturnType<typeof graphWrites>, generation: number, plan: WritePlan): Promise<boolean> {
+/**
+ * Writes the plan in the batch's transaction; says whether it recorded a truncate, and whether
+ * an earlier batch left a sweep unfinished (a crash, a failed sweep, a revoked call).
+ */
+async function applyPlan(tx: Transaction, writes: ReturnType<typeof graphWrites>, generation: number, plan: WritePlan): Promise<{ recorded: boolean; earlier: boolean }> {
   const params = { generation: neo4j.int(generation) };
   const locked = (await tx.run(writes.lockGeneration, { ...params, format: neo4j.int(graphFormat) })).records[0];
   const live = locked?.get('live') === true;
@@ -44,8 +47,7 @@ async function applyPlan(tx: Transaction, writes: ReturnType<typeof graphWrites>
   if (plan.users.length > 0) await tx.run(writes.upsertUsers, { ...usersGuard, rows: plan.users });
   if (plan.deletedUsers.length > 0) await tx.run(writes.deleteUsers, { ...usersGuard, rows: plan.deletedUsers });
   if (plan.pairs.length > 0) await tx.run(writes.writePairs, { live, truncate: at(later(now.users, now.follows)), rows: plan.pairs });
-  // one left unswept by an earlier batch (a crash, a failed sweep) is swept now too
-  return truncated || Object.keys(unsweptTruncates(locked)).length > 0;
+  return { recorded: truncated, earlier: Object.keys(unsweptTruncates(locked)).length > 0 || locked?.get('usersPending') === true };
 }
 
 export async function createNeo4jSink(options: Neo4jSinkOptions): Promise<Sink<GraphOp> & CheckpointStore> {
@@ -54,18 +56,26 @@ export async function createNeo4jSink(options: Neo4jSinkOptions): Promise<Sink<G
   await ensureGraphSchema(driver, generation, readers);
   await claimFormat(driver, generation);
   const writes = graphWrites(generation, readers);
-  await sweep(driver, writes, generation); // what a process killed before finishing one left
+  // one sweep at a time per sink: calls that find one running wait for it
+  let running: Promise<void> | undefined;
+  const sweepOnce = () => (running ??= sweep(driver, writes, generation).finally(() => (running = undefined)));
+  // what a process killed before finishing one left; should it fail, the next batch tries again
+  await sweepOnce().catch(() => {});
   return {
     // nothing here is refused per record: a change the graph cannot take fails in its mapping
     async apply(ops, checkpoints) {
       const plan = planWrites(ops);
-      const pending = await inTransaction(driver, async (tx) => {
-        const truncated = await applyPlan(tx, writes, generation, plan);
+      const { recorded, earlier } = await inTransaction(driver, async (tx) => {
+        const found = await applyPlan(tx, writes, generation, plan);
         await writeCheckpoints(tx, scope, checkpoints);
-        return truncated;
+        return found;
       });
-      // after the commit; a failure here fails the call, whose retry finds the sweep pending
-      if (pending || plan.deletedUsers.length > 0) await sweep(driver, writes, generation, { deletedUsers: plan.deletedUsers.length > 0 });
+      // after the commit. The sweep this batch recorded fails the call if it fails (its retry
+      // finds it pending, then as an earlier one); an earlier batch's is only tried again here,
+      // so that a sweep that keeps failing does not fail innocent batches (it stays recorded)
+      const usersDeleted = plan.deletedUsers.length > 0;
+      if (recorded || usersDeleted) await sweepOnce();
+      else if (earlier) await sweepOnce().catch(() => {});
     },
     load: () => loadCheckpoints(driver, scope),
     close: () => driver.close(),

@@ -31,8 +31,8 @@ export function unsweptTruncates(record: Neo4jRecord | undefined): Truncates {
   };
 }
 
-/** Runs what is pending of the generation's sweeps; `deletedUsers` says a batch just labelled some (else they are looked for). */
-export async function sweep(driver: Driver, writes: ReturnType<typeof graphWrites>, generation: number, { deletedUsers }: { deletedUsers?: boolean } = {}): Promise<void> {
+/** Runs what is pending of the generation's sweeps. */
+export async function sweep(driver: Driver, writes: ReturnType<typeof graphWrites>, generation: number): Promise<void> {
   const params = { generation: neo4j.int(generation) };
   await withSession(driver, async (session) => {
     const pending = unsweptTruncates((await session.run(writes.readTruncates, params)).records[0]);
@@ -48,9 +48,9 @@ export async function sweep(driver: Driver, writes: ReturnType<typeof graphWrite
       await session.run(writes.stripUsersBefore, { ...params, truncate });
       await session.run(writes.markSwept('users'), { ...params, truncate });
     }
-    if (deletedUsers || (await session.run(writes.pendingUsers)).records[0]?.get('pending') === true) {
+    if ((await session.run(writes.pendingUsers)).records[0]?.get('pending') === true) {
       await session.run(writes.sweepDeletedUsers, params);
-      await session.run(writes.unmarkSweptUsers);
+      await session.run(writes.unmarkSweptUsers, params);
     }
   });
 }

@@ -383,9 +383,13 @@ export async function runProjector<Op>(options: RunProjectorOptions<Op>): Promis
    * of this process is in flight by now (the source finishes or abandons it before rejoining),
    * so a partition it kept reads back what it wrote itself.
    */
+  let latestAssignment = new AbortController();
   async function onAssign(partitions: AssignedPartition[]) {
+    // a newer assignment supersedes this one: a claim of this one still retrying must not follow it
+    latestAssignment.abort();
+    const assignment = (latestAssignment = new AbortController());
     const claim = options.sink.claim?.bind(options.sink);
-    if (claim) await retry(() => claim(partitions.map(({ topic, partition }) => ({ topic, partition }))), retryAs('claim'));
+    if (claim) await retry(() => claim(partitions.map(({ topic, partition }) => ({ topic, partition }))), retryAs('claim', assignment.signal));
     await loadCheckpoints();
     assigned.clear();
     for (const { topic, partition } of partitions) assigned.set(positionKey(topic, partition), { topic, partition });

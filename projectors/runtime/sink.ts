@@ -99,4 +99,13 @@ export type ProjectorDefinition<Op = unknown> = {
   generations?: Generations;
   /** absent while a store has no reconcile support yet */
   compareWithPostgres?: CompareWithPostgres;
+  /** absent where a store keeps its tombstones for good (or has none) */
+  collectTombstones?: CollectTombstones;
 };
+
+/**
+ * Forgets a generation's tombstones that no retained record can need any more: those below the
+ * horizon (runtime/tombstones/horizon.ts) of the topics whose older changes they refuse.
+ * Returns how many went, per kind. Safe beside a running projector of the generation.
+ */
+export type CollectTombstones = (context: { generation: number; env: NodeJS.ProcessEnv; horizon: (topic: string) => bigint }) => Promise<Record<string, number>>;
