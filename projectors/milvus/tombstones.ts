@@ -67,6 +67,7 @@ export const rememberTruncate = (client: MilvusClient, generation: number, colle
 export async function collectTombstones(client: MilvusClient, generation: number, collection: EmbeddingCollection, horizon: bigint): Promise<number> {
   const name = tombstoneCollection(generation);
   const filter = `id like ${quote(`${collection}:%`)} and id != ${quote(tombstoneId(collection, everyKey))} and commit_order < ${int64(horizon)}`;
-  const { delete_cnt } = await call(client, `collect tombstones of ${collection}`, () => client.delete({ collection_name: name, filter }), { collection: name });
+  if ((await call(client, `look for ${name}`, () => client.hasCollection({ collection_name: name }))).value !== true) throw new Error(`milvus: generation ${generation} has no ${name}`);
+  const { delete_cnt } = await call(client, `collect tombstones of ${collection}`, () => client.deleteEntities({ collection_name: name, filter }), { collection: name });
   return Number(delete_cnt);
 }
