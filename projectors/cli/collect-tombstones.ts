@@ -13,6 +13,13 @@ export async function collectTombstonesOf(definition: ProjectorDefinition<never>
     console.error(`${definition.name} has no tombstones it can collect (it keeps none, or keeps them for good: README, Known limitations)`);
     return 1;
   }
+  // a generation behind retention may hold records in memory that the topics no longer retain
+  // (a lagging batch): the horizon would not see them
+  const behind = await behindRetention(definition, generation, kafka);
+  if (behind.length > 0) {
+    console.error(`generation ${generation} is behind what the topics retain (${behind.join(', ')}): nothing collected; let it catch up, or rebuild it`);
+    return 1;
+  }
   console.error(`${definition.name}: reading the first retained record of each partition of ${definition.topics.join(', ')}, and every retained dead letter`);
   const horizon = await tombstoneHorizon({ kafka, projector: definition.name, topics: definition.topics, decode: registryDecoder(novaConfig().schemaRegistryUrl()) });
   for (const topic of definition.topics) {
@@ -22,4 +29,22 @@ export async function collectTombstonesOf(definition: ProjectorDefinition<never>
   const collected = await definition.collectTombstones({ generation, env: process.env, horizon: (topic) => horizonOf(horizon, topic) });
   for (const [kind, count] of Object.entries(collected)) console.log(`generation ${generation}: ${count} ${kind} collected`);
   return 0;
+}
+
+/** The partitions whose checkpoint in the generation is before the first record they retain. */
+async function behindRetention(definition: ProjectorDefinition<never>, generation: number, kafka: Kafka): Promise<string[]> {
+  const sink = await definition.createSink({ generation, env: process.env, shadow: true });
+  const checkpoints = await sink.load().finally(() => sink.close());
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const behind: string[] = [];
+    for (const topic of definition.topics) {
+      const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.low)]));
+      for (const c of checkpoints) if (c.topic === topic && BigInt(c.nextOffset) < (low.get(c.partition) ?? 0n)) behind.push(`${topic}[${c.partition}]@${c.nextOffset} < ${low.get(c.partition)}`);
+    }
+    return behind;
+  } finally {
+    await admin.disconnect();
+  }
 }

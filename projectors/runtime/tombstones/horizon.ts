@@ -3,15 +3,18 @@
 // letter handed back) can bring back an older change of a row deleted below it. A store may
 // then forget the tombstones that remember those deletes (collectTombstones).
 //
-// The argument: a row's changes share one partition (Debezium keys them by primary key) and a
-// partition holds them in commit order, so its first retained record has the lowest commit
-// order it retains; the horizon of a topic is the lowest over its partitions (a pair of
-// follows can come from rows on different partitions, so per topic, not per key). Letters (the
-// projector's dead-letter and replay topics) are appended whenever they fail, in no order, so
-// every retained letter counts, at the commit order of the record it carries. What is not
-// covered: Debezium re-sending its unflushed tail after a crash appends records of an older
-// commit order after newer ones; they lie minutes behind their originals, so they matter only
-// when retention deletes the originals and keeps the copies (the records around the boundary).
+// The argument is per row: a row's changes share one partition (Debezium keys them by primary
+// key), and once one change of a row is retained, every later change of that row is retained
+// after it (Debezium re-sends its whole unflushed tail after a crash; an incremental snapshot
+// read of a row changed inside its window is dropped). So a tombstone below the lowest commit
+// order a partition retains can at most be outlived for a while by a replayed older change that
+// a later retained change then overwrites again. A partition is not in commit order as a whole
+// (an incremental read carries the position it was read at, emitted later), so the horizon of a
+// topic is the lowest over its partitions' first changes, and a pair of follows from rows on
+// other partitions is covered too. What has no later change to overwrite it is what counts
+// besides: every retained letter (dead letters are appended whenever they fail, and handed back
+// after a fix: one that does not decode now holds its topic at 0), and records a lagging
+// projector holds in memory, which the command refuses (a checkpoint behind retention).
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { deadLetterHeaders, deadLetterTopic, replayTopic } from '../dead-letter.ts';
@@ -25,6 +28,9 @@ export type Horizon = ReadonlyMap<string, bigint>;
 
 /** The horizon of `topic` (nothingRetained when it retains nothing). */
 export const horizonOf = (horizon: Horizon, topic: string): bigint => horizon.get(topic) ?? nothingRetained;
+
+/** How long reading the first retained records may take. */
+const readTimeoutMs = 120_000;
 
 type Wanted = { topic: string; partition: number; low: string; high: string; every: boolean };
 
@@ -41,18 +47,19 @@ async function readRetained(kafka: Kafka, wanted: Wanted[], onRecord: (record: R
   try {
     for (const topic of new Set(wanted.map((w) => w.topic))) await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        for (const { topic, partition, low } of pending.values()) consumer.seek({ topic, partition, offset: low });
-      });
+      // a read that cannot finish (a partition emptied by retention meanwhile gets no batch) fails instead of hanging
+      const deadline = setTimeout(() => reject(new Error(`the first retained records of ${[...pending.keys()].join(', ')} were not read within ${readTimeoutMs / 1000} s: run it again`)), readTimeoutMs);
+      deadline.unref();
       consumer
         .run({
           autoCommit: false,
-          eachBatch: async ({ batch }) => {
+          eachBatch: async ({ batch, heartbeat }) => {
             const key = `${batch.topic}:${batch.partition}`;
             const w = pending.get(key);
             if (!w) return;
             for (const message of batch.messages) {
               if (BigInt(message.offset) < BigInt(w.low)) continue;
+              await heartbeat(); // decoding may wait for the registry: keep the membership (a rejoin would start over)
               let answer: 'enough' | 'more';
               try {
                 answer = await onRecord({ topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers as RawRecord['headers'], timestamp: message.timestamp });
@@ -67,7 +74,7 @@ async function readRetained(kafka: Kafka, wanted: Wanted[], onRecord: (record: R
                 break;
               }
             }
-            if (pending.size === 0) resolve();
+            if (pending.size === 0) (clearTimeout(deadline), resolve());
           },
         })
         .catch(reject);
@@ -111,7 +118,12 @@ export async function tombstoneHorizon(options: { kafka: Kafka; projector: strin
     } catch (error) {
       // a record that can never decode is never applied, so it brings nothing back; anything
       // else (the registry away) leaves the horizon unknown, and nothing is collected
-      if (error instanceof NovaError && error.kind === 'poison') return 'more';
+      if (error instanceof NovaError && error.kind === 'poison') {
+        // ... except a letter: one is handed back after a fix (dlq-replay), and may decode then;
+        // nothing of its topic is collected while it is retained
+        if (record.topic !== source) horizon.set(source, 0n);
+        return 'more';
+      }
       throw error;
     }
     // a Kafka tombstone (after a delete) carries no change: the partition's next record counts
