@@ -3,7 +3,9 @@
 // generation's tombstones below it.
 import type { Kafka } from 'kafkajs';
 import { novaConfig } from '../../config/nova-config.ts';
+import { retainedRangeProblem } from '../runtime/checkpoint/retained.ts';
 import { describeVersion } from '../runtime/decode/index.ts';
+import { codes } from '../runtime/errors.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
 import { horizonOf, nothingRetained, tombstoneHorizon } from '../runtime/tombstones/horizon.ts';
 import { registryDecoder } from './run.ts';
@@ -40,8 +42,12 @@ async function behindRetention(definition: ProjectorDefinition<never>, generatio
   try {
     const behind: string[] = [];
     for (const topic of definition.topics) {
-      const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.low)]));
-      for (const c of checkpoints) if (c.topic === topic && BigInt(c.nextOffset) < (low.get(c.partition) ?? 0n)) behind.push(`${topic}[${c.partition}]@${c.nextOffset} < ${low.get(c.partition)}`);
+      for (const range of await admin.fetchTopicOffsets(topic)) {
+        const checkpoint = checkpoints.find((c) => c.topic === topic && c.partition === range.partition);
+        // the runtime's own check of a checkpoint against what its partition retains
+        const problem = checkpoint && retainedRangeProblem(checkpoint, { topic, ...range, retentionMs: null }, true);
+        if (problem?.code === codes.retentionGap) behind.push(`${topic}[${range.partition}]@${checkpoint?.nextOffset} < ${range.low}`);
+      }
     }
     return behind;
   } finally {

@@ -1,13 +1,13 @@
 // The Milvus projector: user and post embeddings, searchable through stable aliases.
 import { novaConfig } from '../../config/nova-config.ts';
 import type { ProjectorDefinition } from '../runtime/sink.ts';
+import { embeddingCollections } from './collections.ts';
 import { compareMilvusWithPostgres } from './drift.ts';
 import { ensureGeneration, milvusGenerations, readerAliases } from './generations.ts';
 import { mapChange, type EmbeddingCollection, type MilvusOp } from './mapping/index.ts';
 import { connectMilvus } from './milvus-call.ts';
 import { createMilvusSink } from './sink.ts';
 import { collectTombstones } from './tombstones.ts';
-import { embeddingCollections } from './collections.ts';
 
 export type { EmbeddingCollection, MilvusOp } from './mapping/index.ts';
 export { clearCheckpoints } from './checkpoint.ts';

@@ -20,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { codes, NovaError } from '../runtime/errors.ts';
+import { sleepUnlessAborted } from '../runtime/retry.ts';
 import type { Checkpoint } from '../runtime/sink.ts';
 import { collectionName, placeholderField, placeholderIndex, placeholderVector, type CollectionSpec } from './collections.ts';
 import { call, int64, int64Of, quote } from './milvus-call.ts';
@@ -41,22 +42,14 @@ export const ownerSpec = (generation: number): CollectionSpec => ({
 type Partition = Pick<Checkpoint, 'topic' | 'partition'>;
 type Claim = { epoch: bigint; owner: string; writableAt: number };
 
-/** What a scheduler or test may replace: how long an attempt may write after its check. */
-export type FenceOptions = { leaseMs: number; now?: () => number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void> };
-
 /** Time for a write sent at the end of a lease to be applied, or given up, by the server. */
 const leaseMarginMs = 1_000;
 
-const abortableSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => (clearTimeout(timer), reject(signal?.reason));
-    const timer = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+// a monotonic clock: a step of the wall clock must not stretch a lease or shorten a grace
+const now = () => performance.now();
 
 /** The client, with every upsert and delete refused once `deadline` has passed and otherwise given what is left of it as its deadline. */
-function leasedWrites(client: MilvusClient, deadline: number, now: () => number): MilvusClient {
+function leasedWrites(client: MilvusClient, deadline: number): MilvusClient {
   const remaining = (what: string) => {
     const ms = deadline - now();
     // bounded: the call was too slow for its lease (perhaps too big); retried with a new check, then split
@@ -88,9 +81,8 @@ export type Fence = {
   begin(checkpoints: Partition[], signal?: AbortSignal): Promise<MilvusClient>;
 };
 
-export function createFence(client: MilvusClient, { projector, generation }: { projector: string; generation: number }, options: FenceOptions): Fence {
-  // a monotonic clock: a step of the wall clock must not stretch a lease or shorten a grace
-  const { leaseMs, now = () => performance.now(), sleep = abortableSleep } = options;
+/** The fence of one sink; `leaseMs`: how long an attempt may write after its check. */
+export function createFence(client: MilvusClient, { projector, generation }: { projector: string; generation: number }, leaseMs: number): Fence {
   const name = ownerCollection(generation);
   const idOf = ({ topic, partition }: Partition) => `${projector}:${topic}:${partition}`;
   const claims = new Map<string, Claim>();
@@ -109,13 +101,13 @@ export function createFence(client: MilvusClient, { projector, generation }: { p
       const ids = partitions.map(idOf);
       const stored = await readEpochs(ids);
       const owner = randomUUID();
-      const data = ids.map((id) => ({ id, owner_epoch: int64((stored.get(id)?.epoch ?? 0n) + 1n), owner, placeholder: placeholderVector }));
+      const next = ids.map((id) => ({ id, epoch: (stored.get(id)?.epoch ?? 0n) + 1n, previous: stored.get(id) }));
+      const data = next.map(({ id, epoch }) => ({ id, owner_epoch: int64(epoch), owner, placeholder: placeholderVector }));
       await call(client, 'claim partitions', () => client.upsert({ collection_name: name, data }), { collection: name });
       const claimedAt = now();
-      for (const id of ids) {
-        const previous = stored.get(id);
+      for (const { id, epoch, previous } of next) {
         const fromAnother = previous !== undefined && previous.owner !== lastOwner;
-        claims.set(id, { epoch: (previous?.epoch ?? 0n) + 1n, owner, writableAt: fromAnother ? claimedAt + leaseMs + leaseMarginMs : 0 });
+        claims.set(id, { epoch, owner, writableAt: fromAnother ? claimedAt + leaseMs + leaseMarginMs : 0 });
       }
       lastOwner = owner;
     },
@@ -130,7 +122,7 @@ export function createFence(client: MilvusClient, { projector, generation }: { p
       });
       if (mine.length === 0) return client;
       const wait = Math.max(...mine.map(({ claim }) => claim.writableAt)) - now();
-      if (wait > 0) await sleep(wait, signal);
+      if (wait > 0) await sleepUnlessAborted(wait, signal);
       const checkedAt = now();
       const stored = await readEpochs(mine.map(({ id }) => id));
       for (const { p, id, claim } of mine) {
@@ -142,7 +134,7 @@ export function createFence(client: MilvusClient, { projector, generation }: { p
           `milvus: ${p.topic}[${p.partition}] was claimed again since this instance claimed it at owner epoch ${claim.epoch} (now ${found ? `epoch ${found.epoch}, another token` : 'no claim'}): another instance holds it, so this one writes nothing more to it`,
         );
       }
-      return leasedWrites(client, checkedAt + leaseMs, now);
+      return leasedWrites(client, checkedAt + leaseMs);
     },
   };
 }

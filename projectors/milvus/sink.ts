@@ -88,7 +88,7 @@ async function writePlan({ client, generation, collection }: Target, plan: Colle
 export function createMilvusSink(options: MilvusSinkOptions): Sink<MilvusOp> & CheckpointStore {
   const { client, generation, projector } = options;
   const scope = { projector, generation };
-  const fence = createFence(client, scope, { leaseMs: options.writeLeaseMs });
+  const fence = createFence(client, scope, options.writeLeaseMs);
   // The guards read, then write: that is sound only while no other write to the collection comes
   // in between. Keys never meet across partitions, but a truncate covers them all, so calls run
   // one at a time (milvus-lite serves one request at a time anyway).

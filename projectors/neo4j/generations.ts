@@ -9,7 +9,7 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import type { Generations } from '../runtime/sink.ts';
 import { connectNeo4j, inTransaction, withSession } from './connection.ts';
-import { sweepChunk } from './graph-writes.ts';
+import { rowsPerTransaction } from './graph-writes.ts';
 import { checkpointLabel, generationLabel, isVisible, readerGraph, seedReaderGraph, userConstraint, userLabel, type ReaderGraph } from './graph-names.ts';
 
 /** Idempotent, at sink start: the generation's uniqueness constraint and what every generation shares. */
@@ -33,9 +33,6 @@ export async function ensureGraphSchema(driver: Driver, generation: number, read
 const liveIn = (readers: ReaderGraph) => async (session: Session): Promise<number | undefined> =>
   (await session.run(`MATCH (g:${generationLabel}) WHERE g.${readers.liveFlag} RETURN g.generation AS generation`)).records[0]?.get('generation');
 
-/** Nodes relabelled per transaction while the seed's label moves. */
-const relabelChunk = 10_000;
-
 export async function promote(driver: Driver, generation: number, readers: ReaderGraph = seedReaderGraph): Promise<void> {
   const label = userLabel(generation);
   const { label: liveLabel, liveFlag } = readers;
@@ -54,8 +51,8 @@ export async function promote(driver: Driver, generation: number, readers: Reade
   // the seed's label follows, a chunk per transaction; the live generation's writes label
   // their own new nodes from the flag on (graph-writes.ts), the old one's no longer do
   await withSession(driver, async (session) => {
-    await session.run(`MATCH (u:${liveLabel}) WHERE NOT u:${label} CALL (u) { REMOVE u:${liveLabel} } IN TRANSACTIONS OF ${relabelChunk} ROWS`);
-    await session.run(`MATCH (u:${label}) WHERE ${isVisible('u')} AND NOT u:${liveLabel} CALL (u) { SET u:${liveLabel} } IN TRANSACTIONS OF ${relabelChunk} ROWS`);
+    await session.run(`MATCH (u:${liveLabel}) WHERE NOT u:${label} CALL (u) { REMOVE u:${liveLabel} } IN TRANSACTIONS OF ${rowsPerTransaction} ROWS`);
+    await session.run(`MATCH (u:${label}) WHERE ${isVisible('u')} AND NOT u:${liveLabel} CALL (u) { SET u:${liveLabel} } IN TRANSACTIONS OF ${rowsPerTransaction} ROWS`);
   });
 }
 
@@ -79,8 +76,8 @@ export async function dropGeneration(driver: Driver, generation: number, readers
       if ((await liveIn(names)(session)) === generation) throw new Error(`generation ${generation} is live; promote another one first`);
     }
     // relationships first: a chunk of nodes detached at once could carry millions of them
-    await session.run(`MATCH (:${label})-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF ${sweepChunk} ROWS`);
-    await session.run(`MATCH (u:${label}) CALL (u) { DETACH DELETE u } IN TRANSACTIONS OF ${sweepChunk} ROWS`);
+    await session.run(`MATCH (:${label})-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF ${rowsPerTransaction} ROWS`);
+    await session.run(`MATCH (u:${label}) CALL (u) { DETACH DELETE u } IN TRANSACTIONS OF ${rowsPerTransaction} ROWS`);
     for (const bookkeeping of [checkpointLabel, generationLabel]) {
       await session.run(`MATCH (n:${bookkeeping} {generation: $generation}) DELETE n`, { generation: neo4j.int(generation) });
     }

@@ -112,8 +112,8 @@ const truncateProperties = (table: Table) => ({ commitOrder: `${table}TruncateCo
 /** ...and the newest truncate whose sweep has finished (of follows: of the pairs, which a users truncate empties too). */
 const sweptProperties = (table: Table) => ({ commitOrder: `${table}SweptCommitOrder`, version: `${table}SweptVersion` });
 
-/** Rows per transaction of a sweep (as the promote's relabelling: a million in one exceed the server's transaction memory). */
-export const sweepChunk = 10_000;
+/** Rows per transaction of a sweep, a relabelling or a drop: a million in one exceed the server's transaction memory. */
+export const rowsPerTransaction = 10_000;
 
 /** Cypher: is `a` before `b` in commit order (version.ts isBeforeTruncate)? Each is [commit order, version]; absent is before everything. */
 function before([aOrder, aVersion]: [string, string], [bOrder, bVersion]: [string, string]): string {
@@ -137,50 +137,46 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
   // first in every chunk of a sweep, as in every batch: chunks and batches of the generation never interleave
   const lock = `MATCH ${generationNode} SET g.sweptAt = datetime()`;
   /** Runs `body` per row of `driving` (which yields `id`, an element id), a chunk per transaction, the generation locked in each. */
-  const chunked = (driving: string, body: string) => `${driving} CALL (id) { ${lock} WITH g ${body} } IN TRANSACTIONS OF ${sweepChunk} ROWS`;
+  const chunked = (driving: string, body: string) => `${driving} CALL (id) { ${lock} WITH g ${body} } IN TRANSACTIONS OF ${rowsPerTransaction} ROWS`;
+  /** chunked, for `action` on each `x` of `pattern` that meets `condition`: met when driven and again inside its chunk */
+  const chunkedWhere = (pattern: string, x: string, condition: string, action: string) =>
+    chunked(`MATCH ${pattern} WHERE ${condition} WITH elementId(${x}) AS id`, `MATCH ${pattern} WHERE elementId(${x}) = id AND ${condition} ${action}`);
+  // the generation node's truncates, kept and swept, as lockGeneration and readTruncates return them
+  const truncateFields = `toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
+        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
+        toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
+        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion`;
+  const usersPending = `EXISTS { (:${L}:${pendingSweepLabel}) }`;
   return {
     /** First in every batch: takes the generation node's write lock, so the batches and promotions of a generation never interleave (nor deadlock) */
     lockGeneration: `
       MERGE (g:${generationLabel} {generation: $generation})
         ON CREATE SET g.format = $format
       SET g.appliedAt = datetime()
-      RETURN coalesce(g.${liveFlag}, false) AS live,
-        toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
-        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
-        toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
-        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion,
-        EXISTS { (:${L}:${pendingSweepLabel}) } AS usersPending`,
+      RETURN coalesce(g.${liveFlag}, false) AS live, ${truncateFields}, ${usersPending} AS usersPending`,
 
     /** What a sweep needs to know: the truncates kept and swept (as lockGeneration), read without the lock. */
     readTruncates: `
       MATCH ${generationNode}
-      RETURN toString(g.${users.commitOrder}) AS usersCommitOrder, toString(g.${users.version}) AS usersVersion,
-        toString(g.${follows.commitOrder}) AS followsCommitOrder, toString(g.${follows.version}) AS followsVersion,
-        toString(g.${usersSwept.commitOrder}) AS usersSweptCommitOrder, toString(g.${usersSwept.version}) AS usersSweptVersion,
-        toString(g.${followsSwept.commitOrder}) AS followsSweptCommitOrder, toString(g.${followsSwept.version}) AS followsSweptVersion`,
+      RETURN ${truncateFields}`,
 
     /** only ever with a later truncate than the one kept: the lock is held */
     markTruncated: (table: Table) => `
-      MATCH (g:${generationLabel} {generation: $generation})
+      MATCH ${generationNode}
       SET g.${truncateProperties(table).commitOrder} = $truncate.commit_order, g.${truncateProperties(table).version} = $truncate.version`,
 
     /** Sweep, chunked: every pair before `$truncate`. */
-    truncateFollows: chunked(
-      `MATCH (:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L}) WHERE ${before(written('r'), truncate)} WITH elementId(r) AS id`,
-      `MATCH (:${L})-[r]->(:${L}) WHERE elementId(r) = id AND ${before(written('r'), truncate)} DELETE r`,
-    ),
+    truncateFollows: chunkedWhere(`(:${L})-[r:${FOLLOWS}|${TOMBSTONE}]->(:${L})`, 'r', before(written('r'), truncate), 'DELETE r'),
 
     /** Sweep, after truncateFollows: a node before the truncate goes, unless a later follow still ends at it. */
-    deleteUsersBefore: chunked(
-      `MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() } WITH elementId(u) AS id`,
-      `MATCH (u:${L}) WHERE elementId(u) = id AND ${before(written('u'), truncate)} AND NOT EXISTS { (u)--() } DETACH DELETE u`,
-    ),
+    deleteUsersBefore: chunkedWhere(`(u:${L})`, 'u', `${before(written('u'), truncate)} AND NOT EXISTS { (u)--() }`, 'DETACH DELETE u'),
 
     /** Sweep: what deleteUsersBefore left, endpoints of later follows, bare until their new users row arrives. */
-    stripUsersBefore: chunked(
-      `MATCH (u:${L}) WHERE ${before(written('u'), truncate)} AND u.version IS NOT NULL WITH elementId(u) AS id`,
-      `MATCH (u:${L}) WHERE elementId(u) = id AND ${before(written('u'), truncate)}
-       SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = null, u.commit_order = null, u.deleted = null
+    stripUsersBefore: chunkedWhere(
+      `(u:${L})`,
+      'u',
+      `${before(written('u'), truncate)} AND u.version IS NOT NULL`,
+      `SET u.username = null, u.avatar_url = null, u.bio = null, u.created_at = null, u.version = null, u.commit_order = null, u.deleted = null
        WITH u, g WHERE coalesce(g.${liveFlag}, false)
        SET u:${liveLabel}`,
     ),
@@ -199,26 +195,16 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
     ),
 
     /** After sweepDeletedUsers: a pending user none of whose earlier pairs is left is done. */
-    unmarkSweptUsers: chunked(
-      `MATCH (u:${L}:${pendingSweepLabel}) WITH elementId(u) AS id`,
-      `MATCH (u:${L}:${pendingSweepLabel}) WHERE elementId(u) = id AND NOT EXISTS { (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} }
-       REMOVE u:${pendingSweepLabel}`,
-    ),
+    unmarkSweptUsers: chunkedWhere(`(u:${L}:${pendingSweepLabel})`, 'u', `NOT EXISTS { (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE ${before(written('r'), deleted('u'))} }`, `REMOVE u:${pendingSweepLabel}`),
 
     /** Tombstones below the follows topic's horizon (runtime/tombstones/horizon.ts): no retained follows change is older. */
-    collectPairTombstones: chunked(
-      `MATCH (:${L})-[r:${TOMBSTONE}]->(:${L}) WHERE r.commit_order < $horizon WITH elementId(r) AS id`,
-      `MATCH (:${L})-[r:${TOMBSTONE}]->(:${L}) WHERE elementId(r) = id AND r.commit_order < $horizon DELETE r`,
-    ),
+    collectPairTombstones: chunkedWhere(`(:${L})-[r:${TOMBSTONE}]->(:${L})`, 'r', 'r.commit_order < $horizon', 'DELETE r'),
 
     /** Deleted users below `$horizon` (the lower of the users' and the follows' topics: both are refused by it) with nothing left to sweep. */
-    collectUserTombstones: chunked(
-      `MATCH (u:${L}) WHERE u.deleted AND u.deleted_commit_order < $horizon AND NOT u:${pendingSweepLabel} AND NOT EXISTS { (u)--() } WITH elementId(u) AS id`,
-      `MATCH (u:${L}) WHERE elementId(u) = id AND u.deleted AND u.deleted_commit_order < $horizon AND NOT u:${pendingSweepLabel} AND NOT EXISTS { (u)--() } DELETE u`,
-    ),
+    collectUserTombstones: chunkedWhere(`(u:${L})`, 'u', `u.deleted AND u.deleted_commit_order < $horizon AND NOT u:${pendingSweepLabel} AND NOT EXISTS { (u)--() }`, 'DELETE u'),
 
     /** Whether any user of the generation waits for its sweep (a crash between a delete's batch and its sweep). */
-    pendingUsers: `RETURN EXISTS { (:${L}:${pendingSweepLabel}) } AS pending`,
+    pendingUsers: `RETURN ${usersPending} AS pending`,
 
     upsertUsers: `
       UNWIND $rows AS row
@@ -241,7 +227,7 @@ export function graphWrites(generation: number, readers: ReaderGraph = seedReade
       REMOVE u:${liveLabel}
       // a user with few relationships loses them here, in the batch (readers never see them
       // linger); one with more than a sweep's chunk is left to the sweep
-      WITH u, row, COUNT { (u)-[:${FOLLOWS}|${TOMBSTONE}]-() } > ${sweepChunk} AS large
+      WITH u, row, COUNT { (u)-[:${FOLLOWS}|${TOMBSTONE}]-() } > ${rowsPerTransaction} AS large
       FOREACH (_ IN CASE WHEN large THEN [1] ELSE [] END | SET u:${pendingSweepLabel})
       WITH u, row, large
       OPTIONAL MATCH (u)-[r:${FOLLOWS}|${TOMBSTONE}]-() WHERE NOT large AND ${before(written('r'), written('row'))}

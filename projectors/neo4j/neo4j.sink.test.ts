@@ -257,7 +257,7 @@ test('failures are classified by their code: a transaction past its timeout is b
 });
 
 describe('sweeps: what a users delete or a truncate removes goes after the batch, in chunks', () => {
-  const fanOut = 12_000; // more relationships than one chunk of a sweep (sweepChunk, 10,000)
+  const fanOut = 12_000; // more relationships than one chunk of a sweep (rowsPerTransaction, 10,000)
   const pendingUsers = async (generation: number) => Number((await query(`MATCH (u:${userLabel(generation)}:NovaPendingSweep) RETURN count(u) AS n`, {}))[0]?.get('n'));
   const pairCount = async (generation: number) => Number((await query(`MATCH (:${userLabel(generation)})-[r]->(:${userLabel(generation)}) RETURN count(r) AS n`, {}))[0]?.get('n'));
 

@@ -28,6 +28,9 @@ export const attemptsFor = (error: unknown): number =>
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Waits `ms`, cut short when `signal` aborts (then rejects with its reason). */
+export const sleepUnlessAborted = (ms: number, signal?: AbortSignal): Promise<void> => (signal?.aborted ? Promise.reject(signal.reason) : pause(ms, defaultSleep, signal));
+
 /** sleep(ms), cut short when the signal aborts (then rejects with its reason) */
 function pause(ms: number, sleep: (ms: number) => Promise<void>, signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return sleep(ms);

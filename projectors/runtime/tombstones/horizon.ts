@@ -32,7 +32,7 @@ export const horizonOf = (horizon: Horizon, topic: string): bigint => horizon.ge
 /** How long reading the first retained records may take. */
 const readTimeoutMs = 120_000;
 
-type Wanted = { topic: string; partition: number; low: string; high: string; every: boolean };
+type Wanted = { topic: string; partition: number; high: string; every: boolean };
 
 /**
  * Reads each partition of `wanted` from its first retained record, handing each to `onRecord`,
@@ -58,7 +58,6 @@ async function readRetained(kafka: Kafka, wanted: Wanted[], onRecord: (record: R
             const w = pending.get(key);
             if (!w) return;
             for (const message of batch.messages) {
-              if (BigInt(message.offset) < BigInt(w.low)) continue;
               await heartbeat(); // decoding may wait for the registry: keep the membership (a rejoin would start over)
               let answer: 'enough' | 'more';
               try {
@@ -102,7 +101,7 @@ export async function tombstoneHorizon(options: { kafka: Kafka; projector: strin
     const letters = [deadLetterTopic(projector), replayTopic(projector)].filter((t) => existing.has(t));
     for (const topic of [...topics, ...letters]) {
       for (const { partition, low, high } of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(low) < BigInt(high)) wanted.push({ topic, partition, low, high, every: letters.includes(topic) });
+        if (BigInt(low) < BigInt(high)) wanted.push({ topic, partition, high, every: letters.includes(topic) });
       }
     }
   } finally {
